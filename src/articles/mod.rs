@@ -1,0 +1,96 @@
+//! Articles: the organisation's pages that take comments here.
+
+pub mod routes;
+pub mod store;
+
+use chrono::{DateTime, Utc};
+
+#[derive(Debug, Clone)]
+pub struct Article {
+    pub id: i64,
+    pub slug: String,
+    pub title: String,
+    pub url: String,
+    pub comments_open: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+/// An article as listed on the front page.
+#[derive(Debug, Clone)]
+pub struct ArticleSummary {
+    pub slug: String,
+    pub title: String,
+    pub published_comments: i64,
+}
+
+/// A slug as it appears in an address: lower-case letters and digits in words joined by hyphens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Slug(String);
+
+impl Slug {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let slug = raw.trim();
+        let well_formed = !slug.is_empty()
+            && slug.len() <= 100
+            && slug.split('-').all(|word| {
+                !word.is_empty() && word.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+            });
+        if well_formed {
+            Ok(Self(slug.to_owned()))
+        } else {
+            Err(format!(
+                "'{raw}' is not a valid slug: use lower-case letters and digits joined by single hyphens, e.g. after-a-miscarriage"
+            ))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A new article, checked.
+#[derive(Debug, Clone)]
+pub struct NewArticle {
+    pub slug: Slug,
+    pub title: String,
+    pub url: String,
+    pub comments_open: bool,
+}
+
+impl NewArticle {
+    pub fn parse(slug: &str, title: &str, url: &str, comments_open: bool) -> Result<Self, String> {
+        let slug = Slug::parse(slug)?;
+        let title = title.trim();
+        if title.is_empty() || title.chars().count() > 200 {
+            return Err("The title must be between 1 and 200 characters.".into());
+        }
+        let url = url.trim();
+        let lower = url.to_ascii_lowercase();
+        if !(lower.starts_with("https://") || lower.starts_with("http://")) || url.contains(char::is_whitespace) {
+            return Err(format!("'{url}' is not a web address: it must start with https:// or http://"));
+        }
+        Ok(Self { slug, title: title.to_owned(), url: url.to_owned(), comments_open })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_are_lower_case_words_joined_by_hyphens() {
+        assert!(Slug::parse("after-a-miscarriage").is_ok());
+        assert!(Slug::parse("week-12").is_ok());
+        for bad in ["", "After", "two--hyphens", "-leading", "trailing-", "space here", "ünïcode"] {
+            assert!(Slug::parse(bad).is_err(), "{bad:?} should be refused");
+        }
+    }
+
+    #[test]
+    fn article_addresses_must_be_web_addresses() {
+        assert!(NewArticle::parse("a", "A", "https://example.org/a", true).is_ok());
+        assert!(NewArticle::parse("a", "A", "javascript:alert(1)", true).is_err());
+        assert!(NewArticle::parse("a", "  ", "https://example.org/a", true).is_err());
+    }
+}

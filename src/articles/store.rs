@@ -1,0 +1,80 @@
+//! SQL for articles.
+
+use sqlx::PgExecutor;
+
+use super::{Article, ArticleSummary, NewArticle};
+
+pub async fn find_by_slug(db: impl PgExecutor<'_>, slug: &str) -> sqlx::Result<Option<Article>> {
+    sqlx::query_as!(
+        Article,
+        "SELECT id, slug, title, url, comments_open, created_at FROM articles WHERE slug = $1",
+        slug
+    )
+    .fetch_optional(db)
+    .await
+}
+
+/// Articles open for comments, newest first, each with its number of published comments.
+pub async fn list_open(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<ArticleSummary>> {
+    sqlx::query_as!(
+        ArticleSummary,
+        r#"SELECT a.slug, a.title,
+                  (SELECT count(*) FROM comments c
+                    WHERE c.article_id = a.id AND c.status = 'published') AS "published_comments!"
+             FROM articles a
+            WHERE a.comments_open
+            ORDER BY a.created_at DESC, a.id DESC"#
+    )
+    .fetch_all(db)
+    .await
+}
+
+pub struct ArticleCounts {
+    pub slug: String,
+    pub title: String,
+    pub comments_open: bool,
+    pub published: i64,
+    pub pending: i64,
+}
+
+/// Every article with its counts, for the command line.
+pub async fn list_all(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<ArticleCounts>> {
+    sqlx::query_as!(
+        ArticleCounts,
+        r#"SELECT a.slug, a.title, a.comments_open,
+                  count(c.id) FILTER (WHERE c.status = 'published') AS "published!",
+                  count(c.id) FILTER (WHERE c.status = 'pending') AS "pending!"
+             FROM articles a LEFT JOIN comments c ON c.article_id = a.id
+            GROUP BY a.id
+            ORDER BY a.created_at DESC, a.id DESC"#
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// Adds an article; `None` when the slug is taken.
+pub async fn insert(db: impl PgExecutor<'_>, article: &NewArticle) -> sqlx::Result<Option<i64>> {
+    sqlx::query_scalar!(
+        "INSERT INTO articles (slug, title, url, comments_open) VALUES ($1, $2, $3, $4)
+         ON CONFLICT ON CONSTRAINT articles_slug_key DO NOTHING
+         RETURNING id",
+        article.slug.as_str(),
+        article.title,
+        article.url,
+        article.comments_open
+    )
+    .fetch_optional(db)
+    .await
+}
+
+/// Opens or closes an article to new comments; `false` when there is no such article.
+pub async fn set_comments_open(db: impl PgExecutor<'_>, slug: &str, open: bool) -> sqlx::Result<bool> {
+    let result = sqlx::query!("UPDATE articles SET comments_open = $2 WHERE slug = $1", slug, open)
+        .execute(db)
+        .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+pub async fn count(db: impl PgExecutor<'_>) -> sqlx::Result<i64> {
+    sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM articles"#).fetch_one(db).await
+}

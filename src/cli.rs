@@ -1,0 +1,150 @@
+//! What each command does. `main` parses the command line and calls [`run`].
+
+use anyhow::{Context, bail};
+use tokio::net::TcpListener;
+
+use crate::{
+    articles::{self, NewArticle},
+    config::{ArticleCommand, Cli, Command, ServeArgs, Settings},
+    db::{self, Database, Usage},
+    demo,
+    web::{self, AppState},
+};
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let settings = cli.settings;
+    match cli.command.unwrap_or(Command::Serve(ServeArgs::default())) {
+        Command::Serve(args) => serve(&settings, &args).await,
+        command => {
+            let db = Database::open(&settings, Usage::Command).await?;
+            let result = run_command(&db, command).await;
+            db.close().await;
+            result
+        }
+    }
+}
+
+async fn run_command(db: &Database, command: Command) -> anyhow::Result<()> {
+    let pool = &db.pool;
+    match command {
+        Command::Serve(_) => unreachable!("handled by run"),
+        Command::Migrate => {
+            let applied = db.migrate().await?;
+            match applied {
+                0 => println!("The database is up to date; no migrations were needed."),
+                1 => println!("Applied 1 migration; the database is up to date."),
+                n => println!("Applied {n} migrations; the database is up to date."),
+            }
+        }
+        Command::Demo => {
+            db.migrate().await?;
+            match demo::load(pool).await? {
+                demo::Loaded::Added { comments } => println!(
+                    "Added the demo article '{}' with {comments} comments (one waits for moderation).",
+                    demo::DEMO_SLUG
+                ),
+                demo::Loaded::AlreadyThere => {
+                    println!("The demo article '{}' is already there; nothing was changed.", demo::DEMO_SLUG)
+                }
+            }
+        }
+        Command::Article(command) => {
+            db.migrate().await?;
+            article_command(pool, command).await?;
+        }
+    }
+    Ok(())
+}
+
+async fn article_command(pool: &sqlx::PgPool, command: ArticleCommand) -> anyhow::Result<()> {
+    match command {
+        ArticleCommand::Add { slug, title, url, closed } => {
+            let article = NewArticle::parse(&slug, &title, &url, !closed).map_err(anyhow::Error::msg)?;
+            if articles::store::insert(pool, &article).await?.is_none() {
+                bail!("there is already an article with the slug '{}'", article.slug.as_str());
+            }
+            let state = if closed { "closed to comments" } else { "open for comments" };
+            println!("Added the article '{}' at /articles/{} ({state}).", article.title, article.slug.as_str());
+        }
+        ArticleCommand::Close { slug } => {
+            if !articles::store::set_comments_open(pool, &slug, false).await? {
+                bail!("there is no article with the slug '{slug}'");
+            }
+            println!("Closed '{slug}' to new comments. Published comments stay visible.");
+        }
+        ArticleCommand::Open { slug } => {
+            if !articles::store::set_comments_open(pool, &slug, true).await? {
+                bail!("there is no article with the slug '{slug}'");
+            }
+            println!("Opened '{slug}' for comments.");
+        }
+        ArticleCommand::List => {
+            let all = articles::store::list_all(pool).await?;
+            if all.is_empty() {
+                println!("There are no articles yet. Add one with `carethread article add`.");
+            }
+            for a in all {
+                let state = if a.comments_open { "open" } else { "closed" };
+                println!("{}\t{state}\t{} published, {} pending\t{}", a.slug, a.published, a.pending, a.title);
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn serve(settings: &Settings, args: &ServeArgs) -> anyhow::Result<()> {
+    let db = Database::open(settings, Usage::Service).await?;
+    let result = serve_on(settings, args, &db).await;
+    db.close().await;
+    result
+}
+
+async fn serve_on(settings: &Settings, args: &ServeArgs, db: &Database) -> anyhow::Result<()> {
+    if !args.no_migrate {
+        let applied = db.migrate().await?;
+        if applied > 0 {
+            tracing::info!(applied, "applied database migrations");
+        }
+    }
+    if settings.database_url.is_none() && articles::store::count(&db.pool).await? == 0 {
+        demo::load(&db.pool).await?;
+        tracing::info!(slug = demo::DEMO_SLUG, "loaded the demo article into the new database");
+    }
+    let secret = db::site_secret(&db.pool)
+        .await
+        .context("could not read the site secret: has the database been migrated? (`carethread migrate`)")?;
+    let state = AppState::new(db.pool.clone(), settings.config(), &secret)?;
+    let listener = TcpListener::bind(settings.addr)
+        .await
+        .with_context(|| format!("could not listen on {}", settings.addr))?;
+    tracing::info!("carethread is ready at http://{}", listener.local_addr()?);
+    web::serve(listener, state, shutdown_signal()).await?;
+    tracing::info!("stopped serving");
+    Ok(())
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::warn!(%error, "could not listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "could not listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,189 @@
+//! Comments: what guests post, how it is checked, and how published threads are read.
+
+pub mod routes;
+pub mod store;
+pub mod text;
+pub mod thread;
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+pub const NAME_MAX_CHARS: usize = 80;
+pub const BODY_MAX_CHARS: usize = 5000;
+const EMAIL_MAX_CHARS: usize = 254;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]
+#[sqlx(type_name = "comment_status", rename_all = "lowercase")]
+pub enum CommentStatus {
+    Pending,
+    Published,
+    Hidden,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]
+#[sqlx(type_name = "author_kind", rename_all = "lowercase")]
+pub enum AuthorKind {
+    Guest,
+    Staff,
+}
+
+/// A published comment as read from a thread, in reading order with its real depth.
+#[derive(Debug, Clone)]
+pub struct ThreadRow {
+    pub id: i64,
+    pub author_kind: AuthorKind,
+    pub author_name: String,
+    pub body: String,
+    pub created_at: DateTime<Utc>,
+    pub depth: i32,
+    pub parent_name: Option<String>,
+}
+
+/// The form as posted. Every field is a plain string so nothing the reader typed is lost to a
+/// parse error: we check it ourselves and show it back.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct CommentForm {
+    pub name: String,
+    pub email: String,
+    pub body: String,
+    pub parent_id: String,
+    pub authenticity_token: String,
+}
+
+/// What is wrong with a form, field by field.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FormErrors {
+    pub name: Option<&'static str>,
+    pub email: Option<&'static str>,
+    pub body: Option<&'static str>,
+    pub parent: Option<&'static str>,
+}
+
+impl FormErrors {
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+/// A comment that passed every check on its own; the parent is checked against the database.
+#[derive(Debug, Clone)]
+pub struct NewComment {
+    pub author_name: String,
+    pub author_email: Option<String>,
+    pub body: String,
+    pub parent_id: Option<i64>,
+}
+
+pub const PARENT_UNAVAILABLE: &str = "The comment you are replying to is not available any more. \
+You can post yours as a new comment: your text is still here.";
+
+/// Removes characters that have no place in a comment (control characters other than line
+/// breaks and tabs) and normalises line endings.
+fn clean(text: &str) -> String {
+    text.replace("\r\n", "\n")
+        .replace('\r', "\n")
+        .chars()
+        .filter(|c| !c.is_control() || *c == '\n' || *c == '\t')
+        .collect()
+}
+
+impl CommentForm {
+    pub fn parse(&self) -> Result<NewComment, FormErrors> {
+        let mut errors = FormErrors::default();
+
+        let name = clean(&self.name).replace(['\n', '\t'], " ").trim().to_owned();
+        if name.is_empty() {
+            errors.name = Some("Please enter a name. It can be a first name or a made-up one.");
+        } else if name.chars().count() > NAME_MAX_CHARS {
+            errors.name = Some("Please use a name of 80 characters or fewer.");
+        }
+
+        let email = self.email.trim();
+        if email.chars().count() > EMAIL_MAX_CHARS || (!email.is_empty() && !email_address::EmailAddress::is_valid(email)) {
+            errors.email = Some("This does not look like an email address. Please check it, or leave it empty.");
+        }
+
+        let body = clean(&self.body).trim().to_owned();
+        if body.is_empty() {
+            errors.body = Some("Please write your comment.");
+        } else if body.chars().count() > BODY_MAX_CHARS {
+            errors.body = Some("Your comment is longer than 5000 characters. Please shorten it a little.");
+        }
+
+        let parent_id = match self.parent_id.trim() {
+            "" => None,
+            raw => match raw.parse::<i64>() {
+                Ok(id) if id > 0 => Some(id),
+                _ => {
+                    errors.parent = Some(PARENT_UNAVAILABLE);
+                    None
+                }
+            },
+        };
+
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok(NewComment {
+            author_name: name,
+            author_email: (!email.is_empty()).then(|| email.to_owned()),
+            body,
+            parent_id,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form(name: &str, email: &str, body: &str) -> CommentForm {
+        CommentForm { name: name.into(), email: email.into(), body: body.into(), ..Default::default() }
+    }
+
+    #[test]
+    fn a_complete_form_becomes_a_comment_with_trimmed_text() {
+        let comment = form("  Sam ", "", "\n  Thank you for this.  \r\n").parse().unwrap();
+        assert_eq!(comment.author_name, "Sam");
+        assert_eq!(comment.body, "Thank you for this.");
+        assert_eq!(comment.author_email, None);
+        assert_eq!(comment.parent_id, None);
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once() {
+        let errors = form(" ", "not-an-email", "   ").parse().unwrap_err();
+        assert!(errors.name.is_some());
+        assert!(errors.email.is_some());
+        assert!(errors.body.is_some());
+    }
+
+    #[test]
+    fn lengths_are_counted_in_characters_not_bytes() {
+        assert!(form(&"é".repeat(80), "", "ok").parse().is_ok());
+        assert!(form(&"é".repeat(81), "", "ok").parse().is_err());
+        assert!(form("Sam", "", &"ü".repeat(5000)).parse().is_ok());
+        assert!(form("Sam", "", &"ü".repeat(5001)).parse().is_err());
+    }
+
+    #[test]
+    fn a_parent_that_is_not_a_number_is_refused() {
+        let mut f = form("Sam", "", "hello");
+        f.parent_id = "abc".into();
+        assert_eq!(f.parse().unwrap_err().parent, Some(PARENT_UNAVAILABLE));
+    }
+
+    #[test]
+    fn control_characters_are_dropped_but_line_breaks_kept() {
+        let comment = form("Sam\u{0}", "", "one\u{0}\ntwo\u{7}").parse().unwrap();
+        assert_eq!(comment.author_name, "Sam");
+        assert_eq!(comment.body, "one\ntwo");
+    }
+
+    #[test]
+    fn a_valid_email_is_kept() {
+        let comment = form("Sam", " sam@example.org ", "hi").parse().unwrap();
+        assert_eq!(comment.author_email.as_deref(), Some("sam@example.org"));
+    }
+}

@@ -1,0 +1,197 @@
+//! Every setting in one place: read once from flags and `CARETHREAD_*` variables, checked at start.
+
+use std::{net::SocketAddr, path::PathBuf};
+
+use chrono_tz::Tz;
+use clap::{Args, Parser, Subcommand};
+use secrecy::SecretString;
+
+/// The notice shown above every thread unless `CARETHREAD_NOTICE` replaces it.
+pub const DEFAULT_NOTICE: &str = "Please note that these comments are monitored but not answered by \
+{organisation}. Please call your GP or maternity unit if you have concerns about your health or your \
+baby's health.";
+
+#[derive(Debug, Parser)]
+#[command(name = "carethread", version, about = "Moderated comments for health-information websites")]
+pub struct Cli {
+    #[command(flatten)]
+    pub settings: Settings,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the website (the default when no command is given).
+    Serve(ServeArgs),
+    /// Apply pending database migrations, then exit.
+    Migrate,
+    /// Add, list, close or open articles.
+    #[command(subcommand)]
+    Article(ArticleCommand),
+    /// Load the demo article and its comments (does nothing if they are already there).
+    Demo,
+}
+
+#[derive(Debug, Default, Args)]
+pub struct ServeArgs {
+    /// Do not apply pending migrations at start.
+    #[arg(long)]
+    pub no_migrate: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ArticleCommand {
+    /// Add an article that takes comments.
+    Add {
+        /// Short name used in the address, e.g. after-a-miscarriage.
+        #[arg(long)]
+        slug: String,
+        /// The article's title as readers know it.
+        #[arg(long)]
+        title: String,
+        /// Address of the article on your own website.
+        #[arg(long)]
+        url: String,
+        /// Add it with comments closed.
+        #[arg(long)]
+        closed: bool,
+    },
+    /// List every article with its comment counts.
+    List,
+    /// Stop taking new comments on an article (published comments stay visible).
+    Close { slug: String },
+    /// Take comments on an article again.
+    Open { slug: String },
+}
+
+/// Settings shared by every command. Each flag has a `CARETHREAD_*` variable of the same meaning.
+#[derive(Debug, Clone, Args)]
+pub struct Settings {
+    /// Address to listen on.
+    #[arg(long, env = "CARETHREAD_ADDR", default_value = "127.0.0.1:3000", global = true)]
+    pub addr: SocketAddr,
+
+    /// Folder for the embedded database and other local data.
+    #[arg(long, env = "CARETHREAD_DATA_DIR", default_value = "./data", global = true)]
+    pub data_dir: PathBuf,
+
+    /// PostgreSQL to use instead of the embedded one, e.g. postgres://user:pass@host/db.
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    pub database_url: Option<SecretString>,
+
+    /// Name of the organisation running the site, used in the notice.
+    #[arg(long, env = "CARETHREAD_ORGANISATION", default_value = "Carethread", global = true)]
+    pub organisation: String,
+
+    /// The whole notice shown above each thread; `{organisation}` is replaced by the name.
+    #[arg(long, env = "CARETHREAD_NOTICE", default_value = DEFAULT_NOTICE, global = true)]
+    pub notice: String,
+
+    /// Time zone for dates shown to readers (IANA name).
+    #[arg(long, env = "CARETHREAD_TIMEZONE", default_value = "Europe/London", global = true)]
+    pub timezone: Tz,
+
+    /// Top-level comments per page.
+    #[arg(long, env = "CARETHREAD_THREADS_PER_PAGE", default_value_t = 50,
+          value_parser = clap::value_parser!(u32).range(1..=500), global = true)]
+    pub threads_per_page: u32,
+
+    /// Deepest reply level shown; deeper replies are shown at this level.
+    #[arg(long, env = "CARETHREAD_MAX_DEPTH", default_value_t = 3,
+          value_parser = clap::value_parser!(u32).range(1..=10), global = true)]
+    pub max_depth: u32,
+
+    /// Public address of the site, e.g. https://comments.example.org. Cookies are marked Secure when it is https.
+    #[arg(long, env = "CARETHREAD_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+
+    /// Force the Secure flag on cookies on or off (default: on when the public address is https).
+    #[arg(long, env = "CARETHREAD_COOKIE_SECURE", global = true)]
+    pub cookie_secure: Option<bool>,
+
+    /// Largest request body accepted, in bytes.
+    #[arg(long, env = "CARETHREAD_MAX_BODY_BYTES", default_value_t = 128 * 1024, global = true)]
+    pub max_body_bytes: usize,
+
+    /// Most database connections this process opens.
+    #[arg(long, env = "CARETHREAD_DB_MAX_CONNECTIONS", default_value_t = 10, global = true)]
+    pub db_max_connections: u32,
+}
+
+/// What the web application needs at run time, derived from [`Settings`].
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub organisation: String,
+    pub notice: String,
+    pub timezone: Tz,
+    pub threads_per_page: u32,
+    pub max_depth: u32,
+    pub cookie_secure: bool,
+    pub max_body_bytes: usize,
+}
+
+impl Settings {
+    pub fn config(&self) -> Config {
+        let https = self
+            .public_url
+            .as_deref()
+            .is_some_and(|url| url.trim_start().to_ascii_lowercase().starts_with("https://"));
+        Config {
+            organisation: self.organisation.clone(),
+            notice: self.notice.replace("{organisation}", &self.organisation),
+            timezone: self.timezone,
+            threads_per_page: self.threads_per_page,
+            max_depth: self.max_depth,
+            cookie_secure: self.cookie_secure.unwrap_or(https),
+            max_body_bytes: self.max_body_bytes,
+        }
+    }
+}
+
+impl Config {
+    /// Defaults as a fresh install has them; used by tests and examples.
+    pub fn for_tests() -> Self {
+        Cli::parse_from(["carethread"]).settings.config()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_notice_names_the_organisation() {
+        let cli = Cli::parse_from(["carethread", "--organisation", "Example Trust"]);
+        let config = cli.settings.config();
+        assert!(config.notice.contains("not answered by Example Trust."));
+        assert!(!config.notice.contains("{organisation}"));
+    }
+
+    #[test]
+    fn cookies_are_secure_when_the_public_url_is_https() {
+        let cli = Cli::parse_from(["carethread", "--public-url", "https://comments.example.org"]);
+        assert!(cli.settings.config().cookie_secure);
+        let cli = Cli::parse_from(["carethread", "--public-url", "http://localhost:3000"]);
+        assert!(!cli.settings.config().cookie_secure);
+        let cli = Cli::parse_from([
+            "carethread",
+            "--public-url",
+            "https://comments.example.org",
+            "--cookie-secure",
+            "false",
+        ]);
+        assert!(!cli.settings.config().cookie_secure);
+    }
+
+    #[test]
+    fn no_subcommand_means_serve() {
+        let cli = Cli::parse_from(["carethread"]);
+        assert!(cli.command.is_none());
+    }
+
+    #[test]
+    fn an_unknown_time_zone_is_refused() {
+        assert!(Cli::try_parse_from(["carethread", "--timezone", "Mars/Olympus"]).is_err());
+    }
+}

@@ -1,0 +1,21 @@
+#![forbid(unsafe_code)]
+
+use clap::Parser;
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "carethread=info,tower_http=info,sqlx=warn".into()),
+        )
+        .init();
+    let cli = carethread::config::Cli::parse();
+    match carethread::cli::run(cli).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("carethread: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,170 @@
+//! Router assembly, middleware and serving. This is the only module that knows every feature.
+
+pub mod assets;
+pub mod page;
+
+use std::{future::Future, sync::Arc, time::Duration};
+
+use axum::{
+    Router,
+    body::Body,
+    extract::{FromRef, MatchedPath, Request, State},
+    http::{HeaderName, HeaderValue, StatusCode, header},
+    middleware::{self, Next},
+    response::{IntoResponse, Response},
+    routing::get,
+};
+use axum_csrf::CsrfConfig;
+use sqlx::PgPool;
+use tokio::net::TcpListener;
+use tower::ServiceBuilder;
+use tower_http::{
+    catch_panic::CatchPanicLayer,
+    compression::CompressionLayer,
+    limit::RequestBodyLimitLayer,
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    set_header::SetResponseHeaderLayer,
+    timeout::TimeoutLayer,
+    trace::TraceLayer,
+};
+
+use crate::{articles, comments, config::Config};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: PgPool,
+    pub config: Arc<Config>,
+    pub csrf: CsrfConfig,
+}
+
+impl FromRef<AppState> for CsrfConfig {
+    fn from_ref(state: &AppState) -> Self {
+        state.csrf.clone()
+    }
+}
+
+impl AppState {
+    /// `secret` protects the form-token cookie; every process serving the same site must share it.
+    pub fn new(db: PgPool, config: Config, secret: &[u8]) -> anyhow::Result<Self> {
+        let key = axum_csrf::Key::try_from(secret)
+            .map_err(|_| anyhow::anyhow!("the site secret must be at least 64 bytes long"))?;
+        let csrf = CsrfConfig::default()
+            .with_key(Some(key))
+            .with_cookie_name("carethread_form")
+            .with_cookie_path("/")
+            .with_cookie_same_site(axum_csrf::SameSite::Lax)
+            .with_http_only(true)
+            .with_secure(config.cookie_secure)
+            .with_salt("carethread-form-token");
+        Ok(Self { db, config: Arc::new(config), csrf })
+    }
+}
+
+/// Pages load only our own stylesheet and scripts; nothing from other sites, no inline code.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self'; \
+    script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The whole application with its middleware.
+pub fn app(state: AppState) -> Router {
+    let max_body = state.config.max_body_bytes;
+    Router::new()
+        .merge(articles::routes::router())
+        .merge(comments::routes::router())
+        .route("/healthz", get(healthz))
+        .merge(assets::router())
+        .fallback(not_found)
+        .with_state(state)
+        // Layers run top to bottom on the way in: the request id is set first so every log line
+        // carries it; friendly pages replace bare error statuses last, on the way out.
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+                .layer(TraceLayer::new_for_http().make_span_with(|request: &Request| {
+                    let path = request
+                        .extensions()
+                        .get::<MatchedPath>()
+                        .map_or("unmatched", MatchedPath::as_str);
+                    let id = request
+                        .headers()
+                        .get(&REQUEST_ID)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("");
+                    tracing::info_span!("request", method = %request.method(), path, request_id = id)
+                }))
+                .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+                .layer(CatchPanicLayer::new())
+                .layer(SetResponseHeaderLayer::if_not_present(
+                    header::CONTENT_SECURITY_POLICY,
+                    HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+                ))
+                .layer(SetResponseHeaderLayer::overriding(
+                    header::X_CONTENT_TYPE_OPTIONS,
+                    HeaderValue::from_static("nosniff"),
+                ))
+                // Article addresses say what a reader is going through: never send them to other sites.
+                .layer(SetResponseHeaderLayer::overriding(
+                    header::REFERRER_POLICY,
+                    HeaderValue::from_static("same-origin"),
+                ))
+                .layer(SetResponseHeaderLayer::overriding(
+                    header::X_FRAME_OPTIONS,
+                    HeaderValue::from_static("DENY"),
+                ))
+                .layer(CompressionLayer::new())
+                .layer(middleware::from_fn(friendly_error_pages))
+                .layer(TimeoutLayer::with_status_code(
+                    StatusCode::REQUEST_TIMEOUT,
+                    Duration::from_secs(30),
+                ))
+                .layer(RequestBodyLimitLayer::new(max_body)),
+        )
+}
+
+/// Layers and extractors answer some errors (413, 405, 408, a malformed form) with a bare status.
+/// Give those the same calm page as every other error.
+async fn friendly_error_pages(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_html = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if (status.is_client_error() || status.is_server_error()) && !is_html {
+        let mut page = page::ErrorPage::for_status(status).into_response_with(status);
+        if let Some(allow) = response.headers().get(header::ALLOW) {
+            page.headers_mut().insert(header::ALLOW, allow.clone());
+        }
+        return page;
+    }
+    response
+}
+
+async fn not_found() -> Response {
+    crate::error::AppError::NotFound.into_response()
+}
+
+/// 200 when the database answers within two seconds, 503 otherwise.
+async fn healthz(State(state): State<AppState>) -> Response {
+    let ping = sqlx::query_scalar!("SELECT 1 AS \"one!\"").fetch_one(&state.db);
+    match tokio::time::timeout(Duration::from_secs(2), ping).await {
+        Ok(Ok(_)) => (StatusCode::OK, [(header::CONTENT_TYPE, "text/plain")], "ok").into_response(),
+        _ => Response::builder()
+            .status(StatusCode::SERVICE_UNAVAILABLE)
+            .header(header::CONTENT_TYPE, "text/plain")
+            .header(header::RETRY_AFTER, "10")
+            .body(Body::from("database unavailable"))
+            .unwrap_or_default(),
+    }
+}
+
+/// Serves `state` on `listener` until `shutdown` completes, then lets requests in flight finish.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await
+}

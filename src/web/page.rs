@@ -1,0 +1,91 @@
+//! Rendering pages: one helper turns a template into a response, and the error pages live here.
+
+use askama::Template;
+use axum::{
+    http::{StatusCode, header},
+    response::{Html, IntoResponse, Response},
+};
+
+/// Renders `template` with `status`. A template that fails to render is a bug: log it and show the
+/// generic error page instead of half a page.
+pub fn render<T: Template>(status: StatusCode, template: &T) -> Response {
+    match template.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(error) => {
+            tracing::error!(%error, "template failed to render");
+            let fallback = ErrorPage::internal();
+            match fallback.render() {
+                Ok(html) => (StatusCode::INTERNAL_SERVER_ERROR, Html(html)).into_response(),
+                Err(_) => (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+                    "Something went wrong on our side. Please try again in a moment.",
+                )
+                    .into_response(),
+            }
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage {
+    pub title: &'static str,
+    pub message: &'static str,
+}
+
+impl ErrorPage {
+    pub fn new(title: &'static str, message: &'static str) -> Self {
+        Self { title, message }
+    }
+
+    pub fn not_found() -> Self {
+        Self::new(
+            "Page not found",
+            "We could not find this page. It may have moved, or the address may be mistyped.",
+        )
+    }
+
+    pub fn internal() -> Self {
+        Self::new(
+            "Something went wrong",
+            "Something went wrong on our side. Please try again in a moment.",
+        )
+    }
+
+    pub fn unavailable() -> Self {
+        Self::new(
+            "Comments are unavailable just now",
+            "We cannot reach our comments store at the moment. Please try again in a few minutes.",
+        )
+    }
+
+    /// The page for a bare status produced by a layer or extractor rather than by our handlers.
+    pub fn for_status(status: StatusCode) -> Self {
+        match status {
+            StatusCode::NOT_FOUND => Self::not_found(),
+            StatusCode::PAYLOAD_TOO_LARGE => Self::new(
+                "That was too long to send",
+                "What you sent is larger than we can accept. Please go back, shorten your comment and try again.",
+            ),
+            StatusCode::REQUEST_TIMEOUT => Self::new(
+                "That took too long",
+                "We could not finish in time. Please go back and try again.",
+            ),
+            StatusCode::METHOD_NOT_ALLOWED => Self::new(
+                "This page cannot do that",
+                "This address does not accept that kind of request. Please go back and use the links on the page.",
+            ),
+            StatusCode::SERVICE_UNAVAILABLE => Self::unavailable(),
+            s if s.is_client_error() => Self::new(
+                "We could not understand that",
+                "Something in the request was not as we expected. Please go back and try again.",
+            ),
+            _ => Self::internal(),
+        }
+    }
+
+    pub fn into_response_with(self, status: StatusCode) -> Response {
+        render(status, &self)
+    }
+}
