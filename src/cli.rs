@@ -5,7 +5,7 @@ use tokio::net::TcpListener;
 
 use crate::{
     articles::{self, NewArticle},
-    config::{ArticleCommand, Cli, Command, ServeArgs, Settings},
+    config::{ArticleCommand, Cli, Command, Settings},
     db::{self, Database, Usage},
     demo,
     web::{self, AppState},
@@ -13,8 +13,8 @@ use crate::{
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let settings = cli.settings;
-    match cli.command.unwrap_or(Command::Serve(ServeArgs::default())) {
-        Command::Serve(args) => serve(&settings, &args).await,
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(&settings).await,
         command => {
             let db = Database::open(&settings, Usage::Command).await?;
             let result = run_command(&db, command).await;
@@ -27,7 +27,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 async fn run_command(db: &Database, command: Command) -> anyhow::Result<()> {
     let pool = &db.pool;
     match command {
-        Command::Serve(_) => unreachable!("handled by run"),
+        Command::Serve => unreachable!("handled by run"),
         Command::Migrate => {
             let applied = db.migrate().await?;
             match applied {
@@ -44,7 +44,10 @@ async fn run_command(db: &Database, command: Command) -> anyhow::Result<()> {
                     demo::DEMO_SLUG
                 ),
                 demo::Loaded::AlreadyThere => {
-                    println!("The demo article '{}' is already there; nothing was changed.", demo::DEMO_SLUG)
+                    println!(
+                        "The demo article '{}' is already there; nothing was changed.",
+                        demo::DEMO_SLUG
+                    )
                 }
             }
         }
@@ -58,13 +61,29 @@ async fn run_command(db: &Database, command: Command) -> anyhow::Result<()> {
 
 async fn article_command(pool: &sqlx::PgPool, command: ArticleCommand) -> anyhow::Result<()> {
     match command {
-        ArticleCommand::Add { slug, title, url, closed } => {
+        ArticleCommand::Add {
+            slug,
+            title,
+            url,
+            closed,
+        } => {
             let article = NewArticle::parse(&slug, &title, &url, !closed).map_err(anyhow::Error::msg)?;
             if articles::store::insert(pool, &article).await?.is_none() {
-                bail!("there is already an article with the slug '{}'", article.slug.as_str());
+                bail!(
+                    "there is already an article with the slug '{}'",
+                    article.slug.as_str()
+                );
             }
-            let state = if closed { "closed to comments" } else { "open for comments" };
-            println!("Added the article '{}' at /articles/{} ({state}).", article.title, article.slug.as_str());
+            let state = if closed {
+                "closed to comments"
+            } else {
+                "open for comments"
+            };
+            println!(
+                "Added the article '{}' at /articles/{} ({state}).",
+                article.title,
+                article.slug.as_str()
+            );
         }
         ArticleCommand::Close { slug } => {
             if !articles::store::set_comments_open(pool, &slug, false).await? {
@@ -85,22 +104,25 @@ async fn article_command(pool: &sqlx::PgPool, command: ArticleCommand) -> anyhow
             }
             for a in all {
                 let state = if a.comments_open { "open" } else { "closed" };
-                println!("{}\t{state}\t{} published, {} pending\t{}", a.slug, a.published, a.pending, a.title);
+                println!(
+                    "{}\t{state}\t{} published, {} pending\t{}",
+                    a.slug, a.published, a.pending, a.title
+                );
             }
         }
     }
     Ok(())
 }
 
-async fn serve(settings: &Settings, args: &ServeArgs) -> anyhow::Result<()> {
+async fn serve(settings: &Settings) -> anyhow::Result<()> {
     let db = Database::open(settings, Usage::Service).await?;
-    let result = serve_on(settings, args, &db).await;
+    let result = serve_on(settings, &db).await;
     db.close().await;
     result
 }
 
-async fn serve_on(settings: &Settings, args: &ServeArgs, db: &Database) -> anyhow::Result<()> {
-    if !args.no_migrate {
+async fn serve_on(settings: &Settings, db: &Database) -> anyhow::Result<()> {
+    if !settings.no_migrate {
         let applied = db.migrate().await?;
         if applied > 0 {
             tracing::info!(applied, "applied database migrations");
@@ -108,7 +130,10 @@ async fn serve_on(settings: &Settings, args: &ServeArgs, db: &Database) -> anyho
     }
     if settings.database_url.is_none() && articles::store::count(&db.pool).await? == 0 {
         demo::load(&db.pool).await?;
-        tracing::info!(slug = demo::DEMO_SLUG, "loaded the demo article into the new database");
+        tracing::info!(
+            slug = demo::DEMO_SLUG,
+            "loaded the demo article into the new database"
+        );
     }
     let secret = db::site_secret(&db.pool)
         .await

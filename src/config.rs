@@ -12,7 +12,11 @@ pub const DEFAULT_NOTICE: &str = "Please note that these comments are monitored 
 baby's health.";
 
 #[derive(Debug, Parser)]
-#[command(name = "carethread", version, about = "Moderated comments for health-information websites")]
+#[command(
+    name = "carethread",
+    version,
+    about = "Moderated comments for health-information websites"
+)]
 pub struct Cli {
     #[command(flatten)]
     pub settings: Settings,
@@ -23,7 +27,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the website (the default when no command is given).
-    Serve(ServeArgs),
+    Serve,
     /// Apply pending database migrations, then exit.
     Migrate,
     /// Add, list, close or open articles.
@@ -31,13 +35,6 @@ pub enum Command {
     Article(ArticleCommand),
     /// Load the demo article and its comments (does nothing if they are already there).
     Demo,
-}
-
-#[derive(Debug, Default, Args)]
-pub struct ServeArgs {
-    /// Do not apply pending migrations at start.
-    #[arg(long)]
-    pub no_migrate: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -69,7 +66,12 @@ pub enum ArticleCommand {
 #[derive(Debug, Clone, Args)]
 pub struct Settings {
     /// Address to listen on.
-    #[arg(long, env = "CARETHREAD_ADDR", default_value = "127.0.0.1:3000", global = true)]
+    #[arg(
+        long,
+        env = "CARETHREAD_ADDR",
+        default_value = "127.0.0.1:3000",
+        global = true
+    )]
     pub addr: SocketAddr,
 
     /// Folder for the embedded database and other local data.
@@ -80,8 +82,22 @@ pub struct Settings {
     #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
     pub database_url: Option<SecretString>,
 
+    /// Do not apply pending migrations when the service starts.
+    #[arg(long, env = "CARETHREAD_NO_MIGRATE", global = true)]
+    pub no_migrate: bool,
+
+    /// Folder with PostgreSQL's server programs for the embedded database (default: search PATH,
+    /// then /usr/lib/postgresql/*/bin).
+    #[arg(long, env = "CARETHREAD_PG_BIN", global = true)]
+    pub pg_bin: Option<PathBuf>,
+
     /// Name of the organisation running the site, used in the notice.
-    #[arg(long, env = "CARETHREAD_ORGANISATION", default_value = "Carethread", global = true)]
+    #[arg(
+        long,
+        env = "CARETHREAD_ORGANISATION",
+        default_value = "Carethread",
+        global = true
+    )]
     pub organisation: String,
 
     /// The whole notice shown above each thread; `{organisation}` is replaced by the name.
@@ -89,7 +105,12 @@ pub struct Settings {
     pub notice: String,
 
     /// Time zone for dates shown to readers (IANA name).
-    #[arg(long, env = "CARETHREAD_TIMEZONE", default_value = "Europe/London", global = true)]
+    #[arg(
+        long,
+        env = "CARETHREAD_TIMEZONE",
+        default_value = "Europe/London",
+        global = true
+    )]
     pub timezone: Tz,
 
     /// Top-level comments per page.
@@ -115,7 +136,12 @@ pub struct Settings {
     pub max_body_bytes: usize,
 
     /// Most database connections this process opens.
-    #[arg(long, env = "CARETHREAD_DB_MAX_CONNECTIONS", default_value_t = 10, global = true)]
+    #[arg(
+        long,
+        env = "CARETHREAD_DB_MAX_CONNECTIONS",
+        default_value_t = 10,
+        global = true
+    )]
     pub db_max_connections: u32,
 }
 

@@ -67,10 +67,19 @@ impl NewArticle {
         }
         let url = url.trim();
         let lower = url.to_ascii_lowercase();
-        if !(lower.starts_with("https://") || lower.starts_with("http://")) || url.contains(char::is_whitespace) {
-            return Err(format!("'{url}' is not a web address: it must start with https:// or http://"));
+        if !(lower.starts_with("https://") || lower.starts_with("http://"))
+            || url.contains(char::is_whitespace)
+        {
+            return Err(format!(
+                "'{url}' is not a web address: it must start with https:// or http://"
+            ));
         }
-        Ok(Self { slug, title: title.to_owned(), url: url.to_owned(), comments_open })
+        Ok(Self {
+            slug,
+            title: title.to_owned(),
+            url: url.to_owned(),
+            comments_open,
+        })
     }
 }
 
@@ -82,7 +91,15 @@ mod tests {
     fn slugs_are_lower_case_words_joined_by_hyphens() {
         assert!(Slug::parse("after-a-miscarriage").is_ok());
         assert!(Slug::parse("week-12").is_ok());
-        for bad in ["", "After", "two--hyphens", "-leading", "trailing-", "space here", "ünïcode"] {
+        for bad in [
+            "",
+            "After",
+            "two--hyphens",
+            "-leading",
+            "trailing-",
+            "space here",
+            "ünïcode",
+        ] {
             assert!(Slug::parse(bad).is_err(), "{bad:?} should be refused");
         }
     }

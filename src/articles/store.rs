@@ -69,12 +69,18 @@ pub async fn insert(db: impl PgExecutor<'_>, article: &NewArticle) -> sqlx::Resu
 
 /// Opens or closes an article to new comments; `false` when there is no such article.
 pub async fn set_comments_open(db: impl PgExecutor<'_>, slug: &str, open: bool) -> sqlx::Result<bool> {
-    let result = sqlx::query!("UPDATE articles SET comments_open = $2 WHERE slug = $1", slug, open)
-        .execute(db)
-        .await?;
+    let result = sqlx::query!(
+        "UPDATE articles SET comments_open = $2 WHERE slug = $1",
+        slug,
+        open
+    )
+    .execute(db)
+    .await?;
     Ok(result.rows_affected() == 1)
 }
 
 pub async fn count(db: impl PgExecutor<'_>) -> sqlx::Result<i64> {
-    sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM articles"#).fetch_one(db).await
+    sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM articles"#)
+        .fetch_one(db)
+        .await
 }

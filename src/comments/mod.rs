@@ -100,8 +100,11 @@ impl CommentForm {
         }
 
         let email = self.email.trim();
-        if email.chars().count() > EMAIL_MAX_CHARS || (!email.is_empty() && !email_address::EmailAddress::is_valid(email)) {
-            errors.email = Some("This does not look like an email address. Please check it, or leave it empty.");
+        if email.chars().count() > EMAIL_MAX_CHARS
+            || (!email.is_empty() && !email_address::EmailAddress::is_valid(email))
+        {
+            errors.email =
+                Some("This does not look like an email address. Please check it, or leave it empty.");
         }
 
         let body = clean(&self.body).trim().to_owned();
@@ -139,12 +142,19 @@ mod tests {
     use super::*;
 
     fn form(name: &str, email: &str, body: &str) -> CommentForm {
-        CommentForm { name: name.into(), email: email.into(), body: body.into(), ..Default::default() }
+        CommentForm {
+            name: name.into(),
+            email: email.into(),
+            body: body.into(),
+            ..Default::default()
+        }
     }
 
     #[test]
     fn a_complete_form_becomes_a_comment_with_trimmed_text() {
-        let comment = form("  Sam ", "", "\n  Thank you for this.  \r\n").parse().unwrap();
+        let comment = form("  Sam ", "", "\n  Thank you for this.  \r\n")
+            .parse()
+            .unwrap();
         assert_eq!(comment.author_name, "Sam");
         assert_eq!(comment.body, "Thank you for this.");
         assert_eq!(comment.author_email, None);

@@ -41,7 +41,11 @@ pub struct ThreadQuery {
 
 impl ThreadQuery {
     fn page(&self) -> u32 {
-        self.page.as_deref().and_then(|p| p.trim().parse().ok()).filter(|p| *p >= 1).unwrap_or(1)
+        self.page
+            .as_deref()
+            .and_then(|p| p.trim().parse().ok())
+            .filter(|p| *p >= 1)
+            .unwrap_or(1)
     }
 }
 
@@ -83,11 +87,18 @@ impl From<ReplyTarget> for ReplyingTo {
         const EXCERPT_CHARS: usize = 140;
         let flat = target.body.split_whitespace().collect::<Vec<_>>().join(" ");
         let excerpt = if flat.chars().count() > EXCERPT_CHARS {
-            format!("{}…", flat.chars().take(EXCERPT_CHARS).collect::<String>().trim_end())
+            format!(
+                "{}…",
+                flat.chars().take(EXCERPT_CHARS).collect::<String>().trim_end()
+            )
         } else {
             flat
         };
-        Self { id: target.id, author_name: target.author_name, excerpt }
+        Self {
+            id: target.id,
+            author_name: target.author_name,
+            excerpt,
+        }
     }
 }
 
@@ -139,8 +150,15 @@ impl ThreadPage {
     }
 
     fn reply_href(&self, comment_id: &i64) -> String {
-        let page = if self.page > 1 { format!("&page={}", self.page) } else { String::new() };
-        format!("/articles/{}?reply_to={comment_id}{page}#comment-form", self.article.slug)
+        let page = if self.page > 1 {
+            format!("&page={}", self.page)
+        } else {
+            String::new()
+        };
+        format!(
+            "/articles/{}?reply_to={comment_id}{page}#comment-form",
+            self.article.slug
+        )
     }
 
     fn page_count(&self) -> u32 {
@@ -157,10 +175,18 @@ impl ThreadPage {
 }
 
 async fn load_article(state: &AppState, slug: &str) -> Result<Article> {
-    articles::store::find_by_slug(&state.db, slug).await?.ok_or(AppError::NotFound)
+    articles::store::find_by_slug(&state.db, slug)
+        .await?
+        .ok_or(AppError::NotFound)
 }
 
-async fn thread_page(state: &AppState, article: Article, page: u32, form: FormView, posted: bool) -> Result<ThreadPage> {
+async fn thread_page(
+    state: &AppState,
+    article: Article,
+    page: u32,
+    form: FormView,
+    posted: bool,
+) -> Result<ThreadPage> {
     let per_page = state.config.threads_per_page;
     let offset = i64::from(page - 1) * i64::from(per_page);
     let total_threads = store::count_threads(&state.db, article.id).await?;
@@ -186,7 +212,11 @@ async fn thread_page(state: &AppState, article: Article, page: u32, form: FormVi
         form,
     };
     page_view.pages = (1..=page_count)
-        .map(|number| PageLink { number, href: page_view.thread_href(number), current: number == page })
+        .map(|number| PageLink {
+            number,
+            href: page_view.thread_href(number),
+            current: number == page,
+        })
         .collect();
     Ok(page_view)
 }
@@ -198,11 +228,22 @@ async fn show_thread(
     Query(query): Query<ThreadQuery>,
 ) -> Result<Response> {
     let article = load_article(&state, &slug).await?;
-    let mut form = FormView { token: form_token(&token)?, ..Default::default() };
-    if let Some(reply_to) = query.reply_to.as_deref().and_then(|id| id.trim().parse::<i64>().ok()) {
+    let mut form = FormView {
+        token: form_token(&token)?,
+        ..Default::default()
+    };
+    if let Some(reply_to) = query
+        .reply_to
+        .as_deref()
+        .and_then(|id| id.trim().parse::<i64>().ok())
+    {
         match store::find_reply_target(&state.db, article.id, reply_to).await? {
             Some(target) => form.replying_to = Some(target.into()),
-            None => form.problem = Some("The comment you wanted to reply to is not available any more. You can still add a new comment."),
+            None => {
+                form.problem = Some(
+                    "The comment you wanted to reply to is not available any more. You can still add a new comment.",
+                )
+            }
         }
     }
     let posted = query.posted.is_some();
@@ -211,7 +252,9 @@ async fn show_thread(
 }
 
 fn form_token(token: &CsrfToken) -> Result<String> {
-    token.authenticity_token().map_err(|e| AppError::Other(anyhow::anyhow!("form token: {e:?}")))
+    token
+        .authenticity_token()
+        .map_err(|e| AppError::Other(anyhow::anyhow!("form token: {e:?}")))
 }
 
 async fn submit_comment(
@@ -226,7 +269,10 @@ async fn submit_comment(
     }
 
     // Show the form again with everything the reader typed, a fresh token and what to fix.
-    let again = |errors: FormErrors, problem: Option<&'static str>, replying_to: Option<ReplyingTo>| -> Result<FormView> {
+    let again = |errors: FormErrors,
+                 problem: Option<&'static str>,
+                 replying_to: Option<ReplyingTo>|
+     -> Result<FormView> {
         Ok(FormView {
             name: input.name.clone(),
             email: input.email.clone(),
@@ -239,7 +285,9 @@ async fn submit_comment(
     };
 
     let replying_to = match input.parent_id.trim().parse::<i64>() {
-        Ok(id) => store::find_reply_target(&state.db, article.id, id).await?.map(ReplyingTo::from),
+        Ok(id) => store::find_reply_target(&state.db, article.id, id)
+            .await?
+            .map(ReplyingTo::from),
         Err(_) => None,
     };
 
@@ -247,7 +295,9 @@ async fn submit_comment(
         tracing::info!("comment form refused: missing or stale form token");
         let form = again(
             FormErrors::default(),
-            Some("For your safety we could not accept the form this time. Your comment is still here: please press \u{201c}Post comment\u{201d} again."),
+            Some(
+                "For your safety we could not accept the form this time. Your comment is still here: please press \u{201c}Post comment\u{201d} again.",
+            ),
             replying_to,
         )?;
         let page = thread_page(&state, article, 1, form, false).await?;
@@ -267,12 +317,19 @@ async fn submit_comment(
     match store::insert_pending(&mut tx, article.id, &comment).await {
         Ok(id) => {
             tx.commit().await?;
-            tracing::info!(comment.id = id, article.id = article.id, "comment received for moderation");
+            tracing::info!(
+                comment.id = id,
+                article.id = article.id,
+                "comment received for moderation"
+            );
             Ok(Redirect::to(&format!("/articles/{}?posted=1#thanks", article.slug)).into_response())
         }
         Err(SubmitError::ParentUnavailable) => {
             drop(tx);
-            let errors = FormErrors { parent: Some(PARENT_UNAVAILABLE), ..Default::default() };
+            let errors = FormErrors {
+                parent: Some(PARENT_UNAVAILABLE),
+                ..Default::default()
+            };
             let form = again(errors, None, None)?;
             let page = thread_page(&state, article, 1, form, false).await?;
             Ok((token, render(StatusCode::UNPROCESSABLE_ENTITY, &page)).into_response())

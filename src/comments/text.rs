@@ -47,7 +47,11 @@ fn segments(finder: &LinkFinder, line: &str) -> Vec<Segment> {
             let lower = text.to_ascii_lowercase();
             let is_web_link = span.kind() == Some(&LinkKind::Url)
                 && (lower.starts_with("https://") || lower.starts_with("http://"));
-            if is_web_link { Segment::Link(text) } else { Segment::Text(text) }
+            if is_web_link {
+                Segment::Link(text)
+            } else {
+                Segment::Text(text)
+            }
         })
         .collect()
 }
@@ -65,7 +69,10 @@ mod tests {
         let plain = PlainText::new("first line\nsecond line\n\nnew paragraph");
         assert_eq!(
             plain.paragraphs,
-            vec![vec![vec![text("first line")], vec![text("second line")]], vec![vec![text("new paragraph")]]]
+            vec![
+                vec![vec![text("first line")], vec![text("second line")]],
+                vec![vec![text("new paragraph")]]
+            ]
         );
     }
 
@@ -74,14 +81,22 @@ mod tests {
         let plain = PlainText::new("see https://example.org/help. thanks");
         assert_eq!(
             plain.paragraphs[0][0],
-            vec![text("see "), Segment::Link("https://example.org/help".into()), text(". thanks")]
+            vec![
+                text("see "),
+                Segment::Link("https://example.org/help".into()),
+                text(". thanks")
+            ]
         );
     }
 
     #[test]
     fn other_schemes_stay_text() {
         let plain = PlainText::new("javascript://%0aalert(1) and ftp://example.org/x");
-        assert!(plain.paragraphs[0][0].iter().all(|s| matches!(s, Segment::Text(_))));
+        assert!(
+            plain.paragraphs[0][0]
+                .iter()
+                .all(|s| matches!(s, Segment::Text(_)))
+        );
     }
 
     #[test]

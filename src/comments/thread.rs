@@ -22,7 +22,10 @@ pub struct ThreadItem<C> {
 /// where they fall in reading order: after the comment they answer.
 pub fn layout<C>(rows: Vec<(C, u32)>, max_depth: u32) -> Vec<ThreadItem<C>> {
     let max_depth = max_depth.max(1);
-    let levels: Vec<u32> = rows.iter().map(|(_, depth)| (*depth).clamp(1, max_depth)).collect();
+    let levels: Vec<u32> = rows
+        .iter()
+        .map(|(_, depth)| (*depth).clamp(1, max_depth))
+        .collect();
     rows.into_iter()
         .enumerate()
         .map(|(i, (comment, depth))| {
@@ -48,7 +51,16 @@ mod tests {
     fn shape(rows: &[(&'static str, u32)], max: u32) -> Vec<(&'static str, u32, bool, bool, u32, bool)> {
         layout(rows.to_vec(), max)
             .into_iter()
-            .map(|i| (i.comment, i.level, i.opens_replies, i.has_replies, i.closes, i.capped))
+            .map(|i| {
+                (
+                    i.comment,
+                    i.level,
+                    i.opens_replies,
+                    i.has_replies,
+                    i.closes,
+                    i.capped,
+                )
+            })
             .collect()
     }
 

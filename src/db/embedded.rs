@@ -40,8 +40,15 @@ pub struct EmbeddedPostgres {
 
 impl EmbeddedPostgres {
     /// Finds the server binaries and plans a cluster in `data_dir/postgres`. Nothing is started yet.
-    pub fn new(data_dir: &Path) -> anyhow::Result<Self> {
-        let bin_dir = find_server_binaries().context(NO_BINARIES_HELP)?;
+    pub fn new(data_dir: &Path, bin_dir: Option<&Path>) -> anyhow::Result<Self> {
+        let bin_dir = match bin_dir {
+            Some(dir) if has_server_binaries(dir) => dir.to_path_buf(),
+            Some(dir) => bail!(
+                "{}: no initdb and pg_ctl there.\n{NO_BINARIES_HELP}",
+                dir.display()
+            ),
+            None => find_server_binaries().context(NO_BINARIES_HELP)?,
+        };
         std::fs::create_dir_all(data_dir)
             .with_context(|| format!("could not create the data folder {}", data_dir.display()))?;
         let data_dir = std::fs::canonicalize(data_dir)
@@ -66,7 +73,12 @@ impl EmbeddedPostgres {
         } else {
             None
         };
-        Ok(Self { bin_dir, cluster_dir, run_as, started_here: false })
+        Ok(Self {
+            bin_dir,
+            cluster_dir,
+            run_as,
+            started_here: false,
+        })
     }
 
     pub fn cluster_dir(&self) -> &Path {
@@ -86,7 +98,9 @@ impl EmbeddedPostgres {
         }
         if !self.is_running().await? {
             let spinner = spinner("Starting the embedded database");
-            let started = self.pg_ctl(&["start", "-w", "-t", "60", "-s", "-l"], Some(&self.log_file())).await;
+            let started = self
+                .pg_ctl(&["start", "-w", "-t", "60", "-s", "-l"], Some(&self.log_file()))
+                .await;
             spinner.finish_and_clear();
             if let Err(error) = started {
                 // Another carethread process may have started it at the same moment.
@@ -113,6 +127,45 @@ impl EmbeddedPostgres {
             self.pg_ctl(&["stop", "-m", "fast", "-w", "-s"], None).await?;
         }
         self.started_here = false;
+        Ok(())
+    }
+
+    /// A `postgres://` address for `database` in this cluster, for tools that take one.
+    pub fn url(&self, database: &str) -> String {
+        // The host is a placeholder: the `host` parameter names the socket folder instead.
+        format!(
+            "postgres://{SUPERUSER}@localhost/{database}?host={}",
+            self.cluster_dir.display()
+        )
+    }
+
+    /// Stops the server once process `pid` has exited, however it exits, and then deletes the
+    /// cluster if `remove` is set. The test suite uses this so a run never leaves a server behind.
+    pub fn stop_when_process_exits(&self, pid: u32, remove: bool) -> anyhow::Result<()> {
+        let mut stop = vec![];
+        if let Some(user) = &self.run_as {
+            stop.extend([
+                "runuser".to_owned(),
+                "-u".to_owned(),
+                user.name.clone(),
+                "--".to_owned(),
+            ]);
+        }
+        stop.push(self.bin_dir.join("pg_ctl").display().to_string());
+        stop.extend(["stop", "-m", "fast", "-s", "-D"].map(str::to_owned));
+        stop.push(self.cluster_dir.display().to_string());
+        std::process::Command::new("sh")
+            .arg("-c")
+            .arg(r#"pid=$1; remove=$2; shift 2; while kill -0 "$pid" 2>/dev/null; do sleep 1; done; "$@"; [ -z "$remove" ] || { rm -rf "$remove"; rmdir "$(dirname "$remove")" 2>/dev/null; }"#)
+            .arg("sh")
+            .arg(pid.to_string())
+            .arg(if remove { self.cluster_dir.display().to_string() } else { String::new() })
+            .args(stop)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("could not start the database watchdog")?;
         Ok(())
     }
 
@@ -145,8 +198,12 @@ impl EmbeddedPostgres {
         std::fs::create_dir_all(&self.cluster_dir)
             .with_context(|| format!("could not create {}", self.cluster_dir.display()))?;
         if let Some(user) = &self.run_as {
-            nix::unistd::chown(&self.cluster_dir, Some(user.uid), Some(user.gid))
-                .with_context(|| format!("could not hand {} to the postgres user", self.cluster_dir.display()))?;
+            nix::unistd::chown(&self.cluster_dir, Some(user.uid), Some(user.gid)).with_context(|| {
+                format!(
+                    "could not hand {} to the postgres user",
+                    self.cluster_dir.display()
+                )
+            })?;
             let reachable = Command::new("runuser")
                 .args(["-u", SUPERUSER, "--", "test", "-w"])
                 .arg(&self.cluster_dir)
@@ -167,7 +224,16 @@ impl EmbeddedPostgres {
             .command("initdb")
             .arg("-D")
             .arg(&self.cluster_dir)
-            .args(["--username", SUPERUSER, "--auth", "trust", "--encoding", "UTF8", "--locale", "C"])
+            .args([
+                "--username",
+                SUPERUSER,
+                "--auth",
+                "trust",
+                "--encoding",
+                "UTF8",
+                "--locale",
+                "C",
+            ])
             .output()
             .await
             .context("could not run initdb")?;
@@ -199,7 +265,9 @@ impl EmbeddedPostgres {
             .fetch_one(&mut conn)
             .await?;
         if !exists {
-            sqlx::query(&format!("CREATE DATABASE {DATABASE_NAME}")).execute(&mut conn).await?;
+            sqlx::query(&format!("CREATE DATABASE {DATABASE_NAME}"))
+                .execute(&mut conn)
+                .await?;
         }
         conn.close().await?;
         Ok(())
@@ -225,7 +293,11 @@ impl EmbeddedPostgres {
         if output.status.success() {
             Ok(())
         } else {
-            bail!("pg_ctl {} failed: {}", args[0], String::from_utf8_lossy(&output.stderr).trim())
+            bail!(
+                "pg_ctl {} failed: {}",
+                args[0],
+                String::from_utf8_lossy(&output.stderr).trim()
+            )
         }
     }
 
@@ -261,7 +333,9 @@ async fn connect_with_retry(options: &PgConnectOptions) -> anyhow::Result<PgConn
 
 fn spinner(message: &'static str) -> ProgressBar {
     let spinner = ProgressBar::new_spinner();
-    spinner.set_style(ProgressStyle::with_template("{spinner} {msg}…").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+    spinner.set_style(
+        ProgressStyle::with_template("{spinner} {msg}…").unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
     spinner.set_message(message);
     spinner.enable_steady_tick(Duration::from_millis(100));
     spinner
@@ -269,8 +343,12 @@ fn spinner(message: &'static str) -> ProgressBar {
 
 /// `initdb` and `pg_ctl` from PATH, or the newest `/usr/lib/postgresql/*/bin` (Debian and Ubuntu
 /// keep them off PATH).
+fn has_server_binaries(dir: &Path) -> bool {
+    dir.join("initdb").is_file() && dir.join("pg_ctl").is_file()
+}
+
 fn find_server_binaries() -> anyhow::Result<PathBuf> {
-    let has_both = |dir: &Path| dir.join("initdb").is_file() && dir.join("pg_ctl").is_file();
+    let has_both = has_server_binaries;
     if let Some(path) = std::env::var_os("PATH") {
         for dir in std::env::split_paths(&path) {
             if has_both(&dir) {
@@ -291,5 +369,8 @@ fn find_server_binaries() -> anyhow::Result<PathBuf> {
         })
         .collect();
     versions.sort();
-    versions.pop().map(|(_, bin)| bin).context("no PostgreSQL server binaries")
+    versions
+        .pop()
+        .map(|(_, bin)| bin)
+        .context("no PostgreSQL server binaries")
 }

@@ -36,12 +36,14 @@ impl Database {
     pub async fn open(settings: &Settings, usage: Usage) -> anyhow::Result<Self> {
         let (options, embedded) = match &settings.database_url {
             Some(url) => {
-                let options: PgConnectOptions =
-                    url.expose_secret().parse().context("DATABASE_URL is not a valid PostgreSQL address")?;
+                let options: PgConnectOptions = url
+                    .expose_secret()
+                    .parse()
+                    .context("DATABASE_URL is not a valid PostgreSQL address")?;
                 (options, None)
             }
             None => {
-                let mut embedded = EmbeddedPostgres::new(&settings.data_dir)?;
+                let mut embedded = EmbeddedPostgres::new(&settings.data_dir, settings.pg_bin.as_deref())?;
                 embedded.start().await?;
                 (embedded.connect_options(embedded::DATABASE_NAME), Some(embedded))
             }
@@ -60,14 +62,23 @@ impl Database {
                 return Err(error).context("could not connect to the database");
             }
         };
-        Ok(Self { pool, embedded, usage })
+        Ok(Self {
+            pool,
+            embedded,
+            usage,
+        })
     }
 
     /// Applies pending migrations and returns how many there were.
     pub async fn migrate(&self) -> anyhow::Result<usize> {
         let applied_before = applied_migrations(&self.pool).await?;
-        MIGRATOR.run(&self.pool).await.context("could not apply database migrations")?;
-        Ok(applied_migrations(&self.pool).await?.saturating_sub(applied_before))
+        MIGRATOR
+            .run(&self.pool)
+            .await
+            .context("could not apply database migrations")?;
+        Ok(applied_migrations(&self.pool)
+            .await?
+            .saturating_sub(applied_before))
     }
 
     /// Closes the pool and, where this process is responsible for it, stops the embedded server.
@@ -107,5 +118,7 @@ async fn applied_migrations(pool: &PgPool) -> anyhow::Result<usize> {
 
 /// The secret that protects form tokens, shared by every process serving this database.
 pub async fn site_secret(pool: &PgPool) -> sqlx::Result<Vec<u8>> {
-    sqlx::query_scalar!("SELECT secret FROM site_secret WHERE id").fetch_one(pool).await
+    sqlx::query_scalar!("SELECT secret FROM site_secret WHERE id")
+        .fetch_one(pool)
+        .await
 }

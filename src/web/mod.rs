@@ -56,7 +56,11 @@ impl AppState {
             .with_http_only(true)
             .with_secure(config.cookie_secure)
             .with_salt("carethread-form-token");
-        Ok(Self { db, config: Arc::new(config), csrf })
+        Ok(Self {
+            db,
+            config: Arc::new(config),
+            csrf,
+        })
     }
 }
 
@@ -166,5 +170,7 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown)
+        .await
 }

@@ -1,0 +1,10 @@
+//! Integration tests: the real application over HTTP against a real PostgreSQL, one fresh
+//! database per test. With `DATABASE_URL` set they use that server; otherwise they start the same
+//! embedded server the application uses, in the system's temporary folder.
+
+mod cli;
+mod embedded;
+mod helpers;
+mod operations;
+mod posting;
+mod threads;
