@@ -141,7 +141,11 @@ async fn migrate_creates_the_tables_of_an_empty_database() {
     let output = carethread(&database.url, &["migrate"]);
     assert!(output.status.success(), "{}", stderr(&output));
     let all = carethread::db::MIGRATOR.iter().count();
-    assert!(stdout(&output).contains(&format!("Applied {all} migrations")), "{}", stdout(&output));
+    assert!(
+        stdout(&output).contains(&format!("Applied {all} migrations")),
+        "{}",
+        stdout(&output)
+    );
     let again = carethread(&database.url, &["migrate"]);
     assert!(stdout(&again).contains("no migrations were needed"));
 }
@@ -151,5 +155,9 @@ async fn serve_with_no_migrate_on_an_empty_database_says_what_to_do() {
     let database = TestDatabase::create_empty().await;
     let output = carethread(&database.url, &["serve", "--no-migrate", "--addr", "127.0.0.1:0"]);
     assert!(!output.status.success());
-    assert!(stderr(&output).contains("carethread migrate"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("carethread migrate"),
+        "{}",
+        stderr(&output)
+    );
 }
