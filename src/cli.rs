@@ -4,8 +4,10 @@ use anyhow::{Context, bail};
 use tokio::net::TcpListener;
 
 use crate::{
+    accounts::{self, NewPassword, store::NewAccount},
     articles::{self, NewArticle},
-    config::{ArticleCommand, Cli, Command, Settings},
+    audit,
+    config::{ArticleCommand, Cli, Command, Settings, UserCommand},
     db::{self, Database, Usage},
     demo,
     web::{self, AppState},
@@ -40,7 +42,7 @@ async fn run_command(db: &Database, command: Command) -> anyhow::Result<()> {
             db.migrate().await?;
             match demo::load(pool).await? {
                 demo::Loaded::Added { comments } => println!(
-                    "Added the demo article '{}' with {comments} comments (one waits for moderation).",
+                    "Added the demo article '{}' with {comments} comments, including a midwife's reply (one waits for moderation).",
                     demo::DEMO_SLUG
                 ),
                 demo::Loaded::AlreadyThere => {
@@ -54,6 +56,10 @@ async fn run_command(db: &Database, command: Command) -> anyhow::Result<()> {
         Command::Article(command) => {
             db.migrate().await?;
             article_command(pool, command).await?;
+        }
+        Command::User(command) => {
+            db.migrate().await?;
+            user_command(pool, command).await?;
         }
     }
     Ok(())
@@ -86,13 +92,19 @@ async fn article_command(pool: &sqlx::PgPool, command: ArticleCommand) -> anyhow
             );
         }
         ArticleCommand::Close { slug } => {
-            if !articles::store::set_comments_open(pool, &slug, false).await? {
+            if articles::store::set_comments_open(pool, &slug, false)
+                .await?
+                .is_none()
+            {
                 bail!("there is no article with the slug '{slug}'");
             }
             println!("Closed '{slug}' to new comments. Published comments stay visible.");
         }
         ArticleCommand::Open { slug } => {
-            if !articles::store::set_comments_open(pool, &slug, true).await? {
+            if articles::store::set_comments_open(pool, &slug, true)
+                .await?
+                .is_none()
+            {
                 bail!("there is no article with the slug '{slug}'");
             }
             println!("Opened '{slug}' for comments.");
@@ -112,6 +124,109 @@ async fn article_command(pool: &sqlx::PgPool, command: ArticleCommand) -> anyhow
         }
     }
     Ok(())
+}
+
+async fn user_command(pool: &sqlx::PgPool, command: UserCommand) -> anyhow::Result<()> {
+    match command {
+        UserCommand::Add {
+            email,
+            name,
+            role,
+            verified,
+            registration_number,
+        } => {
+            let email = email.trim();
+            let name = name.trim();
+            if !email_address::EmailAddress::is_valid(email) {
+                bail!("'{email}' is not a valid email address");
+            }
+            if name.is_empty() || name.chars().count() > crate::comments::NAME_MAX_CHARS {
+                bail!("the name must be between 1 and 80 characters");
+            }
+            let password = read_password()?;
+            let password =
+                NewPassword::parse(&password, &password, &[email, name]).map_err(anyhow::Error::msg)?;
+            let plain = password.expose().to_owned();
+            let hash = tokio::task::spawn_blocking(move || accounts::hash_password(&plain)).await??;
+            let mut tx = pool.begin().await?;
+            let account = NewAccount {
+                email,
+                display_name: name,
+                role,
+                password_hash: Some(&hash),
+                verified,
+                verified_by: None,
+            };
+            let Some(id) = accounts::store::insert_account(&mut *tx, &account).await? else {
+                bail!("there is already an account with the email address '{email}'");
+            };
+            if let Some(number) = registration_number.as_deref() {
+                sqlx::query("UPDATE users SET registration_number = $2 WHERE id = $1")
+                    .bind(id)
+                    .bind(number.trim())
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            audit::record(
+                &mut tx,
+                None,
+                audit::Action::AccountCreated,
+                audit::Target::Account(id),
+                Some(role.as_str()),
+            )
+            .await?;
+            tx.commit().await?;
+            let verified = if verified { ", verified" } else { "" };
+            println!(
+                "Created the {} account for {name} <{email}>{verified}. They can sign in at /login.",
+                role.as_str()
+            );
+        }
+        UserCommand::List => {
+            let accounts = accounts::store::list_accounts(pool).await?;
+            if accounts.is_empty() {
+                println!(
+                    "There are no staff accounts yet. Create the first admin with `carethread user add --role admin`."
+                );
+            }
+            for a in accounts {
+                let state = if a.disabled {
+                    "disabled"
+                } else if a.has_password {
+                    "active"
+                } else {
+                    "invited"
+                };
+                let verified = if a.verified_at.is_some() {
+                    "verified"
+                } else {
+                    "not verified"
+                };
+                println!(
+                    "{}\t{}\t{state}, {verified}\t{} <{}>",
+                    a.id,
+                    a.role.as_str(),
+                    a.display_name,
+                    a.email
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// From CARETHREAD_PASSWORD for scripts, otherwise asked for twice without echo.
+fn read_password() -> anyhow::Result<String> {
+    if let Ok(password) = std::env::var("CARETHREAD_PASSWORD") {
+        return Ok(password);
+    }
+    let first = rpassword::prompt_password("Password (at least 12 characters): ")
+        .context("could not read a password: set CARETHREAD_PASSWORD when there is no terminal")?;
+    let second = rpassword::prompt_password("Type it again: ")?;
+    if first != second {
+        bail!("the two passwords are not the same");
+    }
+    Ok(first)
 }
 
 async fn serve(settings: &Settings) -> anyhow::Result<()> {

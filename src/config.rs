@@ -11,6 +11,11 @@ pub const DEFAULT_NOTICE: &str = "Please note that these comments are monitored 
 {organisation}. Please call your GP or maternity unit if you have concerns about your health or your \
 baby's health.";
 
+/// The disclaimer under every staff reply unless `CARETHREAD_DISCLAIMER` replaces it.
+pub const DEFAULT_DISCLAIMER: &str = "This reply gives general information and is not a diagnosis. Please \
+call your GP or maternity unit if you have concerns about your health or your baby's health. In an \
+emergency call 999.";
+
 #[derive(Debug, Parser)]
 #[command(
     name = "carethread",
@@ -30,11 +35,36 @@ pub enum Command {
     Serve,
     /// Apply pending database migrations, then exit.
     Migrate,
+    /// Add or list staff accounts.
+    #[command(subcommand)]
+    User(UserCommand),
     /// Add, list, close or open articles.
     #[command(subcommand)]
     Article(ArticleCommand),
     /// Load the demo article and its comments (does nothing if they are already there).
     Demo,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a staff account. The password is asked for, or read from CARETHREAD_PASSWORD.
+    Add {
+        #[arg(long)]
+        email: String,
+        /// The name other staff see.
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_enum)]
+        role: crate::accounts::Role,
+        /// Mark the account verified at once (a midwife whose registration you have checked).
+        #[arg(long)]
+        verified: bool,
+        /// Professional registration number, recorded with the verification.
+        #[arg(long, requires = "verified")]
+        registration_number: Option<String>,
+    },
+    /// List staff accounts.
+    List,
 }
 
 #[derive(Debug, Subcommand)]
@@ -131,6 +161,41 @@ pub struct Settings {
     #[arg(long, env = "CARETHREAD_COOKIE_SECURE", global = true)]
     pub cookie_secure: Option<bool>,
 
+    /// How staff replies are signed to readers; `{organisation}` is replaced by the name.
+    #[arg(
+        long,
+        env = "CARETHREAD_STAFF_LABEL",
+        default_value = "Midwife @{organisation}",
+        global = true
+    )]
+    pub staff_label: String,
+
+    /// The badge beside a staff reply.
+    #[arg(
+        long,
+        env = "CARETHREAD_VERIFIED_BADGE",
+        default_value = "Verified midwife",
+        global = true
+    )]
+    pub verified_badge: String,
+
+    /// Show staff members' own names to readers beside the label.
+    #[arg(long, env = "CARETHREAD_SHOW_STAFF_NAMES", global = true)]
+    pub show_staff_names: bool,
+
+    /// The disclaimer after every staff reply. Each reply keeps the text it was published with.
+    #[arg(long, env = "CARETHREAD_DISCLAIMER", default_value = DEFAULT_DISCLAIMER, global = true)]
+    pub disclaimer: String,
+
+    /// Addresses of reverse proxies whose X-Forwarded-For header is trusted (comma-separated).
+    #[arg(
+        long,
+        env = "CARETHREAD_TRUSTED_PROXIES",
+        value_delimiter = ',',
+        global = true
+    )]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+
     /// Largest request body accepted, in bytes.
     #[arg(long, env = "CARETHREAD_MAX_BODY_BYTES", default_value_t = 128 * 1024, global = true)]
     pub max_body_bytes: usize,
@@ -155,6 +220,13 @@ pub struct Config {
     pub max_depth: u32,
     pub cookie_secure: bool,
     pub max_body_bytes: usize,
+    /// Where links in invitations point, without a trailing slash.
+    pub public_url: String,
+    pub staff_label: String,
+    pub verified_badge: String,
+    pub show_staff_names: bool,
+    pub disclaimer: String,
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Settings {
@@ -171,6 +243,17 @@ impl Settings {
             max_depth: self.max_depth,
             cookie_secure: self.cookie_secure.unwrap_or(https),
             max_body_bytes: self.max_body_bytes,
+            public_url: self
+                .public_url
+                .clone()
+                .unwrap_or_else(|| format!("http://{}", self.addr))
+                .trim_end_matches('/')
+                .to_owned(),
+            staff_label: self.staff_label.replace("{organisation}", &self.organisation),
+            verified_badge: self.verified_badge.clone(),
+            show_staff_names: self.show_staff_names,
+            disclaimer: self.disclaimer.clone(),
+            trusted_proxies: self.trusted_proxies.clone(),
         }
     }
 }

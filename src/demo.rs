@@ -5,9 +5,66 @@ use chrono::{Duration, Utc};
 use sqlx::PgPool;
 
 use crate::{
+    accounts::{self, Role, store::NewAccount},
     articles::{self, NewArticle},
     comments::{CommentStatus, store},
+    config::DEFAULT_DISCLAIMER,
+    moderation,
 };
+
+/// The demo's verified midwife. The account has no password, so nobody can sign in as it until an
+/// admin issues it a reset link.
+const DEMO_MIDWIFE_EMAIL: &str = "demo.midwife@example.org";
+
+const DEMO_REPLY: &str = "Thank you for asking, Kim. Some bleeding after a miscarriage is expected, and it \
+usually settles within **two weeks**, getting lighter over time.\n\n\
+Please call your GP or maternity unit if:\n\n\
+- the bleeding gets heavier, or you soak a pad in an hour\n\
+- you have a temperature, or strong pain\n\
+- it smells unpleasant, or has not eased after two weeks\n\n\
+You can read more on the [NHS website](https://www.nhs.uk/conditions/miscarriage/).";
+
+async fn add_midwife_reply(
+    tx: &mut sqlx::PgConnection,
+    article_id: i64,
+    parent_id: i64,
+) -> anyhow::Result<()> {
+    let existing: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE lower(email) = $1")
+        .bind(DEMO_MIDWIFE_EMAIL)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let midwife = match existing {
+        Some(id) => id,
+        None => {
+            let account = NewAccount {
+                email: DEMO_MIDWIFE_EMAIL,
+                display_name: "Demo Midwife",
+                role: Role::Midwife,
+                password_hash: None,
+                verified: true,
+                verified_by: None,
+            };
+            accounts::store::insert_account(&mut *tx, &account)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("demo midwife"))?
+        }
+    };
+    let html = moderation::markdown::render(DEMO_REPLY);
+    moderation::store::insert_staff_reply(
+        tx,
+        &moderation::store::NewStaffReply {
+            article_id,
+            parent_id,
+            author_user_id: midwife,
+            author_name: "Demo Midwife",
+            body: DEMO_REPLY,
+            body_html: &html,
+            disclaimer: DEFAULT_DISCLAIMER,
+        },
+    )
+    .await?;
+    Ok(())
+}
 
 pub const DEMO_SLUG: &str = "after-a-miscarriage";
 
@@ -68,7 +125,7 @@ pub async fn load(pool: &PgPool) -> anyhow::Result<Loaded> {
         ago(3, 1),
     )
     .await?;
-    store::insert_raw(
+    let question = store::insert_raw(
         &mut *tx,
         article_id,
         None,
@@ -88,6 +145,7 @@ pub async fn load(pool: &PgPool) -> anyhow::Result<Loaded> {
         ago(0, 2),
     )
     .await?;
+    add_midwife_reply(&mut tx, article_id, question).await?;
     tx.commit().await?;
-    Ok(Loaded::Added { comments: 5 })
+    Ok(Loaded::Added { comments: 6 })
 }

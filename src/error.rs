@@ -15,6 +15,8 @@ pub enum AppError {
     NotFound,
     #[error("comments are closed")]
     CommentsClosed,
+    #[error("link expired or used")]
+    LinkExpired,
     #[error("forbidden: {0}")]
     Forbidden(&'static str),
     #[error("database error")]
@@ -27,6 +29,7 @@ impl AppError {
     fn status(&self) -> StatusCode {
         match self {
             Self::NotFound => StatusCode::NOT_FOUND,
+            Self::LinkExpired => StatusCode::GONE,
             Self::CommentsClosed | Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::Database(e) if is_unavailable(e) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Database(_) | Self::Other(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -51,7 +54,11 @@ impl IntoResponse for AppError {
                 "Comments are closed",
                 "This article is no longer taking new comments. The comments already published are still there to read.",
             ),
-            Self::Forbidden(why) => ErrorPage::new("We could not accept this", why),
+            Self::Forbidden(why) => ErrorPage::new("You cannot do that", why),
+            Self::LinkExpired => ErrorPage::new(
+                "This link has expired",
+                "This link has expired or has already been used. Please ask an admin for a new one.",
+            ),
             _ if status == StatusCode::SERVICE_UNAVAILABLE => {
                 tracing::warn!(error = %self, "database unavailable");
                 ErrorPage::unavailable()

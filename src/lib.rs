@@ -1,13 +1,17 @@
 //! carethread: moderated comments for health-information websites.
 #![forbid(unsafe_code)]
 
+pub mod accounts;
+pub mod admin;
 pub mod articles;
+pub mod audit;
 pub mod cli;
 pub mod comments;
 pub mod config;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod moderation;
 pub mod web;
 
 pub use web::{AppState, app, serve};

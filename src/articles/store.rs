@@ -1,5 +1,6 @@
 //! SQL for articles.
 
+use chrono::{DateTime, Utc};
 use sqlx::PgExecutor;
 
 use super::{Article, ArticleSummary, NewArticle};
@@ -7,7 +8,7 @@ use super::{Article, ArticleSummary, NewArticle};
 pub async fn find_by_slug(db: impl PgExecutor<'_>, slug: &str) -> sqlx::Result<Option<Article>> {
     sqlx::query_as!(
         Article,
-        "SELECT id, slug, title, url, comments_open, created_at FROM articles WHERE slug = $1",
+        r#"SELECT id, slug, title, url, comments_open, created_at AS "created_at: DateTime<Utc>" FROM articles WHERE slug = $1"#,
         slug
     )
     .fetch_optional(db)
@@ -30,8 +31,10 @@ pub async fn list_open(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<ArticleSumma
 }
 
 pub struct ArticleCounts {
+    pub id: i64,
     pub slug: String,
     pub title: String,
+    pub url: String,
     pub comments_open: bool,
     pub published: i64,
     pub pending: i64,
@@ -41,7 +44,7 @@ pub struct ArticleCounts {
 pub async fn list_all(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<ArticleCounts>> {
     sqlx::query_as!(
         ArticleCounts,
-        r#"SELECT a.slug, a.title, a.comments_open,
+        r#"SELECT a.id, a.slug, a.title, a.url, a.comments_open,
                   count(c.id) FILTER (WHERE c.status = 'published') AS "published!",
                   count(c.id) FILTER (WHERE c.status = 'pending') AS "pending!"
              FROM articles a LEFT JOIN comments c ON c.article_id = a.id
@@ -67,16 +70,33 @@ pub async fn insert(db: impl PgExecutor<'_>, article: &NewArticle) -> sqlx::Resu
     .await
 }
 
-/// Opens or closes an article to new comments; `false` when there is no such article.
-pub async fn set_comments_open(db: impl PgExecutor<'_>, slug: &str, open: bool) -> sqlx::Result<bool> {
-    let result = sqlx::query!(
-        "UPDATE articles SET comments_open = $2 WHERE slug = $1",
+/// Opens or closes an article to new comments; the article's id, or `None` when there is no such
+/// article.
+pub async fn set_comments_open(db: impl PgExecutor<'_>, slug: &str, open: bool) -> sqlx::Result<Option<i64>> {
+    sqlx::query_scalar!(
+        "UPDATE articles SET comments_open = $2 WHERE slug = $1 RETURNING id",
         slug,
         open
     )
-    .execute(db)
-    .await?;
-    Ok(result.rows_affected() == 1)
+    .fetch_optional(db)
+    .await
+}
+
+/// Changes an article's title and address; `false` when there is no such article.
+pub async fn update(
+    db: impl PgExecutor<'_>,
+    slug: &str,
+    title: &str,
+    url: &str,
+) -> sqlx::Result<Option<i64>> {
+    sqlx::query_scalar!(
+        "UPDATE articles SET title = $2, url = $3 WHERE slug = $1 RETURNING id",
+        slug,
+        title,
+        url
+    )
+    .fetch_optional(db)
+    .await
 }
 
 pub async fn count(db: impl PgExecutor<'_>) -> sqlx::Result<i64> {

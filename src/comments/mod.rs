@@ -34,6 +34,10 @@ pub struct ThreadRow {
     pub author_kind: AuthorKind,
     pub author_name: String,
     pub body: String,
+    /// Sanitised HTML of a staff reply.
+    pub body_html: Option<String>,
+    /// The disclaimer a staff reply was published with.
+    pub disclaimer: Option<String>,
     pub created_at: DateTime<Utc>,
     pub depth: i32,
     pub parent_name: Option<String>,

@@ -9,7 +9,6 @@ use axum::{
     routing::get,
 };
 use axum_csrf::CsrfToken;
-use chrono_tz::Tz;
 use serde::Deserialize;
 
 use super::{
@@ -20,6 +19,7 @@ use super::{
 };
 use crate::{
     articles::{self, Article},
+    config::Config,
     error::{AppError, Result},
     web::{AppState, page::render},
 };
@@ -54,6 +54,8 @@ pub struct CommentView {
     pub id: i64,
     pub author_name: String,
     pub is_guest: bool,
+    /// A verified staff reply: its sanitised HTML and the disclaimer it was published with.
+    pub staff_reply: Option<(String, String)>,
     pub posted_on: String,
     pub posted_at_iso: String,
     pub body: PlainText,
@@ -61,12 +63,23 @@ pub struct CommentView {
 }
 
 impl CommentView {
-    fn new(row: ThreadRow, tz: Tz) -> Self {
-        let local = row.created_at.with_timezone(&tz);
+    fn new(row: ThreadRow, config: &Config) -> Self {
+        let local = row.created_at.with_timezone(&config.timezone);
+        let is_guest = row.author_kind == AuthorKind::Guest;
+        let author_name = match (is_guest, config.show_staff_names) {
+            (true, _) => row.author_name,
+            (false, true) => format!("{} ({})", row.author_name, config.staff_label),
+            (false, false) => config.staff_label.clone(),
+        };
         Self {
             id: row.id,
-            author_name: row.author_name,
-            is_guest: row.author_kind == AuthorKind::Guest,
+            author_name,
+            is_guest,
+            staff_reply: if is_guest {
+                None
+            } else {
+                row.body_html.zip(row.disclaimer)
+            },
             posted_on: local.format("%d %b %Y - %H:%M").to_string(),
             posted_at_iso: row.created_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             body: PlainText::new(&row.body),
@@ -112,6 +125,7 @@ pub struct PageLink {
 #[template(path = "comments/thread.html")]
 pub struct ThreadPage {
     pub article: Article,
+    pub verified_badge: String,
     pub notice: String,
     pub items: Vec<ThreadItem<CommentView>>,
     pub total_threads: i64,
@@ -191,18 +205,18 @@ async fn thread_page(
     let offset = i64::from(page - 1) * i64::from(per_page);
     let total_threads = store::count_threads(&state.db, article.id).await?;
     let rows = store::thread_page(&state.db, article.id, i64::from(per_page), offset).await?;
-    let tz = state.config.timezone;
     let rows = rows
         .into_iter()
         .map(|row| {
             let depth = u32::try_from(row.depth).unwrap_or(1);
-            (CommentView::new(row, tz), depth)
+            (CommentView::new(row, &state.config), depth)
         })
         .collect();
     let per_page = i64::from(per_page);
     let page_count = u32::try_from((total_threads + per_page - 1) / per_page).unwrap_or(u32::MAX);
     let mut page_view = ThreadPage {
         article,
+        verified_badge: state.config.verified_badge.clone(),
         notice: state.config.notice.clone(),
         items: layout(rows, state.config.max_depth),
         total_threads,

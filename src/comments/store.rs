@@ -1,5 +1,6 @@
 //! SQL for comments.
 
+use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgExecutor};
 
 use super::{AuthorKind, CommentStatus, NewComment, ThreadRow};
@@ -40,7 +41,7 @@ pub async fn thread_page(
                  FROM tree t JOIN comments c ON c.parent_id = t.id AND c.status = 'published'
            )
            SELECT c.id, c.author_kind AS "author_kind: AuthorKind", c.author_name, c.body,
-                  c.created_at, t.depth AS "depth!", p.author_name AS "parent_name?"
+                  c.body_html, c.disclaimer, c.created_at AS "created_at: DateTime<Utc>", t.depth AS "depth!", p.author_name AS "parent_name?"
              FROM tree t
              JOIN comments c ON c.id = t.id
              LEFT JOIN comments p ON p.id = c.parent_id
@@ -137,7 +138,7 @@ pub async fn insert_raw(
         author_name,
         body,
         status as CommentStatus,
-        created_at
+        created_at as _
     )
     .fetch_one(db)
     .await

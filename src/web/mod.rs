@@ -2,6 +2,7 @@
 
 pub mod assets;
 pub mod page;
+pub mod staff;
 
 use std::{future::Future, sync::Arc, time::Duration};
 
@@ -28,7 +29,7 @@ use tower_http::{
     trace::TraceLayer,
 };
 
-use crate::{articles, comments, config::Config};
+use crate::{accounts, admin, articles, comments, config::Config, moderation};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -45,6 +46,28 @@ impl FromRef<AppState> for CsrfConfig {
 
 impl AppState {
     /// `secret` protects the form-token cookie; every process serving the same site must share it.
+    /// The reader's address: the peer, or the address a trusted proxy says it forwarded for.
+    /// Only a configured proxy is believed; the nearest address it did not add itself wins.
+    pub fn client_address(
+        &self,
+        peer: std::net::SocketAddr,
+        headers: &axum::http::HeaderMap,
+    ) -> std::net::IpAddr {
+        let trusted = &self.config.trusted_proxies;
+        if !trusted.contains(&peer.ip()) {
+            return peer.ip();
+        }
+        headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .filter_map(|a| a.trim().parse::<std::net::IpAddr>().ok())
+            .rev()
+            .find(|a| !trusted.contains(a))
+            .unwrap_or(peer.ip())
+    }
+
     pub fn new(db: PgPool, config: Config, secret: &[u8]) -> anyhow::Result<Self> {
         let key = axum_csrf::Key::try_from(secret)
             .map_err(|_| anyhow::anyhow!("the site secret must be at least 64 bytes long"))?;
@@ -76,6 +99,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(articles::routes::router())
         .merge(comments::routes::router())
+        .merge(staff_routes(&state))
         .route("/healthz", get(healthz))
         .merge(assets::router())
         .fallback(not_found)
@@ -126,6 +150,23 @@ pub fn app(state: AppState) -> Router {
         )
 }
 
+/// Sign-in, the dashboard and admin: the only routes with sessions. Readers' pages never touch
+/// the session store.
+fn staff_routes(state: &AppState) -> Router<AppState> {
+    Router::new()
+        .merge(accounts::routes::router())
+        .merge(moderation::routes::router())
+        .merge(admin::routes::router())
+        .layer(accounts::auth::auth_layer(
+            state.db.clone(),
+            state.config.cookie_secure,
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
+}
+
 /// Layers and extractors answer some errors (413, 405, 408, a malformed form) with a bare status.
 /// Give those the same calm page as every other error.
 async fn friendly_error_pages(request: Request, next: Next) -> Response {
@@ -170,7 +211,10 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }

@@ -1,0 +1,272 @@
+//! Sign-in: the axum-login backend, sessions in PostgreSQL, the `CurrentStaff` extractor,
+//! lockouts after repeated failures, and one-shot messages carried across a redirect.
+
+use std::net::IpAddr;
+
+use axum::{
+    extract::FromRequestParts,
+    http::{Method, request::Parts},
+    response::{IntoResponse, Redirect, Response},
+};
+use axum_login::{AuthManagerLayer, AuthManagerLayerBuilder, AuthnBackend};
+use chrono::{DateTime, Utc};
+use sqlx::PgPool;
+use tower_sessions::{Expiry, Session, SessionManagerLayer, cookie::SameSite};
+use tower_sessions_sqlx_store::PostgresStore;
+
+use super::{DUMMY_HASH, Staff, Verified, hash_password, store, verify_password};
+use crate::error::AppError;
+
+pub const SESSION_COOKIE: &str = "carethread_session";
+/// A session ends after two hours without a request…
+pub const IDLE_TIMEOUT: time::Duration = time::Duration::hours(2);
+/// …and twelve hours after sign-in, however busy.
+pub const ABSOLUTE_TIMEOUT: chrono::Duration = chrono::Duration::hours(12);
+const SIGNED_IN_AT: &str = "signed_in_at";
+const FLASH: &str = "flash";
+
+pub type AuthSession = axum_login::AuthSession<Backend>;
+
+#[derive(Clone)]
+pub struct Backend {
+    db: PgPool,
+}
+
+impl Backend {
+    pub fn new(db: PgPool) -> Self {
+        Self { db }
+    }
+}
+
+#[derive(Clone)]
+pub struct Credentials {
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BackendError {
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+    #[error("password hashing task failed")]
+    Task(#[from] tokio::task::JoinError),
+}
+
+impl AuthnBackend for Backend {
+    type User = Staff;
+    type Credentials = Credentials;
+    type Error = BackendError;
+
+    /// The same work whether or not the email is known, so neither the answer nor its timing
+    /// says which accounts exist.
+    async fn authenticate(&self, creds: Credentials) -> Result<Option<Staff>, BackendError> {
+        let row = store::find_for_login(&self.db, creds.email.trim()).await?;
+        let usable = row
+            .as_ref()
+            .filter(|r| !r.disabled)
+            .and_then(|r| r.password_hash.clone().map(|h| (r.id, h)));
+        let (id, stored) = match &usable {
+            Some((id, hash)) => (Some(*id), hash.clone()),
+            None => (None, DUMMY_HASH.clone()),
+        };
+        let password = creds.password;
+        let (verified, password) = tokio::task::spawn_blocking(move || {
+            let verified = verify_password(&password, &stored);
+            (verified, password)
+        })
+        .await?;
+        let Some(id) = id else { return Ok(None) };
+        match verified {
+            Verified::No => Ok(None),
+            Verified::Yes => Ok(store::find_active(&self.db, id).await?),
+            Verified::YesButRehash => {
+                let fresh = tokio::task::spawn_blocking(move || hash_password(&password)).await?;
+                if let Ok(fresh) = fresh {
+                    store::set_password_hash(&self.db, id, &fresh).await?;
+                }
+                Ok(store::find_active(&self.db, id).await?)
+            }
+        }
+    }
+
+    /// Called on every staff request: a disabled account, or one whose password changed, is
+    /// signed out at once.
+    async fn get_user(&self, id: &i64) -> Result<Option<Staff>, BackendError> {
+        Ok(store::find_active(&self.db, *id).await?)
+    }
+}
+
+/// Sessions in PostgreSQL behind an HttpOnly, SameSite=Lax cookie; Secure when configured.
+pub fn auth_layer(db: PgPool, cookie_secure: bool) -> AuthManagerLayer<Backend, PostgresStore> {
+    let store = PostgresStore::new(db.clone());
+    let sessions = SessionManagerLayer::new(store)
+        .with_name(SESSION_COOKIE)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(cookie_secure)
+        .with_path("/")
+        .with_expiry(Expiry::OnInactivity(IDLE_TIMEOUT));
+    AuthManagerLayerBuilder::new(Backend::new(db), sessions).build()
+}
+
+/// Signs `staff` in on this session (with a new session id) and starts the 12-hour clock.
+pub async fn sign_in(auth: &mut AuthSession, staff: &Staff) -> Result<(), AppError> {
+    auth.login(staff)
+        .await
+        .map_err(|e| anyhow::anyhow!("sign-in failed: {e}"))?;
+    auth.session
+        .insert(SIGNED_IN_AT, Utc::now().timestamp())
+        .await
+        .map_err(|e| anyhow::anyhow!("session: {e}"))?;
+    Ok(())
+}
+
+/// The signed-in member of staff. Anyone else is sent to the sign-in page.
+pub struct CurrentStaff(pub Staff);
+
+impl<S: Send + Sync> FromRequestParts<S> for CurrentStaff {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let mut auth = AuthSession::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let Some(staff) = auth.user.clone() else {
+            return Err(to_sign_in(parts, None));
+        };
+        let signed_in_at: Option<i64> = auth.session.get(SIGNED_IN_AT).await.ok().flatten();
+        let expired = signed_in_at
+            .and_then(|t| DateTime::<Utc>::from_timestamp(t, 0))
+            .is_none_or(|at| Utc::now() - at > ABSOLUTE_TIMEOUT);
+        if expired {
+            let _ = auth.logout().await;
+            return Err(to_sign_in(parts, Some("expired")));
+        }
+        Ok(Self(staff))
+    }
+}
+
+fn to_sign_in(parts: &Parts, reason: Option<&str>) -> Response {
+    // After signing in, come back here; a form post cannot be replayed, so go to its page instead.
+    let back = if parts.method == Method::GET {
+        parts
+            .uri
+            .path_and_query()
+            .map_or("/moderation", |pq| pq.as_str())
+            .to_owned()
+    } else {
+        "/moderation".to_owned()
+    };
+    let mut target = format!("/login?next={}", encode_query(&back));
+    if let Some(reason) = reason {
+        target.push_str("&reason=");
+        target.push_str(reason);
+    }
+    Redirect::to(&target).into_response()
+}
+
+fn encode_query(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Only a path on this site: `/x`, never `//host`, `/\host` or `https://host`.
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.starts_with("/\\")
+                && !n.contains(['\r', '\n']) =>
+        {
+            n.to_owned()
+        }
+        _ => "/moderation".to_owned(),
+    }
+}
+
+/// Failed sign-ins: 10 for one account within 15 minutes, or 25 from one address within
+/// 5 minutes, refuse further attempts for 15 minutes.
+pub struct Lockout;
+
+impl Lockout {
+    const ACCOUNT_LIMIT: i64 = 10;
+    const ACCOUNT_WINDOW_SECS: f64 = 15.0 * 60.0;
+    const ADDRESS_LIMIT: i64 = 25;
+    const ADDRESS_WINDOW_SECS: f64 = 5.0 * 60.0;
+    const LOCKOUT_SECS: f64 = 15.0 * 60.0;
+
+    pub fn keys(email: &str, address: IpAddr) -> [String; 2] {
+        [
+            format!("account:{}", email.trim().to_lowercase()),
+            format!("address:{address}"),
+        ]
+    }
+
+    pub async fn in_force(db: &PgPool, email: &str, address: IpAddr) -> sqlx::Result<Option<DateTime<Utc>>> {
+        store::lockout_until(db, &Self::keys(email, address)).await
+    }
+
+    pub async fn record_failure(db: &PgPool, email: &str, address: IpAddr) -> sqlx::Result<()> {
+        let [account, address] = Self::keys(email, address);
+        let mut tx = db.begin().await?;
+        store::record_failure(
+            &mut tx,
+            &account,
+            Self::ACCOUNT_LIMIT,
+            Self::ACCOUNT_WINDOW_SECS,
+            Self::LOCKOUT_SECS,
+        )
+        .await?;
+        store::record_failure(
+            &mut tx,
+            &address,
+            Self::ADDRESS_LIMIT,
+            Self::ADDRESS_WINDOW_SECS,
+            Self::LOCKOUT_SECS,
+        )
+        .await?;
+        tx.commit().await
+    }
+}
+
+/// A message shown once on the next page, after a redirect.
+pub async fn set_flash(session: &Session, message: impl Into<String>) {
+    if let Err(error) = session.insert(FLASH, message.into()).await {
+        tracing::warn!(%error, "could not keep a message for the next page");
+    }
+}
+
+pub async fn take_flash(session: &Session) -> Option<String> {
+    session.remove::<String>(FLASH).await.ok().flatten()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_accepts_only_local_paths() {
+        assert_eq!(
+            safe_next(Some("/moderation?status=hidden")),
+            "/moderation?status=hidden"
+        );
+        for bad in [
+            "https://evil.example",
+            "//evil.example",
+            "/\\evil.example",
+            "javascript:alert(1)",
+            "",
+        ] {
+            assert_eq!(safe_next(Some(bad)), "/moderation", "{bad}");
+        }
+        assert_eq!(safe_next(None), "/moderation");
+    }
+}

@@ -1,0 +1,253 @@
+//! Staff accounts: roles, passwords, sign-in, sessions, invitations and reset links.
+
+pub mod auth;
+pub mod routes;
+pub mod store;
+pub mod tokens;
+
+use std::sync::LazyLock;
+
+use argon2::{
+    Argon2, Params, PasswordHash, PasswordHasher, PasswordVerifier,
+    password_hash::{SaltString, rand_core::OsRng},
+};
+use serde::{Deserialize, Serialize};
+
+pub const PASSWORD_MIN_CHARS: usize = 12;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, sqlx::Type, clap::ValueEnum)]
+#[sqlx(type_name = "staff_role", rename_all = "lowercase")]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Midwife,
+    Moderator,
+    Admin,
+}
+
+impl Role {
+    pub const ALL: [Role; 3] = [Role::Midwife, Role::Moderator, Role::Admin];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Midwife => "midwife",
+            Role::Moderator => "moderator",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Midwife => "Midwife",
+            Role::Moderator => "Moderator",
+            Role::Admin => "Admin",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == raw)
+    }
+}
+
+/// A signed-in member of staff.
+#[derive(Clone)]
+pub struct Staff {
+    pub id: i64,
+    pub email: String,
+    pub display_name: String,
+    pub role: Role,
+    pub verified: bool,
+    /// Sessions remember a digest of this, so changing the password ends every other session.
+    password_hash: String,
+}
+
+impl std::fmt::Debug for Staff {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Staff")
+            .field("id", &self.id)
+            .field("role", &self.role)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Staff {
+    /// Approve, hide and unhide comments: every staff role, except a midwife account that no
+    /// admin has verified yet, which may look but not publish anything.
+    pub fn can_moderate(&self) -> bool {
+        self.role != Role::Midwife || self.verified
+    }
+
+    /// Publish replies under the midwife label: verified midwives, and admins who are themselves
+    /// verified (an admin account is not a clinician unless an admin has verified it as one).
+    pub fn can_reply(&self) -> bool {
+        self.verified && matches!(self.role, Role::Midwife | Role::Admin)
+    }
+
+    /// Waiting for an admin to verify them before they can reply.
+    pub fn awaiting_verification(&self) -> bool {
+        self.role == Role::Midwife && !self.verified
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
+}
+
+impl axum_login::AuthUser for Staff {
+    type Id = i64;
+
+    fn id(&self) -> i64 {
+        self.id
+    }
+
+    fn session_auth_hash(&self) -> &[u8] {
+        self.password_hash.as_bytes()
+    }
+}
+
+/// A password that meets the policy: long enough and not easy to guess.
+pub struct NewPassword(String);
+
+impl NewPassword {
+    /// `context` holds words a guesser would try first: the person's email and name.
+    pub fn parse(password: &str, confirm: &str, context: &[&str]) -> Result<Self, &'static str> {
+        if password.chars().count() < PASSWORD_MIN_CHARS {
+            return Err("Please choose a password of at least 12 characters.");
+        }
+        if password != confirm {
+            return Err("The two passwords are not the same. Please type them again.");
+        }
+        if password.chars().count() > 256 {
+            return Err("Please choose a password of at most 256 characters.");
+        }
+        // zxcvbn checks against lists of common passwords, names and words, and keyboard patterns.
+        if u8::from(zxcvbn::zxcvbn(password, context).score()) < 3 {
+            return Err("This password is too easy to guess. Try a few unrelated words together.");
+        }
+        Ok(Self(password.to_owned()))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Hashes with argon2id and OWASP's parameters (19 MiB, 2 passes, 1 lane). Slow on purpose: call
+/// it from `spawn_blocking`.
+pub fn hash_password(password: &str) -> anyhow::Result<String> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|hash| hash.to_string())
+        .map_err(|e| anyhow::anyhow!("could not hash the password: {e}"))
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Verified {
+    No,
+    Yes,
+    /// Right, but hashed with older parameters: store a fresh hash.
+    YesButRehash,
+}
+
+pub fn verify_password(password: &str, stored: &str) -> Verified {
+    let Ok(hash) = PasswordHash::new(stored) else {
+        return Verified::No;
+    };
+    if Argon2::default()
+        .verify_password(password.as_bytes(), &hash)
+        .is_err()
+    {
+        return Verified::No;
+    }
+    let current = Params::default();
+    let up_to_date = hash.algorithm == argon2::Algorithm::Argon2id.ident()
+        && Params::try_from(&hash).is_ok_and(|p| {
+            p.m_cost() >= current.m_cost() && p.t_cost() >= current.t_cost() && p.p_cost() >= current.p_cost()
+        });
+    if up_to_date {
+        Verified::Yes
+    } else {
+        Verified::YesButRehash
+    }
+}
+
+/// Verifying against this when an email is unknown makes a failed sign-in take as long either way.
+pub static DUMMY_HASH: LazyLock<String> =
+    LazyLock::new(|| hash_password("no account has this password").unwrap_or_default());
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_shorter_than_12_characters_are_refused() {
+        assert!(NewPassword::parse("short pass", "short pass", &[]).is_err());
+    }
+
+    #[test]
+    fn common_passwords_are_refused_even_when_long() {
+        for common in ["password1234", "123456789012", "qwertyuiopasdf", "iloveyou1234"] {
+            assert!(NewPassword::parse(common, common, &[]).is_err(), "{common}");
+        }
+    }
+
+    #[test]
+    fn a_password_made_of_the_persons_email_is_refused() {
+        let p = "alex.morgan@example.org";
+        assert!(NewPassword::parse(p, p, &["alex.morgan@example.org", "Alex Morgan"]).is_err());
+    }
+
+    #[test]
+    fn a_long_unusual_password_is_accepted_when_confirmed() {
+        let p = "lantern orbit velvet marsh";
+        assert!(NewPassword::parse(p, p, &[]).is_ok());
+        assert!(NewPassword::parse(p, "something else entirely", &[]).is_err());
+    }
+
+    #[test]
+    fn hashes_are_argon2id_with_owasp_parameters_and_verify() {
+        let hash = hash_password("lantern orbit velvet marsh").unwrap();
+        assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+        assert_eq!(
+            verify_password("lantern orbit velvet marsh", &hash),
+            Verified::Yes
+        );
+        assert_eq!(verify_password("wrong", &hash), Verified::No);
+    }
+
+    #[test]
+    fn hashes_with_weaker_parameters_are_upgraded() {
+        let weak = Argon2::new(
+            argon2::Algorithm::Argon2id,
+            argon2::Version::V0x13,
+            Params::new(8 * 1024, 1, 1, None).unwrap(),
+        );
+        let salt = SaltString::generate(&mut OsRng);
+        let hash = weak
+            .hash_password(b"lantern orbit velvet marsh", &salt)
+            .unwrap()
+            .to_string();
+        assert_eq!(
+            verify_password("lantern orbit velvet marsh", &hash),
+            Verified::YesButRehash
+        );
+    }
+
+    #[test]
+    fn only_verified_midwives_and_verified_admins_can_reply() {
+        let staff = |role, verified| Staff {
+            id: 1,
+            email: "a@example.org".into(),
+            display_name: "A".into(),
+            role,
+            verified,
+            password_hash: String::new(),
+        };
+        assert!(staff(Role::Midwife, true).can_reply());
+        assert!(!staff(Role::Midwife, false).can_reply());
+        assert!(!staff(Role::Moderator, true).can_reply());
+        assert!(staff(Role::Admin, true).can_reply());
+        assert!(!staff(Role::Admin, false).can_reply());
+        assert!(staff(Role::Midwife, false).awaiting_verification());
+    }
+}

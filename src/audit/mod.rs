@@ -1,0 +1,129 @@
+//! The audit log: every moderation and admin action, who did it, to what, why and when.
+//! Append-only: the database refuses to change or remove a row.
+
+pub mod store;
+
+use sqlx::PgConnection;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    CommentApproved,
+    CommentHidden,
+    CommentUnhidden,
+    CommentReplied,
+    AccountInvited,
+    AccountCreated,
+    AccountVerified,
+    AccountRoleChanged,
+    AccountDisabled,
+    AccountEnabled,
+    ResetLinkIssued,
+    InvitationAccepted,
+    PasswordResetUsed,
+    PasswordChanged,
+    ArticleAdded,
+    ArticleEdited,
+    ArticleClosed,
+    ArticleOpened,
+}
+
+impl Action {
+    pub const ALL: [Action; 18] = [
+        Action::CommentApproved,
+        Action::CommentHidden,
+        Action::CommentUnhidden,
+        Action::CommentReplied,
+        Action::AccountInvited,
+        Action::AccountCreated,
+        Action::AccountVerified,
+        Action::AccountRoleChanged,
+        Action::AccountDisabled,
+        Action::AccountEnabled,
+        Action::ResetLinkIssued,
+        Action::InvitationAccepted,
+        Action::PasswordResetUsed,
+        Action::PasswordChanged,
+        Action::ArticleAdded,
+        Action::ArticleEdited,
+        Action::ArticleClosed,
+        Action::ArticleOpened,
+    ];
+
+    /// The name stored in the log and used in filters.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::CommentApproved => "comment.approved",
+            Action::CommentHidden => "comment.hidden",
+            Action::CommentUnhidden => "comment.unhidden",
+            Action::CommentReplied => "comment.replied",
+            Action::AccountInvited => "account.invited",
+            Action::AccountCreated => "account.created",
+            Action::AccountVerified => "account.verified",
+            Action::AccountRoleChanged => "account.role_changed",
+            Action::AccountDisabled => "account.disabled",
+            Action::AccountEnabled => "account.enabled",
+            Action::ResetLinkIssued => "account.reset_link_issued",
+            Action::InvitationAccepted => "account.invitation_accepted",
+            Action::PasswordResetUsed => "account.password_reset",
+            Action::PasswordChanged => "account.password_changed",
+            Action::ArticleAdded => "article.added",
+            Action::ArticleEdited => "article.edited",
+            Action::ArticleClosed => "article.closed",
+            Action::ArticleOpened => "article.opened",
+        }
+    }
+
+    /// In words, for the log page.
+    pub fn describe(name: &str) -> &'static str {
+        match Self::ALL.into_iter().find(|a| a.as_str() == name) {
+            Some(Action::CommentApproved) => "approved a comment",
+            Some(Action::CommentHidden) => "hid a comment",
+            Some(Action::CommentUnhidden) => "unhid a comment",
+            Some(Action::CommentReplied) => "replied to a comment",
+            Some(Action::AccountInvited) => "invited an account",
+            Some(Action::AccountCreated) => "created an account",
+            Some(Action::AccountVerified) => "verified an account",
+            Some(Action::AccountRoleChanged) => "changed a role",
+            Some(Action::AccountDisabled) => "disabled an account",
+            Some(Action::AccountEnabled) => "enabled an account",
+            Some(Action::ResetLinkIssued) => "issued a password-reset link",
+            Some(Action::InvitationAccepted) => "accepted an invitation",
+            Some(Action::PasswordResetUsed) => "reset their password",
+            Some(Action::PasswordChanged) => "changed their password",
+            Some(Action::ArticleAdded) => "added an article",
+            Some(Action::ArticleEdited) => "edited an article",
+            Some(Action::ArticleClosed) => "closed an article to comments",
+            Some(Action::ArticleOpened) => "opened an article to comments",
+            None => "did something",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum Target {
+    Comment(i64),
+    Account(i64),
+    Article(i64),
+}
+
+impl Target {
+    fn parts(self) -> (&'static str, i64) {
+        match self {
+            Target::Comment(id) => ("comment", id),
+            Target::Account(id) => ("account", id),
+            Target::Article(id) => ("article", id),
+        }
+    }
+}
+
+/// Adds an entry in the caller's transaction, so the action and its record stand or fall together.
+pub async fn record(
+    tx: &mut PgConnection,
+    actor: Option<i64>,
+    action: Action,
+    target: Target,
+    reason: Option<&str>,
+) -> sqlx::Result<()> {
+    let (target_type, target_id) = target.parts();
+    store::insert(tx, actor, action.as_str(), target_type, target_id, reason).await
+}

@@ -1,0 +1,112 @@
+//! Moderation: the queue of comments, decisions on them, and staff replies.
+//!
+//! Hiding a comment hides its whole branch from readers: replies often quote or answer what was
+//! removed, so they go with it. Unhiding brings the branch back. The dashboard says how many
+//! published replies a hide will take with it.
+//!
+//! Every decision is one conditional UPDATE inside a transaction with its audit entry: when two
+//! staff act on the same comment at once, the second finds the comment already changed, nothing is
+//! applied twice, and they are told what happened instead.
+
+pub mod markdown;
+pub mod routes;
+pub mod store;
+
+use crate::comments::CommentStatus;
+
+pub const REPLY_MAX_CHARS: usize = 5000;
+pub const REASON_MAX_CHARS: usize = 500;
+
+/// The dashboard's tabs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tab {
+    Pending,
+    Published,
+    Hidden,
+}
+
+impl Tab {
+    pub const ALL: [Tab; 3] = [Tab::Pending, Tab::Published, Tab::Hidden];
+
+    pub fn parse(raw: Option<&str>) -> Self {
+        match raw {
+            Some("published") => Tab::Published,
+            Some("hidden") => Tab::Hidden,
+            _ => Tab::Pending,
+        }
+    }
+
+    pub fn status(self) -> CommentStatus {
+        match self {
+            Tab::Pending => CommentStatus::Pending,
+            Tab::Published => CommentStatus::Published,
+            Tab::Hidden => CommentStatus::Hidden,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tab::Pending => "pending",
+            Tab::Published => "published",
+            Tab::Hidden => "hidden",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Tab::Pending => "Waiting",
+            Tab::Published => "Published",
+            Tab::Hidden => "Hidden",
+        }
+    }
+}
+
+/// A staff reply's text, checked.
+pub fn parse_reply(body: &str) -> Result<String, &'static str> {
+    let body = body.replace("\r\n", "\n");
+    let body = body.trim();
+    if body.is_empty() {
+        return Err("Please write your reply.");
+    }
+    if body.chars().count() > REPLY_MAX_CHARS {
+        return Err("Your reply is longer than 5000 characters. Please shorten it.");
+    }
+    Ok(body.to_owned())
+}
+
+/// A hide reason, checked: optional, short, one paragraph.
+pub fn parse_reason(reason: &str) -> Result<Option<String>, &'static str> {
+    let reason = reason.split_whitespace().collect::<Vec<_>>().join(" ");
+    if reason.chars().count() > REASON_MAX_CHARS {
+        return Err("Please keep the reason under 500 characters.");
+    }
+    Ok((!reason.is_empty()).then_some(reason))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replies_must_have_text_and_fit() {
+        assert!(parse_reply("  \n ").is_err());
+        assert_eq!(parse_reply("  Hello\r\nthere  ").unwrap(), "Hello\nthere");
+        assert!(parse_reply(&"a".repeat(5001)).is_err());
+    }
+
+    #[test]
+    fn reasons_are_optional_and_tidied() {
+        assert_eq!(parse_reason("   ").unwrap(), None);
+        assert_eq!(
+            parse_reason(" shares  a\nphone number ").unwrap().as_deref(),
+            Some("shares a phone number")
+        );
+        assert!(parse_reason(&"a".repeat(501)).is_err());
+    }
+
+    #[test]
+    fn an_unknown_tab_means_the_waiting_queue() {
+        assert_eq!(Tab::parse(Some("nonsense")), Tab::Pending);
+        assert_eq!(Tab::parse(Some("hidden")), Tab::Hidden);
+    }
+}

@@ -1,0 +1,519 @@
+//! The dashboard: `/moderation`, a comment's page, and the four decisions.
+
+use askama::Template;
+use axum::{
+    Form, Router,
+    extract::{Path, Query, State},
+    http::StatusCode,
+    response::{IntoResponse, Redirect, Response},
+    routing::{get, post},
+};
+use axum_csrf::CsrfToken;
+use serde::Deserialize;
+use tower_sessions::Session;
+
+use super::{
+    Tab, markdown, parse_reason, parse_reply,
+    store::{self, ExistingReply, NewStaffReply, QueueRow},
+};
+use crate::{
+    accounts::{
+        Staff,
+        auth::{CurrentStaff, safe_next, set_flash},
+    },
+    articles,
+    audit::{self, Action, Target},
+    comments::{AuthorKind, CommentStatus, text::PlainText, text::Segment},
+    error::{AppError, Result},
+    web::{
+        AppState,
+        page::render,
+        staff::{StaffChrome, age},
+    },
+};
+
+const PER_PAGE: i64 = 50;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/moderation", get(show_queue))
+        .route("/moderation/comments/{id}", get(show_comment))
+        .route("/moderation/comments/{id}/approve", post(approve))
+        .route("/moderation/comments/{id}/hide", post(hide))
+        .route("/moderation/comments/{id}/unhide", post(unhide))
+        .route("/moderation/comments/{id}/reply", post(reply))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct QueueQuery {
+    status: Option<String>,
+    article: Option<String>,
+    page: Option<String>,
+}
+
+/// A comment on the dashboard.
+pub struct ItemView {
+    pub id: i64,
+    pub article_slug: String,
+    pub article_title: String,
+    pub is_staff: bool,
+    pub author_name: String,
+    pub author_email: Option<String>,
+    pub body: PlainText,
+    pub body_html: Option<String>,
+    pub status: &'static str,
+    pub can_hide: bool,
+    pub can_approve: bool,
+    pub can_unhide: bool,
+    pub hidden_reason: Option<String>,
+    pub age: String,
+    pub created_iso: String,
+    pub in_reply_to: Option<(String, String)>,
+    pub moderated: Option<String>,
+    pub published_replies: i64,
+}
+
+impl From<QueueRow> for ItemView {
+    fn from(row: QueueRow) -> Self {
+        let excerpt = |body: &str| {
+            let flat = body.split_whitespace().collect::<Vec<_>>().join(" ");
+            if flat.chars().count() > 160 {
+                format!("{}…", flat.chars().take(160).collect::<String>())
+            } else {
+                flat
+            }
+        };
+        Self {
+            id: row.id,
+            article_slug: row.article_slug,
+            article_title: row.article_title,
+            is_staff: row.author_kind == AuthorKind::Staff,
+            author_name: row.author_name,
+            author_email: row.author_email,
+            body: PlainText::new(&row.body),
+            body_html: row.body_html,
+            status: match row.status {
+                CommentStatus::Pending => "Waiting",
+                CommentStatus::Published => "Published",
+                CommentStatus::Hidden => "Hidden",
+            },
+            can_approve: row.status == CommentStatus::Pending,
+            can_hide: row.status != CommentStatus::Hidden,
+            can_unhide: row.status == CommentStatus::Hidden,
+            hidden_reason: row.hidden_reason,
+            age: age(row.created_at),
+            created_iso: row.created_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            in_reply_to: row
+                .parent_author_name
+                .zip(row.parent_body.as_deref().map(excerpt)),
+            moderated: row
+                .moderated_by_name
+                .zip(row.moderated_at)
+                .map(|(name, at)| format!("{name}, {}", age(at))),
+            published_replies: row.published_replies,
+        }
+    }
+}
+
+pub struct TabLink {
+    pub label: &'static str,
+    pub href: String,
+    pub count: i64,
+    pub current: bool,
+}
+
+pub struct ArticleOption {
+    pub slug: String,
+    pub title: String,
+    pub selected: bool,
+}
+
+#[derive(Template)]
+#[template(path = "moderation/queue.html")]
+struct QueuePage {
+    chrome: StaffChrome,
+    tab: Tab,
+    tabs: Vec<TabLink>,
+    articles: Vec<ArticleOption>,
+    items: Vec<ItemView>,
+    back: String,
+    next_page: Option<String>,
+    previous_page: Option<String>,
+}
+
+async fn show_queue(
+    State(state): State<AppState>,
+    CurrentStaff(staff): CurrentStaff,
+    session: Session,
+    csrf: CsrfToken,
+    Query(query): Query<QueueQuery>,
+) -> Result<Response> {
+    let tab = Tab::parse(query.status.as_deref());
+    let all_articles = articles::store::list_all(&state.db).await?;
+    let article = query
+        .article
+        .filter(|slug| all_articles.iter().any(|a| &a.slug == slug));
+    let article_id = match &article {
+        Some(slug) => articles::store::find_by_slug(&state.db, slug)
+            .await?
+            .map(|a| a.id),
+        None => None,
+    };
+    let page = query
+        .page
+        .as_deref()
+        .and_then(|p| p.parse::<i64>().ok())
+        .filter(|p| *p >= 1)
+        .unwrap_or(1);
+    let counts = store::counts(&state.db, article_id).await?;
+    let rows = store::queue(
+        &state.db,
+        tab.status(),
+        article_id,
+        PER_PAGE + 1,
+        (page - 1) * PER_PAGE,
+    )
+    .await?;
+    let has_more = rows.len() as i64 > PER_PAGE;
+    let items: Vec<ItemView> = rows
+        .into_iter()
+        .take(PER_PAGE as usize)
+        .map(ItemView::from)
+        .collect();
+
+    let href = |tab: Tab, page: i64| {
+        let mut href = format!("/moderation?status={}", tab.as_str());
+        if let Some(slug) = &article {
+            href.push_str("&article=");
+            href.push_str(slug);
+        }
+        if page > 1 {
+            href.push_str(&format!("&page={page}"));
+        }
+        href
+    };
+    let tabs = Tab::ALL
+        .into_iter()
+        .map(|t| TabLink {
+            label: t.label(),
+            href: href(t, 1),
+            count: match t {
+                Tab::Pending => counts.pending,
+                Tab::Published => counts.published,
+                Tab::Hidden => counts.hidden,
+            },
+            current: t == tab,
+        })
+        .collect();
+    let page_view = QueuePage {
+        chrome: StaffChrome::new(&staff, &csrf, &session).await?,
+        tab,
+        tabs,
+        articles: all_articles
+            .into_iter()
+            .map(|a| ArticleOption {
+                selected: article.as_deref() == Some(a.slug.as_str()),
+                slug: a.slug,
+                title: a.title,
+            })
+            .collect(),
+        back: href(tab, page),
+        next_page: has_more.then(|| href(tab, page + 1)),
+        previous_page: (page > 1).then(|| href(tab, page - 1)),
+        items,
+    };
+    Ok((csrf, render(StatusCode::OK, &page_view)).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "moderation/comment.html")]
+struct CommentPage {
+    chrome: StaffChrome,
+    item: ItemView,
+    replies: Vec<ReplyView>,
+    reply_body: String,
+    problem: Option<&'static str>,
+    back: String,
+}
+
+pub struct ReplyView {
+    pub is_staff: bool,
+    pub author_name: String,
+    pub body: PlainText,
+    pub age: String,
+}
+
+impl From<ExistingReply> for ReplyView {
+    fn from(r: ExistingReply) -> Self {
+        Self {
+            is_staff: r.author_kind == AuthorKind::Staff,
+            author_name: r.author_name,
+            body: PlainText::new(&r.body),
+            age: age(r.created_at),
+        }
+    }
+}
+
+async fn comment_page(
+    state: &AppState,
+    staff: &Staff,
+    session: &Session,
+    csrf: &CsrfToken,
+    id: i64,
+    reply_body: String,
+    problem: Option<&'static str>,
+) -> Result<CommentPage> {
+    let row = store::find(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    let replies = store::replies_to(&state.db, id)
+        .await?
+        .into_iter()
+        .map(ReplyView::from)
+        .collect();
+    Ok(CommentPage {
+        chrome: StaffChrome::new(staff, csrf, session).await?,
+        back: format!("/moderation/comments/{id}"),
+        item: row.into(),
+        replies,
+        reply_body,
+        problem,
+    })
+}
+
+async fn show_comment(
+    State(state): State<AppState>,
+    CurrentStaff(staff): CurrentStaff,
+    session: Session,
+    csrf: CsrfToken,
+    Path(id): Path<i64>,
+) -> Result<Response> {
+    let page = comment_page(&state, &staff, &session, &csrf, id, String::new(), None).await?;
+    Ok((csrf, render(StatusCode::OK, &page)).into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct DecisionForm {
+    authenticity_token: String,
+    reason: String,
+    back: String,
+    body: String,
+}
+
+const STALE_FORM: &str = "For your safety we could not accept that form, and nothing was changed. Please go back, reload the page and try again.";
+
+fn check(staff: &Staff, csrf: &CsrfToken, form: &DecisionForm) -> Result<()> {
+    if !staff.can_moderate() {
+        return Err(AppError::Forbidden(
+            "Your account is awaiting verification by an admin. Until then you can read the queue but not change it.",
+        ));
+    }
+    if csrf.verify(&form.authenticity_token).is_err() {
+        return Err(AppError::Forbidden(STALE_FORM));
+    }
+    Ok(())
+}
+
+/// Tells a member of staff that someone else got there first, and who.
+async fn already_done(state: &AppState, id: i64) -> Result<String> {
+    let status = store::status_of(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    let last = audit::store::latest_for_comment(&state.db, id).await?;
+    let state_word = match status {
+        CommentStatus::Pending => "waiting for moderation",
+        CommentStatus::Published => "published",
+        CommentStatus::Hidden => "hidden",
+    };
+    Ok(match last {
+        Some(entry) => format!(
+            "Nothing was changed: this comment is already {state_word} ({} {} {}).",
+            entry.actor_name.as_deref().unwrap_or("someone"),
+            audit::Action::describe(&entry.action).replace(" a comment", " it"),
+            age(entry.at)
+        ),
+        None => format!("Nothing was changed: this comment is already {state_word}."),
+    })
+}
+
+async fn decide(
+    state: AppState,
+    staff: Staff,
+    session: Session,
+    csrf: CsrfToken,
+    id: i64,
+    form: DecisionForm,
+    action: Action,
+) -> Result<Response> {
+    check(&staff, &csrf, &form)?;
+    let back = safe_next(Some(&form.back));
+    let reason = match action {
+        Action::CommentHidden => match parse_reason(&form.reason) {
+            Ok(reason) => reason,
+            Err(problem) => {
+                set_flash(&session, problem).await;
+                return Ok(Redirect::to(&back).into_response());
+            }
+        },
+        _ => None,
+    };
+    let mut tx = state.db.begin().await?;
+    let changed = match action {
+        Action::CommentApproved => store::approve(&mut tx, id, staff.id).await?,
+        Action::CommentHidden => store::hide(&mut tx, id, staff.id, reason.as_deref()).await?,
+        _ => store::unhide(&mut tx, id, staff.id).await?,
+    };
+    let message = if changed {
+        audit::record(
+            &mut tx,
+            Some(staff.id),
+            action,
+            Target::Comment(id),
+            reason.as_deref(),
+        )
+        .await?;
+        tx.commit().await?;
+        tracing::info!(
+            comment.id = id,
+            user.id = staff.id,
+            action = action.as_str(),
+            "moderation decision"
+        );
+        match action {
+            Action::CommentApproved => "Approved. The comment is now published.".to_owned(),
+            Action::CommentHidden => "Hidden. Readers no longer see this comment or its replies.".to_owned(),
+            _ => "Unhidden. The comment and its replies are published again.".to_owned(),
+        }
+    } else {
+        drop(tx);
+        already_done(&state, id).await?
+    };
+    set_flash(&session, message).await;
+    Ok(Redirect::to(&back).into_response())
+}
+
+async fn approve(
+    State(state): State<AppState>,
+    CurrentStaff(staff): CurrentStaff,
+    session: Session,
+    csrf: CsrfToken,
+    Path(id): Path<i64>,
+    Form(form): Form<DecisionForm>,
+) -> Result<Response> {
+    decide(state, staff, session, csrf, id, form, Action::CommentApproved).await
+}
+
+async fn hide(
+    State(state): State<AppState>,
+    CurrentStaff(staff): CurrentStaff,
+    session: Session,
+    csrf: CsrfToken,
+    Path(id): Path<i64>,
+    Form(form): Form<DecisionForm>,
+) -> Result<Response> {
+    decide(state, staff, session, csrf, id, form, Action::CommentHidden).await
+}
+
+async fn unhide(
+    State(state): State<AppState>,
+    CurrentStaff(staff): CurrentStaff,
+    session: Session,
+    csrf: CsrfToken,
+    Path(id): Path<i64>,
+    Form(form): Form<DecisionForm>,
+) -> Result<Response> {
+    decide(state, staff, session, csrf, id, form, Action::CommentUnhidden).await
+}
+
+/// Publishes a staff reply under comment `id`, approving it first if it was waiting.
+async fn reply(
+    State(state): State<AppState>,
+    CurrentStaff(staff): CurrentStaff,
+    session: Session,
+    csrf: CsrfToken,
+    Path(id): Path<i64>,
+    Form(form): Form<DecisionForm>,
+) -> Result<Response> {
+    if !staff.can_reply() {
+        return Err(AppError::Forbidden(if staff.awaiting_verification() {
+            "Your account is awaiting verification by an admin. Replies can be published once it is verified."
+        } else {
+            "Only verified midwives can publish replies."
+        }));
+    }
+    // From here on, a problem shows the reply again with its text: no reply is ever lost.
+    let again = |problem: &'static str, status: StatusCode| {
+        let (state, staff, session, csrf, body) = (&state, &staff, &session, &csrf, form.body.clone());
+        async move {
+            let page = comment_page(state, staff, session, csrf, id, body, Some(problem)).await?;
+            Ok::<_, AppError>((csrf.clone(), render(status, &page)).into_response())
+        }
+    };
+    if csrf.verify(&form.authenticity_token).is_err() {
+        return again(
+            "For your safety we could not accept the form this time. Your reply is still here: please press \u{201c}Publish reply\u{201d} again.",
+            StatusCode::FORBIDDEN,
+        )
+        .await;
+    }
+    let body = match parse_reply(&form.body) {
+        Ok(body) => body,
+        Err(problem) => return again(problem, StatusCode::UNPROCESSABLE_ENTITY).await,
+    };
+
+    let mut tx = state.db.begin().await?;
+    let parent = store::lock_parent(&mut tx, id).await?.ok_or(AppError::NotFound)?;
+    if parent.status == CommentStatus::Hidden {
+        drop(tx);
+        return again(
+            "This comment has been hidden, so readers would not see a reply under it. Your reply is still here.",
+            StatusCode::CONFLICT,
+        )
+        .await;
+    }
+    if parent.status == CommentStatus::Pending {
+        store::approve(&mut tx, id, staff.id).await?;
+        audit::record(
+            &mut tx,
+            Some(staff.id),
+            Action::CommentApproved,
+            Target::Comment(id),
+            None,
+        )
+        .await?;
+    }
+    let html = markdown::render(&body);
+    let reply_id = store::insert_staff_reply(
+        &mut tx,
+        &NewStaffReply {
+            article_id: parent.article_id,
+            parent_id: id,
+            author_user_id: staff.id,
+            author_name: &staff.display_name,
+            body: &body,
+            body_html: &html,
+            disclaimer: &state.config.disclaimer,
+        },
+    )
+    .await?;
+    audit::record(
+        &mut tx,
+        Some(staff.id),
+        Action::CommentReplied,
+        Target::Comment(reply_id),
+        None,
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(
+        comment.id = id,
+        reply.id = reply_id,
+        user.id = staff.id,
+        "staff reply published"
+    );
+    let approved = if parent.status == CommentStatus::Pending {
+        " The comment it answers is approved too."
+    } else {
+        ""
+    };
+    set_flash(&session, format!("Your reply is published.{approved}")).await;
+    Ok(Redirect::to(&safe_next(Some(&form.back))).into_response())
+}

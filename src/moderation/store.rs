@@ -1,0 +1,213 @@
+//! SQL for the moderation queue and decisions.
+
+use chrono::{DateTime, Utc};
+use sqlx::{PgConnection, PgExecutor};
+
+use crate::comments::{AuthorKind, CommentStatus};
+
+pub struct Counts {
+    pub pending: i64,
+    pub published: i64,
+    pub hidden: i64,
+}
+
+pub async fn counts(db: impl PgExecutor<'_>, article_id: Option<i64>) -> sqlx::Result<Counts> {
+    sqlx::query_as!(
+        Counts,
+        r#"SELECT count(*) FILTER (WHERE status = 'pending') AS "pending!",
+                  count(*) FILTER (WHERE status = 'published') AS "published!",
+                  count(*) FILTER (WHERE status = 'hidden') AS "hidden!"
+             FROM comments WHERE ($1::bigint IS NULL OR article_id = $1)"#,
+        article_id
+    )
+    .fetch_one(db)
+    .await
+}
+
+/// A comment as staff see it.
+pub struct QueueRow {
+    pub id: i64,
+    pub article_slug: String,
+    pub article_title: String,
+    pub author_kind: AuthorKind,
+    pub author_name: String,
+    pub author_email: Option<String>,
+    pub body: String,
+    pub body_html: Option<String>,
+    pub status: CommentStatus,
+    pub hidden_reason: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub parent_author_name: Option<String>,
+    pub parent_body: Option<String>,
+    pub moderated_by_name: Option<String>,
+    pub moderated_at: Option<DateTime<Utc>>,
+    pub published_replies: i64,
+}
+
+/// One tab of the queue: waiting comments oldest first (fair to whoever has waited longest),
+/// published and hidden ones newest first.
+pub async fn queue(
+    db: impl PgExecutor<'_>,
+    status: CommentStatus,
+    article_id: Option<i64>,
+    limit: i64,
+    offset: i64,
+) -> sqlx::Result<Vec<QueueRow>> {
+    sqlx::query_as!(
+        QueueRow,
+        r#"SELECT c.id, a.slug AS article_slug, a.title AS article_title,
+                  c.author_kind AS "author_kind: AuthorKind", c.author_name, c.author_email, c.body, c.body_html,
+                  c.status AS "status: CommentStatus", c.hidden_reason, c.created_at AS "created_at: DateTime<Utc>",
+                  p.author_name AS "parent_author_name?", p.body AS "parent_body?",
+                  m.display_name AS "moderated_by_name?", c.moderated_at AS "moderated_at: DateTime<Utc>",
+                  (SELECT count(*) FROM comments r WHERE r.parent_id = c.id AND r.status = 'published') AS "published_replies!"
+             FROM comments c
+             JOIN articles a ON a.id = c.article_id
+             LEFT JOIN comments p ON p.id = c.parent_id
+             LEFT JOIN users m ON m.id = c.moderated_by
+            WHERE c.status = $1 AND ($2::bigint IS NULL OR c.article_id = $2)
+            ORDER BY CASE WHEN $1 = 'pending'::comment_status THEN c.created_at END ASC,
+                     c.created_at DESC, c.id DESC
+            LIMIT $3 OFFSET $4"#,
+        status as CommentStatus,
+        article_id,
+        limit,
+        offset
+    )
+    .fetch_all(db)
+    .await
+}
+
+pub async fn find(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<Option<QueueRow>> {
+    sqlx::query_as!(
+        QueueRow,
+        r#"SELECT c.id, a.slug AS article_slug, a.title AS article_title,
+                  c.author_kind AS "author_kind: AuthorKind", c.author_name, c.author_email, c.body, c.body_html,
+                  c.status AS "status: CommentStatus", c.hidden_reason, c.created_at AS "created_at: DateTime<Utc>",
+                  p.author_name AS "parent_author_name?", p.body AS "parent_body?",
+                  m.display_name AS "moderated_by_name?", c.moderated_at AS "moderated_at: DateTime<Utc>",
+                  (SELECT count(*) FROM comments r WHERE r.parent_id = c.id AND r.status = 'published') AS "published_replies!"
+             FROM comments c
+             JOIN articles a ON a.id = c.article_id
+             LEFT JOIN comments p ON p.id = c.parent_id
+             LEFT JOIN users m ON m.id = c.moderated_by
+            WHERE c.id = $1"#,
+        id
+    )
+    .fetch_optional(db)
+    .await
+}
+
+/// Published replies already under a comment, oldest first, so a midwife sees what was said.
+pub struct ExistingReply {
+    pub author_kind: AuthorKind,
+    pub author_name: String,
+    pub body: String,
+    pub created_at: DateTime<Utc>,
+}
+
+pub async fn replies_to(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<Vec<ExistingReply>> {
+    sqlx::query_as!(
+        ExistingReply,
+        r#"SELECT author_kind AS "author_kind: AuthorKind", author_name, body, created_at AS "created_at: DateTime<Utc>"
+             FROM comments WHERE parent_id = $1 AND status = 'published' ORDER BY created_at, id"#,
+        id
+    )
+    .fetch_all(db)
+    .await
+}
+
+pub async fn status_of(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<Option<CommentStatus>> {
+    sqlx::query_scalar!(
+        r#"SELECT status AS "status: CommentStatus" FROM comments WHERE id = $1"#,
+        id
+    )
+    .fetch_optional(db)
+    .await
+}
+
+/// pending → published. `false` when the comment was not waiting.
+pub async fn approve(tx: &mut PgConnection, id: i64, by: i64) -> sqlx::Result<bool> {
+    let done = sqlx::query!(
+        "UPDATE comments SET status = 'published', published_at = now(), moderated_by = $2, moderated_at = now()
+          WHERE id = $1 AND status = 'pending'",
+        id,
+        by
+    )
+    .execute(tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// pending or published → hidden. `false` when it was already hidden.
+pub async fn hide(tx: &mut PgConnection, id: i64, by: i64, reason: Option<&str>) -> sqlx::Result<bool> {
+    let done = sqlx::query!(
+        "UPDATE comments SET status = 'hidden', hidden_reason = $3, moderated_by = $2, moderated_at = now()
+          WHERE id = $1 AND status IN ('pending', 'published')",
+        id,
+        by,
+        reason
+    )
+    .execute(tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// hidden → published. `false` when it was not hidden.
+pub async fn unhide(tx: &mut PgConnection, id: i64, by: i64) -> sqlx::Result<bool> {
+    let done = sqlx::query!(
+        "UPDATE comments SET status = 'published', published_at = coalesce(published_at, now()),
+                hidden_reason = NULL, moderated_by = $2, moderated_at = now()
+          WHERE id = $1 AND status = 'hidden'",
+        id,
+        by
+    )
+    .execute(tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub struct ReplyParent {
+    pub article_id: i64,
+    pub status: CommentStatus,
+}
+
+/// Locks the comment being answered so its status cannot change under the reply.
+pub async fn lock_parent(tx: &mut PgConnection, id: i64) -> sqlx::Result<Option<ReplyParent>> {
+    sqlx::query_as!(
+        ReplyParent,
+        r#"SELECT article_id, status AS "status: CommentStatus" FROM comments WHERE id = $1 FOR UPDATE"#,
+        id
+    )
+    .fetch_optional(tx)
+    .await
+}
+
+pub struct NewStaffReply<'a> {
+    pub article_id: i64,
+    pub parent_id: i64,
+    pub author_user_id: i64,
+    pub author_name: &'a str,
+    pub body: &'a str,
+    pub body_html: &'a str,
+    pub disclaimer: &'a str,
+}
+
+/// A staff reply is published at once.
+pub async fn insert_staff_reply(tx: &mut PgConnection, reply: &NewStaffReply<'_>) -> sqlx::Result<i64> {
+    sqlx::query_scalar!(
+        "INSERT INTO comments (article_id, parent_id, author_kind, author_user_id, author_name, body, body_html,
+                               disclaimer, status, published_at, moderated_by, moderated_at)
+         VALUES ($1, $2, 'staff', $3, $4, $5, $6, $7, 'published', now(), $3, now())
+         RETURNING id",
+        reply.article_id,
+        reply.parent_id,
+        reply.author_user_id,
+        reply.author_name,
+        reply.body,
+        reply.body_html,
+        reply.disclaimer
+    )
+    .fetch_one(tx)
+    .await
+}
