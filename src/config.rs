@@ -196,6 +196,15 @@ pub struct Settings {
     )]
     pub trusted_proxies: Vec<std::net::IpAddr>,
 
+    /// Hours after sign-in when a staff session ends, however busy.
+    #[arg(
+        long,
+        env = "CARETHREAD_SESSION_MAX_HOURS",
+        default_value_t = 12,
+        global = true
+    )]
+    pub session_max_hours: u32,
+
     /// Largest request body accepted, in bytes.
     #[arg(long, env = "CARETHREAD_MAX_BODY_BYTES", default_value_t = 128 * 1024, global = true)]
     pub max_body_bytes: usize,
@@ -227,6 +236,8 @@ pub struct Config {
     pub show_staff_names: bool,
     pub disclaimer: String,
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// How long a staff session may last from sign-in.
+    pub session_max_age: chrono::Duration,
 }
 
 impl Settings {
@@ -254,6 +265,7 @@ impl Settings {
             show_staff_names: self.show_staff_names,
             disclaimer: self.disclaimer.clone(),
             trusted_proxies: self.trusted_proxies.clone(),
+            session_max_age: chrono::Duration::hours(i64::from(self.session_max_hours)),
         }
     }
 }

@@ -20,9 +20,8 @@ use crate::error::AppError;
 pub const SESSION_COOKIE: &str = "carethread_session";
 /// A session ends after two hours without a request…
 pub const IDLE_TIMEOUT: time::Duration = time::Duration::hours(2);
-/// …and twelve hours after sign-in, however busy.
-pub const ABSOLUTE_TIMEOUT: chrono::Duration = chrono::Duration::hours(12);
-const SIGNED_IN_AT: &str = "signed_in_at";
+/// …and, however busy, `CARETHREAD_SESSION_MAX_HOURS` (12) after sign-in.
+const ENDS_AT: &str = "ends_at";
 const FLASH: &str = "flash";
 
 pub type AuthSession = axum_login::AuthSession<Backend>;
@@ -109,13 +108,17 @@ pub fn auth_layer(db: PgPool, cookie_secure: bool) -> AuthManagerLayer<Backend, 
     AuthManagerLayerBuilder::new(Backend::new(db), sessions).build()
 }
 
-/// Signs `staff` in on this session (with a new session id) and starts the 12-hour clock.
-pub async fn sign_in(auth: &mut AuthSession, staff: &Staff) -> Result<(), AppError> {
+/// Signs `staff` in on this session (with a new session id); the session ends `max_age` later.
+pub async fn sign_in(
+    auth: &mut AuthSession,
+    staff: &Staff,
+    max_age: chrono::Duration,
+) -> Result<(), AppError> {
     auth.login(staff)
         .await
         .map_err(|e| anyhow::anyhow!("sign-in failed: {e}"))?;
     auth.session
-        .insert(SIGNED_IN_AT, Utc::now().timestamp())
+        .insert(ENDS_AT, (Utc::now() + max_age).timestamp())
         .await
         .map_err(|e| anyhow::anyhow!("session: {e}"))?;
     Ok(())
@@ -134,10 +137,10 @@ impl<S: Send + Sync> FromRequestParts<S> for CurrentStaff {
         let Some(staff) = auth.user.clone() else {
             return Err(to_sign_in(parts, None));
         };
-        let signed_in_at: Option<i64> = auth.session.get(SIGNED_IN_AT).await.ok().flatten();
-        let expired = signed_in_at
+        let ends_at: Option<i64> = auth.session.get(ENDS_AT).await.ok().flatten();
+        let expired = ends_at
             .and_then(|t| DateTime::<Utc>::from_timestamp(t, 0))
-            .is_none_or(|at| Utc::now() - at > ABSOLUTE_TIMEOUT);
+            .is_none_or(|at| Utc::now() >= at);
         if expired {
             let _ = auth.logout().await;
             return Err(to_sign_in(parts, Some("expired")));

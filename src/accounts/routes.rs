@@ -145,7 +145,7 @@ async fn submit_login(
             "That email address and password do not match an account we know. Please check them and try again.".into(),
         );
     };
-    sign_in(&mut auth, &staff).await?;
+    sign_in(&mut auth, &staff, state.config.session_max_age).await?;
     store::record_login(&state.db, staff.id).await?;
     tracing::info!(user.id = staff.id, "signed in");
     Ok(Redirect::to(&next).into_response())
@@ -232,7 +232,8 @@ async fn use_link(
     let owner = store::find_valid_token(&mut *tx, &tokens::hash(link), purpose)
         .await?
         .ok_or(AppError::LinkExpired)?;
-    let problem = if csrf.verify(&form.authenticity_token).is_err() {
+    let csrf_ok = csrf.verify(&form.authenticity_token).is_ok();
+    let problem = if !csrf_ok {
         Some("For your safety we could not accept the form this time. Please type your password again.")
     } else {
         NewPassword::parse(
@@ -250,7 +251,18 @@ async fn use_link(
             Some(problem),
             form_token(&csrf)?,
         );
-        return Ok((csrf, render(StatusCode::UNPROCESSABLE_ENTITY, &page)).into_response());
+        return Ok((
+            csrf,
+            render(
+                if csrf_ok {
+                    StatusCode::UNPROCESSABLE_ENTITY
+                } else {
+                    StatusCode::FORBIDDEN
+                },
+                &page,
+            ),
+        )
+            .into_response());
     }
     let password = form.password;
     let hash = tokio::task::spawn_blocking(move || hash_password(&password))
@@ -276,7 +288,7 @@ async fn use_link(
     let staff = store::find_active(&state.db, owner.user_id)
         .await?
         .ok_or(AppError::LinkExpired)?;
-    sign_in(auth, &staff).await?;
+    sign_in(auth, &staff, state.config.session_max_age).await?;
     set_flash(&auth.session, "Your password is set. Welcome.").await;
     Ok(Redirect::to("/moderation").into_response())
 }
@@ -359,7 +371,8 @@ async fn change_password(
     csrf: CsrfToken,
     Form(form): Form<ChangePasswordForm>,
 ) -> Result<Response> {
-    let problem = if csrf.verify(&form.authenticity_token).is_err() {
+    let csrf_ok = csrf.verify(&form.authenticity_token).is_ok();
+    let problem = if !csrf_ok {
         Some("For your safety we could not accept the form this time. Please try again.")
     } else {
         let credentials = Credentials {
@@ -385,7 +398,11 @@ async fn change_password(
         return Ok((
             csrf,
             render(
-                StatusCode::UNPROCESSABLE_ENTITY,
+                if csrf_ok {
+                    StatusCode::UNPROCESSABLE_ENTITY
+                } else {
+                    StatusCode::FORBIDDEN
+                },
                 &ChangePasswordPage {
                     chrome,
                     problem: Some(problem),
@@ -413,7 +430,7 @@ async fn change_password(
     let staff = store::find_active(&state.db, staff.id)
         .await?
         .ok_or(AppError::NotFound)?;
-    sign_in(&mut auth, &staff).await?;
+    sign_in(&mut auth, &staff, state.config.session_max_age).await?;
     set_flash(
         &auth.session,
         "Your password has been changed. You have been signed out everywhere else.",

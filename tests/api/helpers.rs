@@ -1,10 +1,14 @@
 use std::{
-    sync::atomic::{AtomicU32, Ordering},
+    sync::{
+        LazyLock,
+        atomic::{AtomicU32, Ordering},
+    },
     time::Duration,
 };
 
 use carethread::{
     AppState,
+    accounts::Role,
     comments::CommentStatus,
     config::Config,
     db::{MIGRATOR, embedded::EmbeddedPostgres},
@@ -301,6 +305,169 @@ impl Drop for TestApp {
             let _ = tx.send(());
         }
     }
+}
+
+/// Every test account has this password; hashing it once keeps the tests quick.
+pub const STAFF_PASSWORD: &str = "lantern orbit velvet marsh";
+static STAFF_HASH: LazyLock<String> =
+    LazyLock::new(|| carethread::accounts::hash_password(STAFF_PASSWORD).expect("hash"));
+
+/// A member of staff with a browser of their own.
+pub struct StaffUser {
+    pub id: i64,
+    pub email: String,
+    pub client: reqwest::Client,
+}
+
+pub fn new_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("client")
+}
+
+impl TestApp {
+    /// Creates an account with [`STAFF_PASSWORD`]; the email is the name in lower case at example.org.
+    pub async fn create_staff(&self, name: &str, role: Role, verified: bool) -> i64 {
+        let hash = STAFF_HASH.clone();
+        sqlx::query_scalar(
+            "INSERT INTO users (email, display_name, role, password_hash, verified_at)
+             VALUES ($1, $2, $3, $4, CASE WHEN $5 THEN now() END) RETURNING id",
+        )
+        .bind(format!("{}@example.org", name.to_lowercase()))
+        .bind(name)
+        .bind(role)
+        .bind(hash)
+        .bind(verified)
+        .fetch_one(&self.db)
+        .await
+        .expect("insert staff")
+    }
+
+    /// Creates an account and signs it in on a browser of its own.
+    pub async fn staff(&self, name: &str, role: Role, verified: bool) -> StaffUser {
+        let id = self.create_staff(name, role, verified).await;
+        let email = format!("{}@example.org", name.to_lowercase());
+        let client = new_client();
+        let response = self.sign_in(&client, &email, STAFF_PASSWORD).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{name} signs in");
+        StaffUser { id, email, client }
+    }
+
+    pub async fn sign_in(&self, client: &reqwest::Client, email: &str, password: &str) -> reqwest::Response {
+        self.sign_in_next(client, email, password, "").await
+    }
+
+    pub async fn sign_in_next(
+        &self,
+        client: &reqwest::Client,
+        email: &str,
+        password: &str,
+        next: &str,
+    ) -> reqwest::Response {
+        let token = self.token_for(client).await;
+        client
+            .post(format!("{}/login", self.address))
+            .form(&[
+                ("authenticity_token", token.as_str()),
+                ("email", email),
+                ("password", password),
+                ("next", next),
+            ])
+            .send()
+            .await
+            .expect("POST /login")
+    }
+
+    /// A form token for this browser, from whichever page it may see.
+    pub async fn token_for(&self, client: &reqwest::Client) -> String {
+        for path in ["/login", "/moderation"] {
+            let response = client
+                .get(format!("{}{path}", self.address))
+                .send()
+                .await
+                .expect("GET");
+            if response.status() == StatusCode::OK {
+                let html = response.text().await.expect("body");
+                if let Some(token) = hidden_field(&html, "authenticity_token") {
+                    return token;
+                }
+            }
+        }
+        panic!("no page with a form token for this browser");
+    }
+
+    pub async fn get_as(&self, client: &reqwest::Client, path: &str) -> reqwest::Response {
+        client
+            .get(format!("{}{path}", self.address))
+            .send()
+            .await
+            .expect("GET")
+    }
+
+    /// Posts a form from this browser with a valid token.
+    pub async fn post_as(
+        &self,
+        client: &reqwest::Client,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let token = self.token_for(client).await;
+        let mut all = vec![("authenticity_token", token.as_str())];
+        all.extend_from_slice(fields);
+        client
+            .post(format!("{}{path}", self.address))
+            .form(&all)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    /// Posts a form that is on the page at `path` itself (one-time links), with that page's token.
+    pub async fn post_as_on(
+        &self,
+        client: &reqwest::Client,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let html = self.get_as(client, path).await.text().await.expect("body");
+        let token = hidden_field(&html, "authenticity_token").expect("the page has a form token");
+        let mut all = vec![("authenticity_token", token.as_str())];
+        all.extend_from_slice(fields);
+        client
+            .post(format!("{}{path}", self.address))
+            .form(&all)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    pub async fn status_of(&self, comment: i64) -> String {
+        sqlx::query_scalar("SELECT status::text FROM comments WHERE id = $1")
+            .bind(comment)
+            .fetch_one(&self.db)
+            .await
+            .expect("status")
+    }
+
+    pub async fn audit_count(&self, action: &str) -> i64 {
+        sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action = $1")
+            .bind(action)
+            .fetch_one(&self.db)
+            .await
+            .expect("audit count")
+    }
+}
+
+pub fn location(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get(header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned()
 }
 
 /// The value of a hidden form field, unescaped.

@@ -2,9 +2,13 @@
 //! database per test. With `DATABASE_URL` set they use that server; otherwise they start the same
 //! embedded server the application uses, in the system's temporary folder.
 
+mod accounts;
+mod admin;
 mod cli;
 mod embedded;
 mod helpers;
+mod moderation;
 mod operations;
 mod posting;
+mod roles;
 mod threads;
