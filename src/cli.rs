@@ -258,7 +258,19 @@ async fn serve_on(settings: &Settings, db: &Database) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("could not listen on {}", settings.addr))?;
     tracing::info!("carethread is ready at http://{}", listener.local_addr()?);
-    web::serve(listener, state, shutdown_signal()).await?;
+    let pool = db.pool.clone();
+    let housekeeping = tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
+        loop {
+            every.tick().await;
+            if let Err(error) = accounts::auth::housekeeping(&pool).await {
+                tracing::warn!(%error, "housekeeping failed");
+            }
+        }
+    });
+    let served = web::serve(listener, state, shutdown_signal()).await;
+    housekeeping.abort();
+    served?;
     tracing::info!("stopped serving");
     Ok(())
 }

@@ -240,6 +240,17 @@ impl Lockout {
     }
 }
 
+/// Removes expired sessions and old sign-in failures. The service runs it every few minutes.
+pub async fn housekeeping(db: &PgPool) -> anyhow::Result<()> {
+    use tower_sessions::session_store::ExpiredDeletion;
+    PostgresStore::new(db.clone())
+        .delete_expired()
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    store::prune_failures(db).await?;
+    Ok(())
+}
+
 /// A message shown once on the next page, after a redirect.
 pub async fn set_flash(session: &Session, message: impl Into<String>) {
     if let Err(error) = session.insert(FLASH, message.into()).await {

@@ -295,8 +295,11 @@ pub async fn record_failure(
 
 /// Forgets old failures so the table stays small.
 pub async fn prune_failures(db: impl PgExecutor<'_>) -> sqlx::Result<()> {
-    sqlx::query!("DELETE FROM login_failures WHERE created_at < now() - interval '1 day'")
-        .execute(db)
-        .await?;
+    sqlx::query!(
+        "WITH gone AS (DELETE FROM login_failures WHERE created_at < now() - interval '1 day')
+         DELETE FROM login_lockouts WHERE until < now()"
+    )
+    .execute(db)
+    .await?;
     Ok(())
 }

@@ -491,3 +491,31 @@ async fn the_login_page_works_without_an_account_and_has_its_token() {
     assert!(hidden_field(&html, "authenticity_token").is_some());
     assert!(html.contains(r#"name="email""#) && html.contains(r#"name="password""#));
 }
+
+#[tokio::test]
+async fn housekeeping_removes_expired_sessions_and_old_failures() {
+    let app = TestApp::spawn().await;
+    app.staff("Alex", Role::Moderator, false).await;
+    app.sign_in(&new_client(), "alex@example.org", "a wrong password here")
+        .await;
+    sqlx::query("UPDATE tower_sessions.session SET expiry_date = now() - interval '1 minute'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE login_failures SET created_at = now() - interval '2 days'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+
+    carethread::accounts::auth::housekeeping(&app.db).await.unwrap();
+
+    let sessions: i64 = sqlx::query_scalar("SELECT count(*) FROM tower_sessions.session")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    let failures: i64 = sqlx::query_scalar("SELECT count(*) FROM login_failures")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!((sessions, failures), (0, 0));
+}
