@@ -1,0 +1,56 @@
+//! Text is normalised before it is checked or stored: Unicode NFC, Unix line endings, and no
+//! control characters or bidirectional overrides (which can make text read differently from how
+//! it is stored). Limits apply to the normalised text.
+
+use unicode_normalization::UnicodeNormalization;
+
+/// Characters that reorder text on screen: embeddings, overrides and isolates.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
+}
+
+/// Zero-width characters that can hide words from filters.
+fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{200B}' | '\u{2060}' | '\u{FEFF}')
+}
+
+/// Multi-line text: keeps line breaks and tabs.
+pub fn normalise(text: &str) -> String {
+    text.replace("\r\n", "\n")
+        .replace('\r', "\n")
+        .nfc()
+        .filter(|c| {
+            (!c.is_control() || *c == '\n' || *c == '\t') && !is_bidi_control(*c) && !is_invisible(*c)
+        })
+        .collect()
+}
+
+/// One line: line breaks and tabs become spaces, runs of spaces become one.
+pub fn normalise_line(text: &str) -> String {
+    normalise(text).split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_is_composed_to_nfc() {
+        // "é" as e + combining acute becomes the single character.
+        assert_eq!(normalise("cafe\u{301}"), "café");
+        assert_eq!(normalise("cafe\u{301}").chars().count(), 4);
+    }
+
+    #[test]
+    fn bidirectional_overrides_and_controls_are_removed() {
+        assert_eq!(normalise("abc\u{202E}fed\u{202C}"), "abcfed");
+        assert_eq!(normalise("a\u{0}b\u{7}c\u{1b}[31m"), "abc[31m");
+        assert_eq!(normalise("zero\u{200B}width"), "zerowidth");
+    }
+
+    #[test]
+    fn line_breaks_survive_in_text_but_not_in_a_line() {
+        assert_eq!(normalise("one\r\ntwo\rthree"), "one\ntwo\nthree");
+        assert_eq!(normalise_line("  Sam \n\t Lee "), "Sam Lee");
+    }
+}
