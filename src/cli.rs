@@ -7,7 +7,7 @@ use crate::{
     accounts::{self, NewPassword, store::NewAccount},
     articles::{self, NewArticle},
     audit,
-    config::{ArticleCommand, Cli, Command, Settings, UserCommand},
+    config::{ArticleCommand, Cli, Command, PrivacyCommand, SafetyCommand, Settings, UserCommand},
     db::{self, Database, Usage},
     demo,
     web::{self, AppState},
@@ -17,6 +17,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let settings = cli.settings;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(&settings).await,
+        // Needs no database: staff try a list before they change it.
+        Command::Safety(SafetyCommand::Check) => safety_check(&settings),
         command => {
             let db = Database::open(&settings, Usage::Command).await?;
             let result = run_command(&db, command).await;
@@ -56,6 +58,21 @@ async fn run_command(db: &Database, command: Command) -> anyhow::Result<()> {
         Command::Article(command) => {
             db.migrate().await?;
             article_command(pool, command).await?;
+        }
+        Command::Safety(_) => unreachable!("handled by run"),
+        Command::Privacy(command) => {
+            db.migrate().await?;
+            match command {
+                PrivacyCommand::Export { email } => {
+                    let export = crate::privacy::export(pool, &email, None).await?;
+                    println!("{}", serde_json::to_string_pretty(&export)?);
+                    eprintln!("Exported {} comments for this address.", export.comments.len());
+                }
+                PrivacyCommand::Erase { email } => {
+                    let count = crate::privacy::erase(pool, &email, None).await?;
+                    println!("Erased the email address and name from {count} comments.");
+                }
+            }
         }
         Command::User(command) => {
             db.migrate().await?;
@@ -215,6 +232,21 @@ async fn user_command(pool: &sqlx::PgPool, command: UserCommand) -> anyhow::Resu
     Ok(())
 }
 
+/// One JSON object a line of stdin, from the same triage the web uses.
+fn safety_check(settings: &Settings) -> anyhow::Result<()> {
+    use std::io::{BufRead, Write};
+    let config = settings.try_config()?;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    for line in std::io::stdin().lock().lines() {
+        let line = line.context("could not read stdin (is it UTF-8 text?)")?;
+        let text = crate::safety::text::normalise(&line);
+        serde_json::to_writer(&mut out, &config.warning_signs.check(&text))?;
+        out.write_all(b"\n")?;
+    }
+    Ok(())
+}
+
 /// From CARETHREAD_PASSWORD for scripts, otherwise asked for twice without echo.
 fn read_password() -> anyhow::Result<String> {
     if let Ok(password) = std::env::var("CARETHREAD_PASSWORD") {
@@ -253,7 +285,7 @@ async fn serve_on(settings: &Settings, db: &Database) -> anyhow::Result<()> {
     let secret = db::site_secret(&db.pool)
         .await
         .context("could not read the site secret: has the database been migrated? (`carethread migrate`)")?;
-    let state = AppState::new(db.pool.clone(), settings.config(), &secret)?;
+    let state = AppState::new(db.pool.clone(), settings.try_config()?, &secret)?;
     let listener = TcpListener::bind(settings.addr)
         .await
         .with_context(|| format!("could not listen on {}", settings.addr))?;

@@ -16,6 +16,14 @@ pub const DEFAULT_DISCLAIMER: &str = "This reply gives general information and i
 call your GP or maternity unit if you have concerns about your health or your baby's health. In an \
 emergency call 999.";
 
+/// What a reader sees after posting a comment that mentions a warning sign. Lines starting
+/// with "- " are shown as a list.
+pub const DEFAULT_SAFETY_MESSAGE: &str =
+    "What you wrote suggests you may need help now. Please don't wait for a reply here:
+- In an emergency, call 999.
+- For urgent medical help, call NHS 111 or your GP or maternity unit.
+- If you are struggling to cope, Samaritans are there day and night: call 116 123 (free).";
+
 #[derive(Debug, Parser)]
 #[command(
     name = "carethread",
@@ -43,6 +51,26 @@ pub enum Command {
     Article(ArticleCommand),
     /// Load the demo article and its comments (does nothing if they are already there).
     Demo,
+    /// Try the warning-sign list: reads comments on stdin, one a line, prints JSON lines.
+    #[command(subcommand)]
+    Safety(SafetyCommand),
+    /// Export or erase what is stored about an email address.
+    #[command(subcommand)]
+    Privacy(PrivacyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SafetyCommand {
+    /// Reads text on stdin, one comment per line, and prints `{"urgent": …, "signs": […]}` for each.
+    Check,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PrivacyCommand {
+    /// Prints everything stored about EMAIL as JSON.
+    Export { email: String },
+    /// Removes EMAIL and anonymises the comments written with it.
+    Erase { email: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -205,6 +233,52 @@ pub struct Settings {
     )]
     pub session_max_hours: u32,
 
+    /// A file of warning signs (`label: phrase; phrase` a line) replacing the built-in list.
+    #[arg(long, env = "CARETHREAD_WARNING_SIGNS", global = true)]
+    pub warning_signs: Option<PathBuf>,
+
+    /// Shown after posting a comment that mentions a warning sign; lines starting "- " form a list.
+    #[arg(long, env = "CARETHREAD_SAFETY_MESSAGE", default_value = DEFAULT_SAFETY_MESSAGE, global = true)]
+    pub safety_message: String,
+
+    /// Phrases that send a comment to the spam tab (comma-separated).
+    #[arg(long, env = "CARETHREAD_BANNED_PHRASES", value_delimiter = ',', global = true)]
+    pub banned_phrases: Vec<String>,
+
+    /// Seconds a reader must have had the form before posting; quicker posts go to the spam tab.
+    #[arg(long, env = "CARETHREAD_MIN_FORM_SECONDS", default_value_t = 3, global = true)]
+    pub min_form_seconds: u32,
+
+    /// Comments one address may post within the rate window.
+    #[arg(long, env = "CARETHREAD_RATE_PER_ADDRESS", default_value_t = 5, global = true)]
+    pub rate_per_address: u32,
+
+    /// Comments one article may receive within the rate window.
+    #[arg(
+        long,
+        env = "CARETHREAD_RATE_PER_ARTICLE",
+        default_value_t = 60,
+        global = true
+    )]
+    pub rate_per_article: u32,
+
+    /// The rate window, in minutes.
+    #[arg(
+        long,
+        env = "CARETHREAD_RATE_WINDOW_MINUTES",
+        default_value_t = 10,
+        global = true
+    )]
+    pub rate_window_minutes: u32,
+
+    /// Reports after which a published comment returns to the queue, hidden.
+    #[arg(long, env = "CARETHREAD_REPORTS_TO_HIDE", default_value_t = 3, global = true)]
+    pub reports_to_hide: u32,
+
+    /// Key for hashing client addresses (default: derived from the site secret in the database).
+    #[arg(long, env = "CARETHREAD_ADDRESS_KEY", global = true, hide_env_values = true)]
+    pub address_key: Option<SecretString>,
+
     /// Largest request body accepted, in bytes.
     #[arg(long, env = "CARETHREAD_MAX_BODY_BYTES", default_value_t = 128 * 1024, global = true)]
     pub max_body_bytes: usize,
@@ -238,9 +312,34 @@ pub struct Config {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// How long a staff session may last from sign-in.
     pub session_max_age: chrono::Duration,
+    pub warning_signs: crate::safety::triage::WarningSigns,
+    pub safety_message: String,
+    pub banned_phrases: Vec<String>,
+    pub min_form_seconds: i64,
+    pub rate_per_address: i64,
+    pub rate_per_article: i64,
+    pub rate_window: chrono::Duration,
+    pub reports_to_hide: i32,
+    pub address_key: Option<SecretString>,
+    /// Send HSTS: the public address is https.
+    pub https: bool,
 }
 
 impl Settings {
+    /// The run-time configuration, or what is wrong with the settings.
+    pub fn try_config(&self) -> anyhow::Result<Config> {
+        let mut config = self.config();
+        if let Some(path) = &self.warning_signs {
+            let list = std::fs::read_to_string(path).map_err(|e| {
+                anyhow::anyhow!("could not read the warning signs in {}: {e}", path.display())
+            })?;
+            config.warning_signs = crate::safety::triage::WarningSigns::parse(&list)
+                .map_err(|e| anyhow::anyhow!("the warning signs in {}: {e}", path.display()))?;
+        }
+        Ok(config)
+    }
+
+    /// The configuration with the built-in warning signs (see [`Settings::try_config`]).
     pub fn config(&self) -> Config {
         let https = self
             .public_url
@@ -266,6 +365,21 @@ impl Settings {
             disclaimer: self.disclaimer.clone(),
             trusted_proxies: self.trusted_proxies.clone(),
             session_max_age: chrono::Duration::hours(i64::from(self.session_max_hours)),
+            warning_signs: crate::safety::triage::WarningSigns::builtin(),
+            safety_message: self.safety_message.clone(),
+            banned_phrases: self
+                .banned_phrases
+                .iter()
+                .map(|p| p.trim().to_owned())
+                .filter(|p| !p.is_empty())
+                .collect(),
+            min_form_seconds: i64::from(self.min_form_seconds),
+            rate_per_address: i64::from(self.rate_per_address),
+            rate_per_article: i64::from(self.rate_per_article),
+            rate_window: chrono::Duration::minutes(i64::from(self.rate_window_minutes)),
+            reports_to_hide: i32::try_from(self.reports_to_hide).unwrap_or(i32::MAX),
+            address_key: self.address_key.clone(),
+            https,
         }
     }
 }

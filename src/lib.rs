@@ -12,6 +12,7 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod moderation;
+pub mod privacy;
 pub mod safety;
 pub mod web;
 

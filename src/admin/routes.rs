@@ -45,6 +45,9 @@ pub fn router() -> Router<AppState> {
         .route("/admin/articles/{slug}/close", post(close_article))
         .route("/admin/articles/{slug}/open", post(open_article))
         .route("/admin/audit", get(show_audit))
+        .route("/admin/privacy", get(show_privacy))
+        .route("/admin/privacy/export", post(privacy_export))
+        .route("/admin/privacy/erase", post(privacy_erase))
 }
 
 /// Admins only; everyone else is refused before anything is read or changed.
@@ -783,4 +786,125 @@ async fn show_audit(
         older,
     };
     Ok((csrf, render(StatusCode::OK, &page)).into_response())
+}
+
+// ---- Privacy requests -----------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "admin/privacy.html")]
+struct PrivacyPage {
+    chrome: StaffChrome,
+    email: String,
+    problem: Option<&'static str>,
+}
+
+async fn show_privacy(
+    CurrentStaff(staff): CurrentStaff,
+    session: Session,
+    csrf: CsrfToken,
+) -> Result<Response> {
+    require_admin(&staff)?;
+    let page = PrivacyPage {
+        chrome: StaffChrome::new(&staff, &csrf, &session).await?,
+        email: String::new(),
+        problem: None,
+    };
+    Ok((csrf, render(StatusCode::OK, &page)).into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct PrivacyForm {
+    email: String,
+    confirm: String,
+    authenticity_token: String,
+}
+
+async fn privacy_again(
+    staff: &Staff,
+    session: &Session,
+    csrf: CsrfToken,
+    email: String,
+    problem: &'static str,
+) -> Result<Response> {
+    let page = PrivacyPage {
+        chrome: StaffChrome::new(staff, &csrf, session).await?,
+        email,
+        problem: Some(problem),
+    };
+    Ok((csrf, render(StatusCode::UNPROCESSABLE_ENTITY, &page)).into_response())
+}
+
+/// Downloads everything stored about an email address as a JSON file.
+async fn privacy_export(
+    State(state): State<AppState>,
+    CurrentStaff(staff): CurrentStaff,
+    session: Session,
+    csrf: CsrfToken,
+    Form(form): Form<PrivacyForm>,
+) -> Result<Response> {
+    require_admin_form(&staff, &csrf, &form.authenticity_token)?;
+    if !email_address::EmailAddress::is_valid(form.email.trim()) {
+        return privacy_again(
+            &staff,
+            &session,
+            csrf,
+            form.email,
+            "Please enter a valid email address.",
+        )
+        .await;
+    }
+    let export = crate::privacy::export(&state.db, &form.email, Some(staff.id)).await?;
+    let json = serde_json::to_string_pretty(&export).map_err(anyhow::Error::from)?;
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "application/json; charset=utf-8",
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                "attachment; filename=\"carethread-export.json\"",
+            ),
+        ],
+        json,
+    )
+        .into_response())
+}
+
+async fn privacy_erase(
+    State(state): State<AppState>,
+    CurrentStaff(staff): CurrentStaff,
+    session: Session,
+    csrf: CsrfToken,
+    Form(form): Form<PrivacyForm>,
+) -> Result<Response> {
+    require_admin_form(&staff, &csrf, &form.authenticity_token)?;
+    if !email_address::EmailAddress::is_valid(form.email.trim()) {
+        return privacy_again(
+            &staff,
+            &session,
+            csrf,
+            form.email,
+            "Please enter a valid email address.",
+        )
+        .await;
+    }
+    if form.confirm != "yes" {
+        return privacy_again(
+            &staff,
+            &session,
+            csrf,
+            form.email,
+            "Please tick the box to confirm the erasure.",
+        )
+        .await;
+    }
+    let count = crate::privacy::erase(&state.db, &form.email, Some(staff.id)).await?;
+    set_flash(
+        &session,
+        format!("Erased the email address and name from {count} comments."),
+    )
+    .await;
+    Ok(Redirect::to("/admin/privacy").into_response())
 }

@@ -11,6 +11,11 @@ pub enum Action {
     CommentHidden,
     CommentUnhidden,
     CommentReplied,
+    CommentEdited,
+    CommentNotSpam,
+    CommentReportedToQueue,
+    PrivacyExported,
+    PrivacyErased,
     AccountInvited,
     AccountCreated,
     AccountVerified,
@@ -28,11 +33,16 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 18] = [
+    pub const ALL: [Action; 23] = [
         Action::CommentApproved,
         Action::CommentHidden,
         Action::CommentUnhidden,
         Action::CommentReplied,
+        Action::CommentEdited,
+        Action::CommentNotSpam,
+        Action::CommentReportedToQueue,
+        Action::PrivacyExported,
+        Action::PrivacyErased,
         Action::AccountInvited,
         Action::AccountCreated,
         Action::AccountVerified,
@@ -56,6 +66,11 @@ impl Action {
             Action::CommentHidden => "comment.hidden",
             Action::CommentUnhidden => "comment.unhidden",
             Action::CommentReplied => "comment.replied",
+            Action::CommentEdited => "comment.edited",
+            Action::CommentNotSpam => "comment.not_spam",
+            Action::CommentReportedToQueue => "comment.reported_to_queue",
+            Action::PrivacyExported => "privacy.exported",
+            Action::PrivacyErased => "privacy.erased",
             Action::AccountInvited => "account.invited",
             Action::AccountCreated => "account.created",
             Action::AccountVerified => "account.verified",
@@ -80,6 +95,11 @@ impl Action {
             Some(Action::CommentHidden) => "hid a comment",
             Some(Action::CommentUnhidden) => "unhid a comment",
             Some(Action::CommentReplied) => "replied to a comment",
+            Some(Action::CommentEdited) => "edited a comment",
+            Some(Action::CommentNotSpam) => "marked a comment as not spam",
+            Some(Action::CommentReportedToQueue) => "sent a reported comment back to the queue",
+            Some(Action::PrivacyExported) => "exported someone's data",
+            Some(Action::PrivacyErased) => "erased someone's data",
             Some(Action::AccountInvited) => "invited an account",
             Some(Action::AccountCreated) => "created an account",
             Some(Action::AccountVerified) => "verified an account",
@@ -104,6 +124,8 @@ pub enum Target {
     Comment(i64),
     Account(i64),
     Article(i64),
+    /// Someone's data, by the number of comments it covered (the email is not logged).
+    Person(i64),
 }
 
 impl Target {
@@ -112,6 +134,7 @@ impl Target {
             Target::Comment(id) => ("comment", id),
             Target::Account(id) => ("account", id),
             Target::Article(id) => ("article", id),
+            Target::Person(count) => ("person", count),
         }
     }
 }

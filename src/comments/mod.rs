@@ -8,6 +8,8 @@ pub mod thread;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
+use crate::safety::text::{normalise, normalise_line};
+
 pub const NAME_MAX_CHARS: usize = 80;
 pub const BODY_MAX_CHARS: usize = 5000;
 const EMAIL_MAX_CHARS: usize = 254;
@@ -18,6 +20,8 @@ pub enum CommentStatus {
     Pending,
     Published,
     Hidden,
+    /// Likely spam, kept apart from the queue until a moderator looks.
+    Spam,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]
@@ -53,6 +57,10 @@ pub struct CommentForm {
     pub body: String,
     pub parent_id: String,
     pub authenticity_token: String,
+    /// Hidden from people; a bot that fills it in gives itself away.
+    pub website: String,
+    /// When the form was shown, signed (see `safety::spam::stamp`).
+    pub form_stamp: String,
 }
 
 /// What is wrong with a form, field by field.
@@ -82,21 +90,11 @@ pub struct NewComment {
 pub const PARENT_UNAVAILABLE: &str = "The comment you are replying to is not available any more. \
 You can post yours as a new comment: your text is still here.";
 
-/// Removes characters that have no place in a comment (control characters other than line
-/// breaks and tabs) and normalises line endings.
-fn clean(text: &str) -> String {
-    text.replace("\r\n", "\n")
-        .replace('\r', "\n")
-        .chars()
-        .filter(|c| !c.is_control() || *c == '\n' || *c == '\t')
-        .collect()
-}
-
 impl CommentForm {
     pub fn parse(&self) -> Result<NewComment, FormErrors> {
         let mut errors = FormErrors::default();
 
-        let name = clean(&self.name).replace(['\n', '\t'], " ").trim().to_owned();
+        let name = normalise_line(&self.name);
         if name.is_empty() {
             errors.name = Some("Please enter a name. It can be a first name or a made-up one.");
         } else if name.chars().count() > NAME_MAX_CHARS {
@@ -111,7 +109,7 @@ impl CommentForm {
                 Some("This does not look like an email address. Please check it, or leave it empty.");
         }
 
-        let body = clean(&self.body).trim().to_owned();
+        let body = normalise(&self.body).trim().to_owned();
         if body.is_empty() {
             errors.body = Some("Please write your comment.");
         } else if body.chars().count() > BODY_MAX_CHARS {

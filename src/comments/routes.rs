@@ -3,17 +3,19 @@
 use askama::Template;
 use axum::{
     Form, Router,
-    extract::{Path, Query, State},
+    extract::{ConnectInfo, Path, Query, State},
+    http::HeaderMap,
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
     routing::get,
 };
 use axum_csrf::CsrfToken;
 use serde::Deserialize;
+use std::net::SocketAddr;
 
 use super::{
-    AuthorKind, CommentForm, FormErrors, PARENT_UNAVAILABLE, ThreadRow,
-    store::{self, ReplyTarget, SubmitError},
+    AuthorKind, CommentForm, CommentStatus, FormErrors, PARENT_UNAVAILABLE, ThreadRow,
+    store::{self, ReplyTarget, Reported, SubmitError},
     text::{PlainText, Segment},
     thread::{ThreadItem, layout},
 };
@@ -21,6 +23,7 @@ use crate::{
     articles::{self, Article},
     config::Config,
     error::{AppError, Result},
+    safety::spam,
     web::{AppState, page::render},
 };
 
@@ -28,6 +31,10 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/articles/{slug}", get(show_thread))
         .route("/articles/{slug}/comments", axum::routing::post(submit_comment))
+        .route(
+            "/articles/{slug}/comments/{id}/report",
+            get(show_report).post(submit_report),
+        )
 }
 
 /// Query parameters are read leniently: a mistyped page number shows the first page.
@@ -37,6 +44,7 @@ pub struct ThreadQuery {
     page: Option<String>,
     reply_to: Option<String>,
     posted: Option<String>,
+    reported: Option<String>,
 }
 
 impl ThreadQuery {
@@ -131,8 +139,40 @@ pub struct ThreadPage {
     pub total_threads: i64,
     pub page: u32,
     pub pages: Vec<PageLink>,
-    pub posted: bool,
+    pub banner: Banner,
     pub form: FormView,
+}
+
+/// A message at the top of the thread after the reader did something.
+pub enum Banner {
+    None,
+    Posted,
+    /// Posted, and it mentions a warning sign: what to do now, before any moderator reads it.
+    PostedWithSafety(SafetyMessage),
+    Reported(&'static str),
+}
+
+/// The configured safety message: a lead sentence and a list of what to do.
+pub struct SafetyMessage {
+    pub lead: Vec<String>,
+    pub items: Vec<String>,
+}
+
+impl SafetyMessage {
+    pub fn new(text: &str) -> Self {
+        let (items, lead): (Vec<&str>, Vec<&str>) = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .partition(|l| l.starts_with("- "));
+        Self {
+            lead: lead.into_iter().map(str::to_owned).collect(),
+            items: items
+                .into_iter()
+                .map(|l| l.trim_start_matches("- ").to_owned())
+                .collect(),
+        }
+    }
 }
 
 /// The comment form, with what the reader typed and what needs fixing.
@@ -146,6 +186,8 @@ pub struct FormView {
     /// A problem with the whole form rather than one field.
     pub problem: Option<&'static str>,
     pub token: String,
+    /// The signed time the form was shown, carried through re-displays.
+    pub stamp: String,
 }
 
 impl FormView {
@@ -199,7 +241,7 @@ async fn thread_page(
     article: Article,
     page: u32,
     form: FormView,
-    posted: bool,
+    banner: Banner,
 ) -> Result<ThreadPage> {
     let per_page = state.config.threads_per_page;
     let offset = i64::from(page - 1) * i64::from(per_page);
@@ -222,7 +264,7 @@ async fn thread_page(
         total_threads,
         page,
         pages: Vec::new(),
-        posted,
+        banner,
         form,
     };
     page_view.pages = (1..=page_count)
@@ -235,6 +277,21 @@ async fn thread_page(
     Ok(page_view)
 }
 
+/// The query of the thread page after a post; anything else is ignored.
+fn banner_for(state: &AppState, query: &ThreadQuery) -> Banner {
+    match (query.posted.as_deref(), query.reported.as_deref()) {
+        (Some("safety"), _) => Banner::PostedWithSafety(SafetyMessage::new(&state.config.safety_message)),
+        (Some(_), _) => Banner::Posted,
+        (_, Some("queue" | "1")) => {
+            Banner::Reported("Thank you for telling us. A moderator will look at this comment.")
+        }
+        (_, Some("again")) => Banner::Reported(
+            "You have already reported this comment. Thank you: a moderator will look at it.",
+        ),
+        _ => Banner::None,
+    }
+}
+
 async fn show_thread(
     State(state): State<AppState>,
     token: CsrfToken,
@@ -244,6 +301,7 @@ async fn show_thread(
     let article = load_article(&state, &slug).await?;
     let mut form = FormView {
         token: form_token(&token)?,
+        stamp: fresh_stamp(&state),
         ..Default::default()
     };
     if let Some(reply_to) = query
@@ -260,8 +318,8 @@ async fn show_thread(
             }
         }
     }
-    let posted = query.posted.is_some();
-    let page = thread_page(&state, article, query.page(), form, posted).await?;
+    let banner = banner_for(&state, &query);
+    let page = thread_page(&state, article, query.page(), form, banner).await?;
     Ok((token, render(StatusCode::OK, &page)).into_response())
 }
 
@@ -271,10 +329,24 @@ fn form_token(token: &CsrfToken) -> Result<String> {
         .map_err(|e| AppError::Other(anyhow::anyhow!("form token: {e:?}")))
 }
 
+fn fresh_stamp(state: &AppState) -> String {
+    spam::stamp(&state.stamp_key, chrono::Utc::now().timestamp())
+}
+
+/// A request's client, as a keyed hash: the address itself is never stored.
+fn client_hash(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> Vec<u8> {
+    spam::address_hash(&state.address_key, state.client_address(peer, headers))
+}
+
+const RATE_LIMITED: &str = "You have posted several comments in a short time, so we need you to wait a few minutes before posting again. Your comment is still here.";
+const ARTICLE_BUSY: &str = "This article is receiving a lot of comments just now. Please wait a few minutes and try again. Your comment is still here.";
+
 async fn submit_comment(
     State(state): State<AppState>,
     token: CsrfToken,
     Path(slug): Path<String>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     Form(input): Form<CommentForm>,
 ) -> Result<Response> {
     let article = load_article(&state, &slug).await?;
@@ -282,61 +354,124 @@ async fn submit_comment(
         return Err(AppError::CommentsClosed);
     }
 
-    // Show the form again with everything the reader typed, a fresh token and what to fix.
-    let again = |errors: FormErrors,
-                 problem: Option<&'static str>,
-                 replying_to: Option<ReplyingTo>|
-     -> Result<FormView> {
-        Ok(FormView {
-            name: input.name.clone(),
-            email: input.email.clone(),
-            body: input.body.clone(),
-            replying_to,
-            errors,
-            problem,
-            token: form_token(&token)?,
-        })
-    };
-
     let replying_to = match input.parent_id.trim().parse::<i64>() {
         Ok(id) => store::find_reply_target(&state.db, article.id, id)
             .await?
             .map(ReplyingTo::from),
         Err(_) => None,
     };
+    // Show the form again with everything the reader typed, a fresh token and what to fix.
+    let fresh_token = form_token(&token)?;
+    let again = |status: StatusCode,
+                 errors: FormErrors,
+                 problem: Option<&'static str>,
+                 replying_to: Option<ReplyingTo>| {
+        let form = FormView {
+            name: input.name.clone(),
+            email: input.email.clone(),
+            body: input.body.clone(),
+            replying_to,
+            errors,
+            problem,
+            token: fresh_token.clone(),
+            stamp: input.form_stamp.clone(),
+        };
+        let (state, token, article) = (&state, &token, article.clone());
+        async move {
+            let page = thread_page(state, article, 1, form, Banner::None).await?;
+            Ok::<_, AppError>((token.clone(), render(status, &page)).into_response())
+        }
+    };
 
     if token.verify(&input.authenticity_token).is_err() {
         tracing::info!("comment form refused: missing or stale form token");
-        let form = again(
+        let problem = "For your safety we could not accept the form this time. Your comment is still here: please press \u{201c}Post comment\u{201d} again.";
+        return again(
+            StatusCode::FORBIDDEN,
             FormErrors::default(),
-            Some(
-                "For your safety we could not accept the form this time. Your comment is still here: please press \u{201c}Post comment\u{201d} again.",
-            ),
+            Some(problem),
             replying_to,
-        )?;
-        let page = thread_page(&state, article, 1, form, false).await?;
-        return Ok((token, render(StatusCode::FORBIDDEN, &page)).into_response());
+        )
+        .await;
     }
 
     let comment = match input.parse() {
         Ok(comment) => comment,
-        Err(errors) => {
-            let form = again(errors, None, replying_to)?;
-            let page = thread_page(&state, article, 1, form, false).await?;
-            return Ok((token, render(StatusCode::UNPROCESSABLE_ENTITY, &page)).into_response());
-        }
+        Err(errors) => return again(StatusCode::UNPROCESSABLE_ENTITY, errors, None, replying_to).await,
+    };
+
+    let config = &state.config;
+    let now = chrono::Utc::now();
+    let client = client_hash(&state, peer, &headers);
+
+    // A double click or a retry of the same form: answer as before, store nothing new.
+    if store::find_repeat(
+        &state.db,
+        article.id,
+        &client,
+        &comment.body,
+        now - chrono::Duration::hours(1),
+    )
+    .await?
+    .is_some()
+    {
+        return Ok(Redirect::to(&format!("/articles/{}?posted=1#thanks", article.slug)).into_response());
+    }
+
+    let (by_client, on_article) =
+        store::recent_counts(&state.db, &client, article.id, now - config.rate_window).await?;
+    if by_client >= config.rate_per_address {
+        tracing::info!(article.id = article.id, "comment refused: address rate limit");
+        return again(
+            StatusCode::TOO_MANY_REQUESTS,
+            FormErrors::default(),
+            Some(RATE_LIMITED),
+            replying_to,
+        )
+        .await;
+    }
+    if on_article >= config.rate_per_article {
+        tracing::info!(article.id = article.id, "comment refused: article rate limit");
+        return again(
+            StatusCode::TOO_MANY_REQUESTS,
+            FormErrors::default(),
+            Some(ARTICLE_BUSY),
+            replying_to,
+        )
+        .await;
+    }
+
+    let spam_reason = spam_reason(&state, &input, &comment.body, now).await?;
+    let triage = config.warning_signs.check(&comment.body);
+    let filing = store::Filing {
+        status: if spam_reason.is_some() {
+            CommentStatus::Spam
+        } else {
+            CommentStatus::Pending
+        },
+        spam_reason: spam_reason.as_deref(),
+        urgent_signs: &triage.signs,
+        client_hash: &client,
     };
 
     let mut tx = state.db.begin().await?;
-    match store::insert_pending(&mut tx, article.id, &comment).await {
+    match store::insert_guest_comment(&mut tx, article.id, &comment, &filing).await {
         Ok(id) => {
             tx.commit().await?;
             tracing::info!(
                 comment.id = id,
                 article.id = article.id,
+                urgent = triage.urgent,
+                spam = spam_reason.is_some(),
                 "comment received for moderation"
             );
-            Ok(Redirect::to(&format!("/articles/{}?posted=1#thanks", article.slug)).into_response())
+            // Spam is thanked like anything else: telling a bot what tripped it only helps it.
+            let posted = if triage.urgent {
+                "safety#safety"
+            } else {
+                "1#thanks"
+            };
+            Ok(Redirect::to(&format!("/articles/{}?posted={posted}", article.slug)).into_response())
         }
         Err(SubmitError::ParentUnavailable) => {
             drop(tx);
@@ -344,10 +479,150 @@ async fn submit_comment(
                 parent: Some(PARENT_UNAVAILABLE),
                 ..Default::default()
             };
-            let form = again(errors, None, None)?;
-            let page = thread_page(&state, article, 1, form, false).await?;
-            Ok((token, render(StatusCode::UNPROCESSABLE_ENTITY, &page)).into_response())
+            again(StatusCode::UNPROCESSABLE_ENTITY, errors, None, None).await
         }
         Err(SubmitError::Database(e)) => Err(e.into()),
     }
+}
+
+/// Why this post belongs in the spam tab, if it does.
+async fn spam_reason(
+    state: &AppState,
+    input: &CommentForm,
+    body: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Option<String>> {
+    if !input.website.trim().is_empty() {
+        return Ok(Some("filled in the hidden field".into()));
+    }
+    match spam::check_stamp(
+        &state.stamp_key,
+        &input.form_stamp,
+        now.timestamp(),
+        state.config.min_form_seconds,
+    ) {
+        spam::Stamp::Fine => {}
+        spam::Stamp::TooFast => return Ok(Some("posted seconds after the form was shown".into())),
+        spam::Stamp::Invalid => return Ok(Some("the form's time stamp was missing or altered".into())),
+    }
+    if let Some(reason) = spam::text_reason(body, &state.config.banned_phrases) {
+        return Ok(Some(reason));
+    }
+    if store::text_seen_since(&state.db, body, now - chrono::Duration::days(7)).await? {
+        return Ok(Some("the same text was posted before".into()));
+    }
+    Ok(None)
+}
+
+/// Why a reader may report a comment.
+pub const REPORT_REASONS: [&str; 5] = [
+    "It shares someone's personal details",
+    "It is unkind or abusive",
+    "It gives harmful or misleading advice",
+    "It is spam or advertising",
+    "Something else",
+];
+
+#[derive(Template)]
+#[template(path = "comments/report.html")]
+struct ReportPage {
+    article: Article,
+    comment: ReplyingTo,
+    reasons: [&'static str; 5],
+    problem: Option<&'static str>,
+    token: String,
+}
+
+async fn show_report(
+    State(state): State<AppState>,
+    token: CsrfToken,
+    Path((slug, id)): Path<(String, i64)>,
+) -> Result<Response> {
+    let article = load_article(&state, &slug).await?;
+    let comment = store::find_reply_target(&state.db, article.id, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let page = ReportPage {
+        article,
+        comment: comment.into(),
+        reasons: REPORT_REASONS,
+        problem: None,
+        token: form_token(&token)?,
+    };
+    Ok((token, render(StatusCode::OK, &page)).into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ReportForm {
+    reason: String,
+    authenticity_token: String,
+}
+
+async fn submit_report(
+    State(state): State<AppState>,
+    token: CsrfToken,
+    Path((slug, id)): Path<(String, i64)>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(form): Form<ReportForm>,
+) -> Result<Response> {
+    let article = load_article(&state, &slug).await?;
+    let comment = store::find_reply_target(&state.db, article.id, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let reason = REPORT_REASONS.iter().find(|r| **r == form.reason);
+    let problem = if token.verify(&form.authenticity_token).is_err() {
+        Some((
+            StatusCode::FORBIDDEN,
+            "For your safety we could not accept the form this time. Please choose a reason and send it again.",
+        ))
+    } else if reason.is_none() {
+        Some((StatusCode::UNPROCESSABLE_ENTITY, "Please choose a reason."))
+    } else {
+        None
+    };
+    if let Some((status, problem)) = problem {
+        let page = ReportPage {
+            article,
+            comment: comment.into(),
+            reasons: REPORT_REASONS,
+            problem: Some(problem),
+            token: form_token(&token)?,
+        };
+        return Ok((token, render(status, &page)).into_response());
+    }
+    let client = client_hash(&state, peer, &headers);
+    let mut tx = state.db.begin().await?;
+    let outcome = store::report(
+        &mut tx,
+        article.id,
+        id,
+        &client,
+        reason.copied().unwrap_or_default(),
+        state.config.reports_to_hide,
+    )
+    .await?;
+    if outcome == Reported::ReturnedToQueue {
+        crate::audit::record(
+            &mut tx,
+            None,
+            crate::audit::Action::CommentReportedToQueue,
+            crate::audit::Target::Comment(id),
+            None,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    let flag = match outcome {
+        Reported::AlreadyReported => "again",
+        Reported::ReturnedToQueue => "queue",
+        Reported::Recorded | Reported::NotAvailable => "1",
+    };
+    tracing::info!(comment.id = id, outcome = ?outcome, "comment reported");
+    Ok(Redirect::to(&format!(
+        "/articles/{}?reported={flag}#comments-heading",
+        article.slug
+    ))
+    .into_response())
 }

@@ -85,12 +85,21 @@ pub enum SubmitError {
     Database(#[from] sqlx::Error),
 }
 
-/// Stores a guest's comment as pending. The parent, if any, must be a published comment on the
-/// same article; it is locked until we commit so it cannot be hidden half-way.
-pub async fn insert_pending(
+/// How a new guest comment is filed.
+pub struct Filing<'a> {
+    pub status: CommentStatus,
+    pub spam_reason: Option<&'a str>,
+    pub urgent_signs: &'a [String],
+    pub client_hash: &'a [u8],
+}
+
+/// Stores a guest's comment (pending, or spam). The parent, if any, must be a published comment
+/// on the same article; it is locked until we commit so it cannot be hidden half-way.
+pub async fn insert_guest_comment(
     tx: &mut PgConnection,
     article_id: i64,
     comment: &NewComment,
+    filing: &Filing<'_>,
 ) -> Result<i64, SubmitError> {
     if let Some(parent_id) = comment.parent_id {
         let parent = sqlx::query!(
@@ -105,18 +114,138 @@ pub async fn insert_pending(
         }
     }
     let id = sqlx::query_scalar!(
-        "INSERT INTO comments (article_id, parent_id, author_kind, author_name, author_email, body, status)
-         VALUES ($1, $2, 'guest', $3, $4, $5, 'pending')
+        "INSERT INTO comments (article_id, parent_id, author_kind, author_name, author_email, body, status,
+                               spam_reason, urgent, urgent_signs, client_hash)
+         VALUES ($1, $2, 'guest', $3, $4, $5, $6, $7, $8, $9, $10)
          RETURNING id",
         article_id,
         comment.parent_id,
         comment.author_name,
         comment.author_email,
-        comment.body
+        comment.body,
+        filing.status as CommentStatus,
+        filing.spam_reason,
+        !filing.urgent_signs.is_empty(),
+        filing.urgent_signs,
+        filing.client_hash
     )
     .fetch_one(&mut *tx)
     .await?;
     Ok(id)
+}
+
+/// Comments posted from one address, and on one article, since `since`.
+pub async fn recent_counts(
+    db: impl PgExecutor<'_>,
+    client_hash: &[u8],
+    article_id: i64,
+    since: DateTime<Utc>,
+) -> sqlx::Result<(i64, i64)> {
+    let row = sqlx::query!(
+        r#"SELECT (SELECT count(*) FROM comments WHERE client_hash = $1 AND created_at > $3) AS "by_client!",
+                  (SELECT count(*) FROM comments WHERE article_id = $2 AND created_at > $3) AS "on_article!""#,
+        client_hash,
+        article_id,
+        since as _
+    )
+    .fetch_one(db)
+    .await?;
+    Ok((row.by_client, row.on_article))
+}
+
+/// The same comment from the same address on the same article since `since`: a double click or
+/// a retry, answered as a success without storing it twice.
+pub async fn find_repeat(
+    db: impl PgExecutor<'_>,
+    article_id: i64,
+    client_hash: &[u8],
+    body: &str,
+    since: DateTime<Utc>,
+) -> sqlx::Result<Option<i64>> {
+    sqlx::query_scalar!(
+        "SELECT id FROM comments
+          WHERE article_id = $1 AND client_hash = $2 AND body = $3 AND created_at > $4
+          LIMIT 1",
+        article_id,
+        client_hash,
+        body,
+        since as _
+    )
+    .fetch_optional(db)
+    .await
+}
+
+/// Whether this exact text was posted by anyone since `since`.
+pub async fn text_seen_since(
+    db: impl PgExecutor<'_>,
+    body: &str,
+    since: DateTime<Utc>,
+) -> sqlx::Result<bool> {
+    sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM comments WHERE md5(body) = md5($1) AND body = $1 AND created_at > $2) AS "seen!""#,
+        body,
+        since as _
+    )
+    .fetch_one(db)
+    .await
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Reported {
+    Recorded,
+    /// This reader had already reported it.
+    AlreadyReported,
+    /// The report that sent it back to the queue.
+    ReturnedToQueue,
+    /// There is no such published comment on this article.
+    NotAvailable,
+}
+
+/// Records one reader's report; at `threshold` reports a published comment returns to the queue,
+/// hidden from readers until a moderator decides.
+pub async fn report(
+    tx: &mut PgConnection,
+    article_id: i64,
+    comment_id: i64,
+    client_hash: &[u8],
+    reason: &str,
+    threshold: i32,
+) -> sqlx::Result<Reported> {
+    let exists = sqlx::query_scalar!(
+        "SELECT id FROM comments WHERE id = $1 AND article_id = $2 AND status = 'published' FOR UPDATE",
+        comment_id,
+        article_id
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    if exists.is_none() {
+        return Ok(Reported::NotAvailable);
+    }
+    let inserted = sqlx::query!(
+        "INSERT INTO comment_reports (comment_id, client_hash, reason) VALUES ($1, $2, $3)
+         ON CONFLICT ON CONSTRAINT comment_reports_once DO NOTHING",
+        comment_id,
+        client_hash,
+        reason
+    )
+    .execute(&mut *tx)
+    .await?;
+    if inserted.rows_affected() == 0 {
+        return Ok(Reported::AlreadyReported);
+    }
+    let count = sqlx::query_scalar!(
+        "UPDATE comments SET report_count = report_count + 1 WHERE id = $1 RETURNING report_count",
+        comment_id
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    if count >= threshold {
+        sqlx::query!("UPDATE comments SET status = 'pending' WHERE id = $1", comment_id)
+            .execute(&mut *tx)
+            .await?;
+        return Ok(Reported::ReturnedToQueue);
+    }
+    Ok(Reported::Recorded)
 }
 
 /// Inserts a comment exactly as given; used to load demo content.

@@ -7,6 +7,8 @@ use linkify::{LinkFinder, LinkKind};
 pub enum Segment {
     Text(String),
     Link(String),
+    /// Personal data highlighted for moderators, with what kind it is.
+    Mark(String, &'static str),
 }
 
 /// A paragraph is a list of lines; a line is a list of segments.
@@ -18,6 +20,50 @@ pub struct PlainText {
 }
 
 impl PlainText {
+    /// For moderators: like [`PlainText::new`], with the given byte ranges marked (they must not
+    /// cross a line break).
+    pub fn marked(text: &str, marks: &[(std::ops::Range<usize>, &'static str)]) -> Self {
+        if marks.is_empty() {
+            return Self::new(text);
+        }
+        let mut finder = LinkFinder::new();
+        finder.kinds(&[LinkKind::Url]);
+        let mut paragraphs = Vec::new();
+        let mut current: Paragraph = Vec::new();
+        let mut offset = 0;
+        for raw_line in text.split_inclusive('\n') {
+            let line_start = offset;
+            offset += raw_line.len();
+            let line = raw_line.trim_end_matches(['\n', '\r']);
+            if line.trim().is_empty() {
+                if !current.is_empty() {
+                    paragraphs.push(std::mem::take(&mut current));
+                }
+                continue;
+            }
+            let mut segs = Vec::new();
+            let mut at = 0;
+            for (range, label) in marks {
+                if range.start < line_start || range.end > line_start + line.len() {
+                    continue;
+                }
+                let (start, end) = (range.start - line_start, range.end - line_start);
+                if start < at {
+                    continue;
+                }
+                segs.extend(segments(&finder, &line[at..start]));
+                segs.push(Segment::Mark(line[start..end].to_owned(), label));
+                at = end;
+            }
+            segs.extend(segments(&finder, &line[at..]));
+            current.push(segs);
+        }
+        if !current.is_empty() {
+            paragraphs.push(current);
+        }
+        Self { paragraphs }
+    }
+
     pub fn new(text: &str) -> Self {
         let mut finder = LinkFinder::new();
         finder.kinds(&[LinkKind::Url]);
@@ -40,6 +86,9 @@ impl PlainText {
 }
 
 fn segments(finder: &LinkFinder, line: &str) -> Vec<Segment> {
+    if line.is_empty() {
+        return Vec::new();
+    }
     finder
         .spans(line)
         .map(|span| {
@@ -97,6 +146,26 @@ mod tests {
                 .iter()
                 .all(|s| matches!(s, Segment::Text(_)))
         );
+    }
+
+    #[test]
+    fn marks_highlight_ranges_within_their_line() {
+        let text = "call 07700 900123\nthanks";
+        let plain = PlainText::marked(text, &[(5..17, "phone number")]);
+        assert_eq!(
+            plain.paragraphs[0],
+            vec![
+                vec![
+                    text_seg("call "),
+                    Segment::Mark("07700 900123".into(), "phone number")
+                ],
+                vec![text_seg("thanks")]
+            ]
+        );
+    }
+
+    fn text_seg(s: &str) -> Segment {
+        Segment::Text(s.into())
     }
 
     #[test]

@@ -23,15 +23,17 @@ pub enum Tab {
     Pending,
     Published,
     Hidden,
+    Spam,
 }
 
 impl Tab {
-    pub const ALL: [Tab; 3] = [Tab::Pending, Tab::Published, Tab::Hidden];
+    pub const ALL: [Tab; 4] = [Tab::Pending, Tab::Published, Tab::Hidden, Tab::Spam];
 
     pub fn parse(raw: Option<&str>) -> Self {
         match raw {
             Some("published") => Tab::Published,
             Some("hidden") => Tab::Hidden,
+            Some("spam") => Tab::Spam,
             _ => Tab::Pending,
         }
     }
@@ -41,6 +43,7 @@ impl Tab {
             Tab::Pending => CommentStatus::Pending,
             Tab::Published => CommentStatus::Published,
             Tab::Hidden => CommentStatus::Hidden,
+            Tab::Spam => CommentStatus::Spam,
         }
     }
 
@@ -49,6 +52,7 @@ impl Tab {
             Tab::Pending => "pending",
             Tab::Published => "published",
             Tab::Hidden => "hidden",
+            Tab::Spam => "spam",
         }
     }
 
@@ -57,6 +61,7 @@ impl Tab {
             Tab::Pending => "Waiting",
             Tab::Published => "Published",
             Tab::Hidden => "Hidden",
+            Tab::Spam => "Spam",
         }
     }
 }

@@ -25,6 +25,7 @@ use crate::{
     audit::{self, Action, Target},
     comments::{AuthorKind, CommentStatus, text::PlainText, text::Segment},
     error::{AppError, Result},
+    safety::{personal, text::normalise},
     web::{
         AppState,
         page::render,
@@ -42,6 +43,8 @@ pub fn router() -> Router<AppState> {
         .route("/moderation/comments/{id}/hide", post(hide))
         .route("/moderation/comments/{id}/unhide", post(unhide))
         .route("/moderation/comments/{id}/reply", post(reply))
+        .route("/moderation/comments/{id}/not-spam", post(not_spam))
+        .route("/moderation/comments/{id}/edit", post(edit))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -66,7 +69,16 @@ pub struct ItemView {
     pub can_hide: bool,
     pub can_approve: bool,
     pub can_unhide: bool,
+    pub can_mark_not_spam: bool,
+    pub can_edit: bool,
     pub hidden_reason: Option<String>,
+    pub urgent_signs: Vec<String>,
+    pub spam_reason: Option<String>,
+    pub reports: Option<String>,
+    /// Kinds of personal data found in a guest's text, for the moderator to check.
+    pub personal_data: Vec<&'static str>,
+    /// The text as typed, for the edit form.
+    pub raw_body: String,
     pub age: String,
     pub created_iso: String,
     pub in_reply_to: Option<(String, String)>,
@@ -84,19 +96,44 @@ impl From<QueueRow> for ItemView {
                 flat
             }
         };
+        let is_staff = row.author_kind == AuthorKind::Staff;
+        let found = if is_staff {
+            Vec::new()
+        } else {
+            personal::find(&row.body)
+        };
+        let marks: Vec<_> = found.iter().map(|f| (f.range.clone(), f.kind.label())).collect();
+        let mut personal_data: Vec<&'static str> = found.iter().map(|f| f.kind.label()).collect();
+        personal_data.dedup();
         Self {
             id: row.id,
             article_slug: row.article_slug,
             article_title: row.article_title,
-            is_staff: row.author_kind == AuthorKind::Staff,
+            is_staff,
             author_name: row.author_name,
             author_email: row.author_email,
-            body: PlainText::new(&row.body),
+            body: PlainText::marked(&row.body, &marks),
+            raw_body: row.body,
+            personal_data,
+            urgent_signs: row.urgent_signs,
+            spam_reason: row.spam_reason,
+            reports: (row.report_count > 0).then(|| {
+                let n = row.report_count;
+                let times = if n == 1 {
+                    "once".to_owned()
+                } else {
+                    format!("{n} times")
+                };
+                format!("Reported {times}: {}", row.report_reasons.unwrap_or_default())
+            }),
+            can_mark_not_spam: row.status == CommentStatus::Spam,
+            can_edit: !is_staff && row.status != CommentStatus::Hidden,
             body_html: row.body_html,
             status: match row.status {
                 CommentStatus::Pending => "Waiting",
                 CommentStatus::Published => "Published",
                 CommentStatus::Hidden => "Hidden",
+                CommentStatus::Spam => "Spam",
             },
             can_approve: row.status == CommentStatus::Pending,
             can_hide: row.status != CommentStatus::Hidden,
@@ -133,6 +170,8 @@ pub struct ArticleOption {
 #[template(path = "moderation/queue.html")]
 struct QueuePage {
     chrome: StaffChrome,
+    /// "2 urgent comments are waiting; the oldest for 3 hours."
+    urgent: Option<String>,
     tab: Tab,
     tabs: Vec<TabLink>,
     articles: Vec<ArticleOption>,
@@ -202,11 +241,20 @@ async fn show_queue(
                 Tab::Pending => counts.pending,
                 Tab::Published => counts.published,
                 Tab::Hidden => counts.hidden,
+                Tab::Spam => counts.spam,
             },
             current: t == tab,
         })
         .collect();
+    let urgent = counts.oldest_urgent.map(|oldest| {
+        let waited = age(oldest).trim_end_matches(" ago").to_owned();
+        match counts.urgent {
+            1 => format!("1 urgent comment is waiting, for {waited}."),
+            n => format!("{n} urgent comments are waiting; the oldest for {waited}."),
+        }
+    });
     let page_view = QueuePage {
+        urgent,
         chrome: StaffChrome::new(&staff, &csrf, &session).await?,
         tab,
         tabs,
@@ -231,6 +279,9 @@ async fn show_queue(
 struct CommentPage {
     chrome: StaffChrome,
     item: ItemView,
+    /// An edit that needs fixing, with its text.
+    edit_body: Option<String>,
+    edit_problem: Option<&'static str>,
     replies: Vec<ReplyView>,
     reply_body: String,
     problem: Option<&'static str>,
@@ -274,6 +325,8 @@ async fn comment_page(
         chrome: StaffChrome::new(staff, csrf, session).await?,
         back: format!("/moderation/comments/{id}"),
         item: row.into(),
+        edit_body: None,
+        edit_problem: None,
         replies,
         reply_body,
         problem,
@@ -322,6 +375,7 @@ async fn already_done(state: &AppState, id: i64) -> Result<String> {
         CommentStatus::Pending => "waiting for moderation",
         CommentStatus::Published => "published",
         CommentStatus::Hidden => "hidden",
+        CommentStatus::Spam => "in the spam tab",
     };
     Ok(match last {
         Some(entry) => format!(
@@ -359,6 +413,7 @@ async fn decide(
     let changed = match action {
         Action::CommentApproved => store::approve(&mut tx, id, staff.id).await?,
         Action::CommentHidden => store::hide(&mut tx, id, staff.id, reason.as_deref()).await?,
+        Action::CommentNotSpam => store::not_spam(&mut tx, id, staff.id).await?,
         _ => store::unhide(&mut tx, id, staff.id).await?,
     };
     let message = if changed {
@@ -380,6 +435,7 @@ async fn decide(
         match action {
             Action::CommentApproved => "Approved. The comment is now published.".to_owned(),
             Action::CommentHidden => "Hidden. Readers no longer see this comment or its replies.".to_owned(),
+            Action::CommentNotSpam => "Moved to the waiting queue.".to_owned(),
             _ => "Unhidden. The comment and its replies are published again.".to_owned(),
         }
     } else {
@@ -421,6 +477,57 @@ async fn unhide(
     Form(form): Form<DecisionForm>,
 ) -> Result<Response> {
     decide(state, staff, session, csrf, id, form, Action::CommentUnhidden).await
+}
+
+async fn not_spam(
+    State(state): State<AppState>,
+    CurrentStaff(staff): CurrentStaff,
+    session: Session,
+    csrf: CsrfToken,
+    Path(id): Path<i64>,
+    Form(form): Form<DecisionForm>,
+) -> Result<Response> {
+    decide(state, staff, session, csrf, id, form, Action::CommentNotSpam).await
+}
+
+/// Replaces a guest's words, to take out personal details before approving. The audit log
+/// records that it was edited, not what was removed.
+async fn edit(
+    State(state): State<AppState>,
+    CurrentStaff(staff): CurrentStaff,
+    session: Session,
+    csrf: CsrfToken,
+    Path(id): Path<i64>,
+    Form(form): Form<DecisionForm>,
+) -> Result<Response> {
+    check(&staff, &csrf, &form)?;
+    let body = normalise(&form.body).trim().to_owned();
+    let len = body.chars().count();
+    if len == 0 || len > crate::comments::BODY_MAX_CHARS {
+        let problem = "The comment must keep between 1 and 5000 characters. Your edit is still here.";
+        let page = comment_page(&state, &staff, &session, &csrf, id, String::new(), None).await?;
+        let page = CommentPage {
+            edit_body: Some(form.body.clone()),
+            edit_problem: Some(problem),
+            ..page
+        };
+        return Ok((csrf, render(StatusCode::UNPROCESSABLE_ENTITY, &page)).into_response());
+    }
+    let mut tx = state.db.begin().await?;
+    if !store::edit_guest_text(&mut tx, id, staff.id, &body).await? {
+        return Err(AppError::Forbidden("Staff replies are not edited here."));
+    }
+    audit::record(
+        &mut tx,
+        Some(staff.id),
+        Action::CommentEdited,
+        Target::Comment(id),
+        None,
+    )
+    .await?;
+    tx.commit().await?;
+    set_flash(&session, "Saved your edit.").await;
+    Ok(Redirect::to(&format!("/moderation/comments/{id}")).into_response())
 }
 
 /// Publishes a staff reply under comment `id`, approving it first if it was waiting.

@@ -9,6 +9,10 @@ pub struct Counts {
     pub pending: i64,
     pub published: i64,
     pub hidden: i64,
+    pub spam: i64,
+    /// Waiting comments that mention a warning sign, and when the oldest of them was posted.
+    pub urgent: i64,
+    pub oldest_urgent: Option<DateTime<Utc>>,
 }
 
 pub async fn counts(db: impl PgExecutor<'_>, article_id: Option<i64>) -> sqlx::Result<Counts> {
@@ -16,7 +20,10 @@ pub async fn counts(db: impl PgExecutor<'_>, article_id: Option<i64>) -> sqlx::R
         Counts,
         r#"SELECT count(*) FILTER (WHERE status = 'pending') AS "pending!",
                   count(*) FILTER (WHERE status = 'published') AS "published!",
-                  count(*) FILTER (WHERE status = 'hidden') AS "hidden!"
+                  count(*) FILTER (WHERE status = 'hidden') AS "hidden!",
+                  count(*) FILTER (WHERE status = 'spam') AS "spam!",
+                  count(*) FILTER (WHERE status = 'pending' AND urgent) AS "urgent!",
+                  min(created_at) FILTER (WHERE status = 'pending' AND urgent) AS "oldest_urgent: DateTime<Utc>"
              FROM comments WHERE ($1::bigint IS NULL OR article_id = $1)"#,
         article_id
     )
@@ -42,6 +49,10 @@ pub struct QueueRow {
     pub moderated_by_name: Option<String>,
     pub moderated_at: Option<DateTime<Utc>>,
     pub published_replies: i64,
+    pub urgent_signs: Vec<String>,
+    pub spam_reason: Option<String>,
+    pub report_count: i32,
+    pub report_reasons: Option<String>,
 }
 
 /// One tab of the queue: waiting comments oldest first (fair to whoever has waited longest),
@@ -60,13 +71,16 @@ pub async fn queue(
                   c.status AS "status: CommentStatus", c.hidden_reason, c.created_at AS "created_at: DateTime<Utc>",
                   p.author_name AS "parent_author_name?", p.body AS "parent_body?",
                   m.display_name AS "moderated_by_name?", c.moderated_at AS "moderated_at: DateTime<Utc>",
-                  (SELECT count(*) FROM comments r WHERE r.parent_id = c.id AND r.status = 'published') AS "published_replies!"
+                  (SELECT count(*) FROM comments r WHERE r.parent_id = c.id AND r.status = 'published') AS "published_replies!",
+                  c.urgent_signs, c.spam_reason, c.report_count,
+                  (SELECT string_agg(DISTINCT reason, '; ') FROM comment_reports x WHERE x.comment_id = c.id) AS "report_reasons?"
              FROM comments c
              JOIN articles a ON a.id = c.article_id
              LEFT JOIN comments p ON p.id = c.parent_id
              LEFT JOIN users m ON m.id = c.moderated_by
             WHERE c.status = $1 AND ($2::bigint IS NULL OR c.article_id = $2)
-            ORDER BY CASE WHEN $1 = 'pending'::comment_status THEN c.created_at END ASC,
+            ORDER BY CASE WHEN $1 = 'pending'::comment_status THEN c.urgent END DESC,
+                     CASE WHEN $1 = 'pending'::comment_status THEN c.created_at END ASC,
                      c.created_at DESC, c.id DESC
             LIMIT $3 OFFSET $4"#,
         status as CommentStatus,
@@ -86,7 +100,9 @@ pub async fn find(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<Option<Queue
                   c.status AS "status: CommentStatus", c.hidden_reason, c.created_at AS "created_at: DateTime<Utc>",
                   p.author_name AS "parent_author_name?", p.body AS "parent_body?",
                   m.display_name AS "moderated_by_name?", c.moderated_at AS "moderated_at: DateTime<Utc>",
-                  (SELECT count(*) FROM comments r WHERE r.parent_id = c.id AND r.status = 'published') AS "published_replies!"
+                  (SELECT count(*) FROM comments r WHERE r.parent_id = c.id AND r.status = 'published') AS "published_replies!",
+                  c.urgent_signs, c.spam_reason, c.report_count,
+                  (SELECT string_agg(DISTINCT reason, '; ') FROM comment_reports x WHERE x.comment_id = c.id) AS "report_reasons?"
              FROM comments c
              JOIN articles a ON a.id = c.article_id
              LEFT JOIN comments p ON p.id = c.parent_id
@@ -139,11 +155,38 @@ pub async fn approve(tx: &mut PgConnection, id: i64, by: i64) -> sqlx::Result<bo
     Ok(done.rows_affected() == 1)
 }
 
-/// pending or published → hidden. `false` when it was already hidden.
+/// spam → pending: a moderator says it is not spam; it joins the queue.
+pub async fn not_spam(tx: &mut PgConnection, id: i64, by: i64) -> sqlx::Result<bool> {
+    let done = sqlx::query!(
+        "UPDATE comments SET status = 'pending', spam_reason = NULL, moderated_by = $2, moderated_at = now()
+          WHERE id = $1 AND status = 'spam'",
+        id,
+        by
+    )
+    .execute(tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Replaces a guest's words (to remove personal details). `false` for staff replies.
+pub async fn edit_guest_text(tx: &mut PgConnection, id: i64, by: i64, body: &str) -> sqlx::Result<bool> {
+    let done = sqlx::query!(
+        "UPDATE comments SET body = $3, moderated_by = $2, moderated_at = now()
+          WHERE id = $1 AND author_kind = 'guest'",
+        id,
+        by,
+        body
+    )
+    .execute(tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// pending, published or spam → hidden. `false` when it was already hidden.
 pub async fn hide(tx: &mut PgConnection, id: i64, by: i64, reason: Option<&str>) -> sqlx::Result<bool> {
     let done = sqlx::query!(
         "UPDATE comments SET status = 'hidden', hidden_reason = $3, moderated_by = $2, moderated_at = now()
-          WHERE id = $1 AND status IN ('pending', 'published')",
+          WHERE id = $1 AND status IN ('pending', 'published', 'spam')",
         id,
         by,
         reason

@@ -124,9 +124,7 @@ fn stem(word: &str) -> String {
     let cut = |suffix: &str, min: usize| w.len() >= min + suffix.len() && w.ends_with(suffix);
     let base = if cut("ing", 3) {
         &w[..w.len() - 3]
-    } else if cut("ed", 3) {
-        &w[..w.len() - 2]
-    } else if cut("es", 3) && !w.ends_with("ses") {
+    } else if cut("ed", 3) || (cut("es", 3) && !w.ends_with("ses")) {
         &w[..w.len() - 2]
     } else if cut("s", 3) && !w.ends_with("ss") {
         &w[..w.len() - 1]

@@ -36,6 +36,10 @@ pub struct AppState {
     pub db: PgPool,
     pub config: Arc<Config>,
     pub csrf: CsrfConfig,
+    /// Keys the hashes of client addresses.
+    pub address_key: Arc<[u8]>,
+    /// Signs the time a comment form was shown.
+    pub stamp_key: Arc<[u8]>,
 }
 
 impl FromRef<AppState> for CsrfConfig {
@@ -79,10 +83,25 @@ impl AppState {
             .with_http_only(true)
             .with_secure(config.cookie_secure)
             .with_salt("carethread-form-token");
+        let derive = |purpose: &str| -> Arc<[u8]> {
+            use hmac::Mac;
+            let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret).expect("any key length");
+            mac.update(purpose.as_bytes());
+            mac.finalize().into_bytes().to_vec().into()
+        };
+        let address_key = match &config.address_key {
+            Some(key) => {
+                use secrecy::ExposeSecret;
+                key.expose_secret().as_bytes().to_vec().into()
+            }
+            None => derive("client address hashes"),
+        };
         Ok(Self {
             db,
             config: Arc::new(config),
             csrf,
+            address_key,
+            stamp_key: derive("comment form stamps"),
         })
     }
 }
@@ -96,6 +115,13 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// The whole application with its middleware.
 pub fn app(state: AppState) -> Router {
     let max_body = state.config.max_body_bytes;
+    // Browsers that have seen the site over https keep to https for a year.
+    let hsts = state.config.https.then(|| {
+        SetResponseHeaderLayer::overriding(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        )
+    });
     Router::new()
         .merge(articles::routes::router())
         .merge(comments::routes::router())
@@ -140,12 +166,14 @@ pub fn app(state: AppState) -> Router {
                     header::X_FRAME_OPTIONS,
                     HeaderValue::from_static("DENY"),
                 ))
+                .option_layer(hsts)
                 .layer(CompressionLayer::new())
                 .layer(middleware::from_fn(friendly_error_pages))
                 .layer(TimeoutLayer::with_status_code(
                     StatusCode::REQUEST_TIMEOUT,
                     Duration::from_secs(30),
                 ))
+                .layer(middleware::from_fn(limit_headers))
                 .layer(RequestBodyLimitLayer::new(max_body)),
         )
 }
@@ -185,6 +213,20 @@ async fn friendly_error_pages(request: Request, next: Next) -> Response {
         return page;
     }
     response
+}
+
+/// Requests with more than 16 KiB of headers are refused (431) before any work is done.
+async fn limit_headers(request: Request, next: Next) -> Response {
+    const MAX_HEADER_BYTES: usize = 16 * 1024;
+    let size: usize = request
+        .headers()
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len() + 4)
+        .sum();
+    if size > MAX_HEADER_BYTES {
+        return StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE.into_response();
+    }
+    next.run(request).await
 }
 
 async fn not_found() -> Response {

@@ -77,6 +77,14 @@ impl ErrorPage {
                 "This address does not accept that kind of request. Please go back and use the links on the page.",
             ),
             StatusCode::SERVICE_UNAVAILABLE => Self::unavailable(),
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => Self::new(
+                "Your browser sent too much",
+                "Your browser sent more information than we accept. Clearing this site's cookies usually fixes it.",
+            ),
+            StatusCode::TOO_MANY_REQUESTS => Self::new(
+                "Please wait a moment",
+                "There have been a lot of requests from your connection. Please wait a few minutes and try again.",
+            ),
             s if s.is_client_error() => Self::new(
                 "We could not understand that",
                 "Something in the request was not as we expected. Please go back and try again.",

@@ -181,6 +181,10 @@ impl TestApp {
         let database = TestDatabase::create().await;
         let db = database.pool().await;
         let mut config = Config::for_tests();
+        // Tests post quickly and often from one address: these protections have tests of their own.
+        config.min_form_seconds = 0;
+        config.rate_per_address = 10_000;
+        config.rate_per_article = 10_000;
         configure(&mut config);
         let secret = carethread::db::site_secret(&db).await.expect("site secret");
         let state = AppState::new(db.clone(), config, &secret).expect("state");
@@ -239,12 +243,37 @@ impl TestApp {
         hidden_field(&html, "authenticity_token").expect("the form has a token")
     }
 
-    /// Posts the comment form with a valid token.
+    /// Posts the comment form as a reader would: with the page's token and time stamp.
     pub async fn post_comment(&self, slug: &str, fields: &[(&str, &str)]) -> reqwest::Response {
-        let token = self.form_token(slug).await;
-        let mut all = vec![("authenticity_token", token.as_str())];
+        self.post_comment_as(&self.client, slug, fields).await
+    }
+
+    /// Posts the comment form from `client`, with the token and time stamp of the page it saw.
+    pub async fn post_comment_as(
+        &self,
+        client: &reqwest::Client,
+        slug: &str,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let html = self
+            .get_as(client, &format!("/articles/{slug}"))
+            .await
+            .text()
+            .await
+            .expect("page");
+        let token = hidden_field(&html, "authenticity_token").expect("the form has a token");
+        let stamp = hidden_field(&html, "form_stamp").expect("the form has a time stamp");
+        let mut all = vec![
+            ("authenticity_token", token.as_str()),
+            ("form_stamp", stamp.as_str()),
+        ];
         all.extend_from_slice(fields);
-        self.post_form(&format!("/articles/{slug}/comments"), &all).await
+        client
+            .post(format!("{}/articles/{slug}/comments", self.address))
+            .form(&all)
+            .send()
+            .await
+            .expect("POST")
     }
 
     pub async fn add_article(&self, slug: &str, title: &str) -> i64 {
