@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 
 use askama::Template;
 use axum::{
-    Form, Router,
+    Router,
     extract::{ConnectInfo, Path, Query, State},
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
@@ -21,6 +21,7 @@ use super::{
     store::{self, TokenPurpose},
     tokens,
 };
+use crate::web::form::StrictForm;
 use crate::{
     audit,
     error::{AppError, Result},
@@ -100,7 +101,7 @@ async fn submit_login(
     csrf: CsrfToken,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: axum::http::HeaderMap,
-    Form(form): Form<LoginForm>,
+    StrictForm(form): StrictForm<LoginForm>,
 ) -> Result<Response> {
     let next = safe_next(Some(&form.next));
     let again = |status: StatusCode, problem: String| -> Result<Response> {
@@ -157,7 +158,11 @@ pub struct TokenOnlyForm {
     authenticity_token: String,
 }
 
-async fn logout(mut auth: AuthSession, csrf: CsrfToken, Form(form): Form<TokenOnlyForm>) -> Result<Response> {
+async fn logout(
+    mut auth: AuthSession,
+    csrf: CsrfToken,
+    StrictForm(form): StrictForm<TokenOnlyForm>,
+) -> Result<Response> {
     if csrf.verify(&form.authenticity_token).is_err() {
         return Err(AppError::Forbidden(
             "For your safety we could not accept that form. Please go back and try again.",
@@ -306,7 +311,7 @@ async fn accept_invitation(
     mut auth: AuthSession,
     csrf: CsrfToken,
     Path(link): Path<String>,
-    Form(form): Form<SetPasswordForm>,
+    StrictForm(form): StrictForm<SetPasswordForm>,
 ) -> Result<Response> {
     use_link(&state, &mut auth, csrf, &link, TokenPurpose::Invitation, form).await
 }
@@ -324,7 +329,7 @@ async fn submit_reset(
     mut auth: AuthSession,
     csrf: CsrfToken,
     Path(link): Path<String>,
-    Form(form): Form<SetPasswordForm>,
+    StrictForm(form): StrictForm<SetPasswordForm>,
 ) -> Result<Response> {
     use_link(&state, &mut auth, csrf, &link, TokenPurpose::PasswordReset, form).await
 }
@@ -369,7 +374,7 @@ async fn change_password(
     CurrentStaff(staff): CurrentStaff,
     mut auth: AuthSession,
     csrf: CsrfToken,
-    Form(form): Form<ChangePasswordForm>,
+    StrictForm(form): StrictForm<ChangePasswordForm>,
 ) -> Result<Response> {
     let csrf_ok = csrf.verify(&form.authenticity_token).is_ok();
     let problem = if !csrf_ok {

@@ -2,7 +2,7 @@
 
 use askama::Template;
 use axum::{
-    Form, Router,
+    Router,
     extract::{Path, Query, State},
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
@@ -13,6 +13,7 @@ use chrono::{Duration, Utc};
 use serde::Deserialize;
 use tower_sessions::Session;
 
+use crate::web::form::StrictForm;
 use crate::{
     accounts::{
         Role, Staff,
@@ -167,7 +168,7 @@ async fn invite(
     CurrentStaff(staff): CurrentStaff,
     session: Session,
     csrf: CsrfToken,
-    Form(form): Form<InviteForm>,
+    StrictForm(form): StrictForm<InviteForm>,
 ) -> Result<Response> {
     require_admin_form(&staff, &csrf, &form.authenticity_token)?;
     let email = form.email.trim();
@@ -261,7 +262,7 @@ async fn verify(
     session: Session,
     csrf: CsrfToken,
     Path(id): Path<i64>,
-    Form(form): Form<AccountForm>,
+    StrictForm(form): StrictForm<AccountForm>,
 ) -> Result<Response> {
     require_admin_form(&staff, &csrf, &form.authenticity_token)?;
     let name = account_name(&state, id).await?;
@@ -292,7 +293,7 @@ async fn change_role(
     session: Session,
     csrf: CsrfToken,
     Path(id): Path<i64>,
-    Form(form): Form<AccountForm>,
+    StrictForm(form): StrictForm<AccountForm>,
 ) -> Result<Response> {
     require_admin_form(&staff, &csrf, &form.authenticity_token)?;
     let name = account_name(&state, id).await?;
@@ -364,7 +365,7 @@ async fn disable(
     session: Session,
     csrf: CsrfToken,
     Path(id): Path<i64>,
-    Form(form): Form<AccountForm>,
+    StrictForm(form): StrictForm<AccountForm>,
 ) -> Result<Response> {
     require_admin_form(&staff, &csrf, &form.authenticity_token)?;
     set_disabled(state, staff, session, id, true).await
@@ -376,7 +377,7 @@ async fn enable(
     session: Session,
     csrf: CsrfToken,
     Path(id): Path<i64>,
-    Form(form): Form<AccountForm>,
+    StrictForm(form): StrictForm<AccountForm>,
 ) -> Result<Response> {
     require_admin_form(&staff, &csrf, &form.authenticity_token)?;
     set_disabled(state, staff, session, id, false).await
@@ -388,7 +389,7 @@ async fn reset_link(
     session: Session,
     csrf: CsrfToken,
     Path(id): Path<i64>,
-    Form(form): Form<AccountForm>,
+    StrictForm(form): StrictForm<AccountForm>,
 ) -> Result<Response> {
     require_admin_form(&staff, &csrf, &form.authenticity_token)?;
     let name = account_name(&state, id).await?;
@@ -509,7 +510,7 @@ async fn add_article(
     CurrentStaff(staff): CurrentStaff,
     session: Session,
     csrf: CsrfToken,
-    Form(form): Form<ArticleForm>,
+    StrictForm(form): StrictForm<ArticleForm>,
 ) -> Result<Response> {
     require_admin_form(&staff, &csrf, &form.authenticity_token)?;
     let view = |problem: String| ArticleFormView {
@@ -561,7 +562,7 @@ async fn edit_article(
     session: Session,
     csrf: CsrfToken,
     Path(slug): Path<String>,
-    Form(form): Form<ArticleForm>,
+    StrictForm(form): StrictForm<ArticleForm>,
 ) -> Result<Response> {
     require_admin_form(&staff, &csrf, &form.authenticity_token)?;
     let checked = NewArticle::parse(&slug, &form.title, &form.url, true);
@@ -636,7 +637,7 @@ async fn close_article(
     session: Session,
     csrf: CsrfToken,
     Path(slug): Path<String>,
-    Form(form): Form<ArticleForm>,
+    StrictForm(form): StrictForm<ArticleForm>,
 ) -> Result<Response> {
     require_admin_form(&staff, &csrf, &form.authenticity_token)?;
     set_open(state, staff, session, slug, false).await
@@ -648,7 +649,7 @@ async fn open_article(
     session: Session,
     csrf: CsrfToken,
     Path(slug): Path<String>,
-    Form(form): Form<ArticleForm>,
+    StrictForm(form): StrictForm<ArticleForm>,
 ) -> Result<Response> {
     require_admin_form(&staff, &csrf, &form.authenticity_token)?;
     set_open(state, staff, session, slug, true).await
@@ -841,7 +842,7 @@ async fn privacy_export(
     CurrentStaff(staff): CurrentStaff,
     session: Session,
     csrf: CsrfToken,
-    Form(form): Form<PrivacyForm>,
+    StrictForm(form): StrictForm<PrivacyForm>,
 ) -> Result<Response> {
     require_admin_form(&staff, &csrf, &form.authenticity_token)?;
     if !email_address::EmailAddress::is_valid(form.email.trim()) {
@@ -877,7 +878,7 @@ async fn privacy_erase(
     CurrentStaff(staff): CurrentStaff,
     session: Session,
     csrf: CsrfToken,
-    Form(form): Form<PrivacyForm>,
+    StrictForm(form): StrictForm<PrivacyForm>,
 ) -> Result<Response> {
     require_admin_form(&staff, &csrf, &form.authenticity_token)?;
     if !email_address::EmailAddress::is_valid(form.email.trim()) {

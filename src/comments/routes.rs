@@ -2,7 +2,7 @@
 
 use askama::Template;
 use axum::{
-    Form, Router,
+    Router,
     extract::{ConnectInfo, Path, Query, State},
     http::HeaderMap,
     http::StatusCode,
@@ -19,6 +19,7 @@ use super::{
     text::{PlainText, Segment},
     thread::{ThreadItem, layout},
 };
+use crate::web::form::StrictForm;
 use crate::{
     articles::{self, Article},
     config::Config,
@@ -347,7 +348,7 @@ async fn submit_comment(
     Path(slug): Path<String>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    Form(input): Form<CommentForm>,
+    StrictForm(input): StrictForm<CommentForm>,
 ) -> Result<Response> {
     let article = load_article(&state, &slug).await?;
     if !article.comments_open {
@@ -565,7 +566,7 @@ async fn submit_report(
     Path((slug, id)): Path<(String, i64)>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    Form(form): Form<ReportForm>,
+    StrictForm(form): StrictForm<ReportForm>,
 ) -> Result<Response> {
     let article = load_article(&state, &slug).await?;
     let comment = store::find_reply_target(&state.db, article.id, id)

@@ -2,7 +2,7 @@
 
 use askama::Template;
 use axum::{
-    Form, Router,
+    Router,
     extract::{Path, Query, State},
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
@@ -16,6 +16,7 @@ use super::{
     Tab, markdown, parse_reason, parse_reply,
     store::{self, ExistingReply, NewStaffReply, QueueRow},
 };
+use crate::web::form::StrictForm;
 use crate::{
     accounts::{
         Staff,
@@ -452,7 +453,7 @@ async fn approve(
     session: Session,
     csrf: CsrfToken,
     Path(id): Path<i64>,
-    Form(form): Form<DecisionForm>,
+    StrictForm(form): StrictForm<DecisionForm>,
 ) -> Result<Response> {
     decide(state, staff, session, csrf, id, form, Action::CommentApproved).await
 }
@@ -463,7 +464,7 @@ async fn hide(
     session: Session,
     csrf: CsrfToken,
     Path(id): Path<i64>,
-    Form(form): Form<DecisionForm>,
+    StrictForm(form): StrictForm<DecisionForm>,
 ) -> Result<Response> {
     decide(state, staff, session, csrf, id, form, Action::CommentHidden).await
 }
@@ -474,7 +475,7 @@ async fn unhide(
     session: Session,
     csrf: CsrfToken,
     Path(id): Path<i64>,
-    Form(form): Form<DecisionForm>,
+    StrictForm(form): StrictForm<DecisionForm>,
 ) -> Result<Response> {
     decide(state, staff, session, csrf, id, form, Action::CommentUnhidden).await
 }
@@ -485,7 +486,7 @@ async fn not_spam(
     session: Session,
     csrf: CsrfToken,
     Path(id): Path<i64>,
-    Form(form): Form<DecisionForm>,
+    StrictForm(form): StrictForm<DecisionForm>,
 ) -> Result<Response> {
     decide(state, staff, session, csrf, id, form, Action::CommentNotSpam).await
 }
@@ -498,7 +499,7 @@ async fn edit(
     session: Session,
     csrf: CsrfToken,
     Path(id): Path<i64>,
-    Form(form): Form<DecisionForm>,
+    StrictForm(form): StrictForm<DecisionForm>,
 ) -> Result<Response> {
     check(&staff, &csrf, &form)?;
     let body = normalise(&form.body).trim().to_owned();
@@ -537,7 +538,7 @@ async fn reply(
     session: Session,
     csrf: CsrfToken,
     Path(id): Path<i64>,
-    Form(form): Form<DecisionForm>,
+    StrictForm(form): StrictForm<DecisionForm>,
 ) -> Result<Response> {
     if !staff.can_reply() {
         return Err(AppError::Forbidden(if staff.awaiting_verification() {

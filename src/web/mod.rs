@@ -1,6 +1,7 @@
 //! Router assembly, middleware and serving. This is the only module that knows every feature.
 
 pub mod assets;
+pub mod form;
 pub mod page;
 pub mod staff;
 

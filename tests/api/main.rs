@@ -11,4 +11,5 @@ mod moderation;
 mod operations;
 mod posting;
 mod roles;
+mod safety;
 mod threads;
