@@ -16,13 +16,14 @@ fn is_invisible(c: char) -> bool {
 
 /// Multi-line text: keeps line breaks and tabs.
 pub fn normalise(text: &str) -> String {
-    text.replace("\r\n", "\n")
+    // Remove first, then compose: removing a character can bring a letter and its accent together.
+    let kept: String = text
+        .replace("\r\n", "\n")
         .replace('\r', "\n")
-        .nfc()
-        .filter(|c| {
-            (!c.is_control() || *c == '\n' || *c == '\t') && !is_bidi_control(*c) && !is_invisible(*c)
-        })
-        .collect()
+        .chars()
+        .filter(|c| (!c.is_control() || *c == '\n' || *c == '\t') && !is_bidi_control(*c) && !is_invisible(*c))
+        .collect();
+    kept.nfc().collect()
 }
 
 /// One line: line breaks and tabs become spaces, runs of spaces become one.
@@ -39,6 +40,13 @@ mod tests {
         // "é" as e + combining acute becomes the single character.
         assert_eq!(normalise("cafe\u{301}"), "café");
         assert_eq!(normalise("cafe\u{301}").chars().count(), 4);
+    }
+
+    #[test]
+    fn normalising_twice_changes_nothing_more() {
+        let once = normalise("e\u{202E}\u{301}x\r\n");
+        assert_eq!(once, "éx\n");
+        assert_eq!(normalise(&once), once);
     }
 
     #[test]
