@@ -13,6 +13,8 @@ pub struct Article {
     pub url: String,
     pub comments_open: bool,
     pub created_at: DateTime<Utc>,
+    /// Moves whenever readers' view of its comments changes (see the thread cache).
+    pub comments_version: i64,
 }
 
 /// An article as listed on the front page.

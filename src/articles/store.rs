@@ -8,7 +8,9 @@ use super::{Article, ArticleSummary, NewArticle};
 pub async fn find_by_slug(db: impl PgExecutor<'_>, slug: &str) -> sqlx::Result<Option<Article>> {
     sqlx::query_as!(
         Article,
-        r#"SELECT id, slug, title, url, comments_open, created_at AS "created_at: DateTime<Utc>" FROM articles WHERE slug = $1"#,
+        r#"SELECT id, slug, title, url, comments_open, created_at AS "created_at: DateTime<Utc>",
+                  comments_version
+             FROM articles WHERE slug = $1"#,
         slug
     )
     .fetch_optional(db)

@@ -1,5 +1,6 @@
 //! Comments: what guests post, how it is checked, and how published threads are read.
 
+pub mod cache;
 pub mod routes;
 pub mod store;
 pub mod text;

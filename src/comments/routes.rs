@@ -11,13 +11,14 @@ use axum::{
 };
 use axum_csrf::CsrfToken;
 use serde::Deserialize;
-use std::net::SocketAddr;
+use std::{net::SocketAddr, sync::Arc};
 
 use super::{
     AuthorKind, CommentForm, CommentStatus, FormErrors, PARENT_UNAVAILABLE, ThreadRow,
+    cache::ThreadData,
     store::{self, ReplyTarget, Reported, SubmitError},
     text::{PlainText, Segment},
-    thread::{ThreadItem, layout},
+    thread::layout,
 };
 use crate::web::form::StrictForm;
 use crate::{
@@ -136,8 +137,8 @@ pub struct ThreadPage {
     pub article: Article,
     pub verified_badge: String,
     pub notice: String,
-    pub items: Vec<ThreadItem<CommentView>>,
-    pub total_threads: i64,
+    /// Shared with the thread cache.
+    pub thread: Arc<ThreadData>,
     pub page: u32,
     pub pages: Vec<PageLink>,
     pub banner: Banner,
@@ -244,25 +245,14 @@ async fn thread_page(
     form: FormView,
     banner: Banner,
 ) -> Result<ThreadPage> {
-    let per_page = state.config.threads_per_page;
-    let offset = i64::from(page - 1) * i64::from(per_page);
-    let total_threads = store::count_threads(&state.db, article.id).await?;
-    let rows = store::thread_page(&state.db, article.id, i64::from(per_page), offset).await?;
-    let rows = rows
-        .into_iter()
-        .map(|row| {
-            let depth = u32::try_from(row.depth).unwrap_or(1);
-            (CommentView::new(row, &state.config), depth)
-        })
-        .collect();
-    let per_page = i64::from(per_page);
-    let page_count = u32::try_from((total_threads + per_page - 1) / per_page).unwrap_or(u32::MAX);
+    let thread = load_threads(state, &article, page).await?;
+    let per_page = i64::from(state.config.threads_per_page);
+    let page_count = u32::try_from((thread.total_threads + per_page - 1) / per_page).unwrap_or(u32::MAX);
     let mut page_view = ThreadPage {
         article,
         verified_badge: state.config.verified_badge.clone(),
         notice: state.config.notice.clone(),
-        items: layout(rows, state.config.max_depth),
-        total_threads,
+        thread,
         page,
         pages: Vec::new(),
         banner,
@@ -276,6 +266,32 @@ async fn thread_page(
         })
         .collect();
     Ok(page_view)
+}
+
+/// One page of published threads, from the cache while the article's comments are unchanged.
+async fn load_threads(state: &AppState, article: &Article, page: u32) -> Result<Arc<ThreadData>> {
+    if let Some(cached) = state.threads.get(article.id, page, article.comments_version) {
+        return Ok(cached);
+    }
+    let per_page = state.config.threads_per_page;
+    let offset = i64::from(page - 1) * i64::from(per_page);
+    let total_threads = store::count_threads(&state.db, article.id).await?;
+    let rows = store::thread_page(&state.db, article.id, i64::from(per_page), offset).await?;
+    let rows = rows
+        .into_iter()
+        .map(|row| {
+            let depth = u32::try_from(row.depth).unwrap_or(1);
+            (CommentView::new(row, &state.config), depth)
+        })
+        .collect();
+    let data = Arc::new(ThreadData {
+        items: layout(rows, state.config.max_depth),
+        total_threads,
+    });
+    state
+        .threads
+        .put(article.id, page, article.comments_version, Arc::clone(&data));
+    Ok(data)
 }
 
 /// The query of the thread page after a post; anything else is ignored.

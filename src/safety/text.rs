@@ -21,7 +21,9 @@ pub fn normalise(text: &str) -> String {
         .replace("\r\n", "\n")
         .replace('\r', "\n")
         .chars()
-        .filter(|c| (!c.is_control() || *c == '\n' || *c == '\t') && !is_bidi_control(*c) && !is_invisible(*c))
+        .filter(|c| {
+            (!c.is_control() || *c == '\n' || *c == '\t') && !is_bidi_control(*c) && !is_invisible(*c)
+        })
         .collect();
     kept.nfc().collect()
 }

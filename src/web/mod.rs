@@ -41,6 +41,8 @@ pub struct AppState {
     pub address_key: Arc<[u8]>,
     /// Signs the time a comment form was shown.
     pub stamp_key: Arc<[u8]>,
+    /// Published threads ready to render, per article page and version.
+    pub threads: Arc<crate::comments::cache::ThreadCache>,
 }
 
 impl FromRef<AppState> for CsrfConfig {
@@ -103,6 +105,7 @@ impl AppState {
             csrf,
             address_key,
             stamp_key: derive("comment form stamps"),
+            threads: Arc::default(),
         })
     }
 }

@@ -4,6 +4,7 @@
 
 mod accounts;
 mod admin;
+mod cache;
 mod cli;
 mod embedded;
 mod helpers;
