@@ -60,6 +60,17 @@ async fn run_command(db: &Database, command: Command) -> anyhow::Result<()> {
             article_command(pool, command).await?;
         }
         Command::Safety(_) => unreachable!("handled by run"),
+        Command::BenchData { articles, comments } => {
+            db.migrate().await?;
+            let started = std::time::Instant::now();
+            let loaded = crate::bench::load(pool, articles, comments).await?;
+            println!(
+                "Loaded {} articles and {} comments in {:.1} s.",
+                loaded.articles,
+                loaded.comments,
+                started.elapsed().as_secs_f64()
+            );
+        }
         Command::Privacy(command) => {
             db.migrate().await?;
             match command {

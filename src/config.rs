@@ -51,6 +51,13 @@ pub enum Command {
     Article(ArticleCommand),
     /// Load the demo article and its comments (does nothing if they are already there).
     Demo,
+    /// Load benchmark data: articles and comments in bulk (see bench/run.sh).
+    BenchData {
+        #[arg(long, default_value_t = 1000)]
+        articles: usize,
+        #[arg(long, default_value_t = 10_000)]
+        comments: usize,
+    },
     /// Try the warning-sign list: reads comments on stdin, one a line, prints JSON lines.
     #[command(subcommand)]
     Safety(SafetyCommand),
@@ -279,6 +286,10 @@ pub struct Settings {
     #[arg(long, env = "CARETHREAD_ADDRESS_KEY", global = true, hide_env_values = true)]
     pub address_key: Option<SecretString>,
 
+    /// A folder of your own files (a logo, a privacy notice) served at /files/.
+    #[arg(long, env = "CARETHREAD_FILES_DIR", global = true)]
+    pub files_dir: Option<PathBuf>,
+
     /// Largest request body accepted, in bytes.
     #[arg(long, env = "CARETHREAD_MAX_BODY_BYTES", default_value_t = 128 * 1024, global = true)]
     pub max_body_bytes: usize,
@@ -323,6 +334,7 @@ pub struct Config {
     pub address_key: Option<SecretString>,
     /// Send HSTS: the public address is https.
     pub https: bool,
+    pub files_dir: Option<PathBuf>,
 }
 
 impl Settings {
@@ -380,6 +392,7 @@ impl Settings {
             reports_to_hide: i32::try_from(self.reports_to_hide).unwrap_or(i32::MAX),
             address_key: self.address_key.clone(),
             https,
+            files_dir: self.files_dir.clone(),
         }
     }
 }

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod admin;
 pub mod articles;
 pub mod audit;
+pub mod bench;
 pub mod cli;
 pub mod comments;
 pub mod config;

@@ -101,6 +101,14 @@ pub async fn update(
     .await
 }
 
+/// Every article's slug and title, by title: for pickers.
+pub async fn list_titles(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<(String, String)>> {
+    let rows = sqlx::query!("SELECT slug, title FROM articles ORDER BY title, id")
+        .fetch_all(db)
+        .await?;
+    Ok(rows.into_iter().map(|r| (r.slug, r.title)).collect())
+}
+
 pub async fn count(db: impl PgExecutor<'_>) -> sqlx::Result<i64> {
     sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM articles"#)
         .fetch_one(db)

@@ -421,23 +421,21 @@ async fn submit_comment(
     let now = chrono::Utc::now();
     let client = client_hash(&state, peer, &headers);
 
-    // A double click or a retry of the same form: answer as before, store nothing new.
-    if store::find_repeat(
+    let checks = store::pre_checks(
         &state.db,
         article.id,
         &client,
         &comment.body,
         now - chrono::Duration::hours(1),
+        now - config.rate_window,
+        now - chrono::Duration::days(7),
     )
-    .await?
-    .is_some()
-    {
+    .await?;
+    // A double click or a retry of the same form: answer as before, store nothing new.
+    if checks.repeat {
         return Ok(Redirect::to(&format!("/articles/{}?posted=1#thanks", article.slug)).into_response());
     }
-
-    let (by_client, on_article) =
-        store::recent_counts(&state.db, &client, article.id, now - config.rate_window).await?;
-    if by_client >= config.rate_per_address {
+    if checks.by_client >= config.rate_per_address {
         tracing::info!(article.id = article.id, "comment refused: address rate limit");
         return again(
             StatusCode::TOO_MANY_REQUESTS,
@@ -447,7 +445,7 @@ async fn submit_comment(
         )
         .await;
     }
-    if on_article >= config.rate_per_article {
+    if checks.on_article >= config.rate_per_article {
         tracing::info!(article.id = article.id, "comment refused: article rate limit");
         return again(
             StatusCode::TOO_MANY_REQUESTS,
@@ -458,7 +456,7 @@ async fn submit_comment(
         .await;
     }
 
-    let spam_reason = spam_reason(&state, &input, &comment.body, now).await?;
+    let spam_reason = spam_reason(&state, &input, &comment.body, checks.seen, now);
     let triage = config.warning_signs.check(&comment.body);
     let filing = store::Filing {
         status: if spam_reason.is_some() {
@@ -471,10 +469,23 @@ async fn submit_comment(
         client_hash: &client,
     };
 
-    let mut tx = state.db.begin().await?;
-    match store::insert_guest_comment(&mut tx, article.id, &comment, &filing).await {
+    // A reply locks its parent until stored; a new thread is a single statement, no transaction.
+    let stored = match comment.parent_id {
+        Some(_) => {
+            let mut tx = state.db.begin().await?;
+            let stored = store::insert_guest_comment(&mut tx, article.id, &comment, &filing).await;
+            if stored.is_ok() {
+                tx.commit().await?;
+            }
+            stored
+        }
+        None => {
+            let mut conn = state.db.acquire().await?;
+            store::insert_guest_comment(&mut conn, article.id, &comment, &filing).await
+        }
+    };
+    match stored {
         Ok(id) => {
-            tx.commit().await?;
             tracing::info!(
                 comment.id = id,
                 article.id = article.id,
@@ -491,7 +502,6 @@ async fn submit_comment(
             Ok(Redirect::to(&format!("/articles/{}?posted={posted}", article.slug)).into_response())
         }
         Err(SubmitError::ParentUnavailable) => {
-            drop(tx);
             let errors = FormErrors {
                 parent: Some(PARENT_UNAVAILABLE),
                 ..Default::default()
@@ -503,14 +513,15 @@ async fn submit_comment(
 }
 
 /// Why this post belongs in the spam tab, if it does.
-async fn spam_reason(
+fn spam_reason(
     state: &AppState,
     input: &CommentForm,
     body: &str,
+    seen_before: bool,
     now: chrono::DateTime<chrono::Utc>,
-) -> Result<Option<String>> {
+) -> Option<String> {
     if !input.website.trim().is_empty() {
-        return Ok(Some("filled in the hidden field".into()));
+        return Some("filled in the hidden field".into());
     }
     match spam::check_stamp(
         &state.stamp_key,
@@ -519,16 +530,13 @@ async fn spam_reason(
         state.config.min_form_seconds,
     ) {
         spam::Stamp::Fine => {}
-        spam::Stamp::TooFast => return Ok(Some("posted seconds after the form was shown".into())),
-        spam::Stamp::Invalid => return Ok(Some("the form's time stamp was missing or altered".into())),
+        spam::Stamp::TooFast => return Some("posted seconds after the form was shown".into()),
+        spam::Stamp::Invalid => return Some("the form's time stamp was missing or altered".into()),
     }
     if let Some(reason) = spam::text_reason(body, &state.config.banned_phrases) {
-        return Ok(Some(reason));
+        return Some(reason);
     }
-    if store::text_seen_since(&state.db, body, now - chrono::Duration::days(7)).await? {
-        return Ok(Some("the same text was posted before".into()));
-    }
-    Ok(None)
+    seen_before.then(|| "the same text was posted before".into())
 }
 
 /// Why a reader may report a comment.

@@ -134,57 +134,41 @@ pub async fn insert_guest_comment(
     Ok(id)
 }
 
-/// Comments posted from one address, and on one article, since `since`.
-pub async fn recent_counts(
-    db: impl PgExecutor<'_>,
-    client_hash: &[u8],
-    article_id: i64,
-    since: DateTime<Utc>,
-) -> sqlx::Result<(i64, i64)> {
-    let row = sqlx::query!(
-        r#"SELECT (SELECT count(*) FROM comments WHERE client_hash = $1 AND created_at > $3) AS "by_client!",
-                  (SELECT count(*) FROM comments WHERE article_id = $2 AND created_at > $3) AS "on_article!""#,
-        client_hash,
-        article_id,
-        since as _
-    )
-    .fetch_one(db)
-    .await?;
-    Ok((row.by_client, row.on_article))
+/// What the database knows about a new comment before it is stored, in one round trip.
+pub struct PreChecks {
+    /// The same text from the same address on this article within the repeat window: a double
+    /// click or a retry.
+    pub repeat: bool,
+    /// Comments from this address, and on this article, within the rate window.
+    pub by_client: i64,
+    pub on_article: i64,
+    /// The same text from anyone within the last week.
+    pub seen: bool,
 }
 
-/// The same comment from the same address on the same article since `since`: a double click or
-/// a retry, answered as a success without storing it twice.
-pub async fn find_repeat(
+pub async fn pre_checks(
     db: impl PgExecutor<'_>,
     article_id: i64,
     client_hash: &[u8],
     body: &str,
-    since: DateTime<Utc>,
-) -> sqlx::Result<Option<i64>> {
-    sqlx::query_scalar!(
-        "SELECT id FROM comments
-          WHERE article_id = $1 AND client_hash = $2 AND body = $3 AND created_at > $4
-          LIMIT 1",
+    repeat_since: DateTime<Utc>,
+    rate_since: DateTime<Utc>,
+    seen_since: DateTime<Utc>,
+) -> sqlx::Result<PreChecks> {
+    sqlx::query_as!(
+        PreChecks,
+        r#"SELECT
+             EXISTS (SELECT 1 FROM comments WHERE client_hash = $2 AND created_at > $4
+                        AND article_id = $1 AND body = $3) AS "repeat!",
+             (SELECT count(*) FROM comments WHERE client_hash = $2 AND created_at > $5) AS "by_client!",
+             (SELECT count(*) FROM comments WHERE article_id = $1 AND created_at > $5) AS "on_article!",
+             EXISTS (SELECT 1 FROM comments WHERE md5(body) = md5($3) AND created_at > $6 AND body = $3) AS "seen!""#,
         article_id,
         client_hash,
         body,
-        since as _
-    )
-    .fetch_optional(db)
-    .await
-}
-
-/// Whether this exact text was posted by anyone since `since`.
-pub async fn text_seen_since(
-    db: impl PgExecutor<'_>,
-    body: &str,
-    since: DateTime<Utc>,
-) -> sqlx::Result<bool> {
-    sqlx::query_scalar!(
-        r#"SELECT EXISTS (SELECT 1 FROM comments WHERE md5(body) = md5($1) AND body = $1 AND created_at > $2) AS "seen!""#,
-        body,
-        since as _
+        repeat_since as _,
+        rate_since as _,
+        seen_since as _
     )
     .fetch_one(db)
     .await

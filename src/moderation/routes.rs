@@ -157,7 +157,7 @@ impl From<QueueRow> for ItemView {
 pub struct TabLink {
     pub label: &'static str,
     pub href: String,
-    pub count: i64,
+    pub count: String,
     pub current: bool,
 }
 
@@ -190,10 +190,10 @@ async fn show_queue(
     Query(query): Query<QueueQuery>,
 ) -> Result<Response> {
     let tab = Tab::parse(query.status.as_deref());
-    let all_articles = articles::store::list_all(&state.db).await?;
+    let all_articles = articles::store::list_titles(&state.db).await?;
     let article = query
         .article
-        .filter(|slug| all_articles.iter().any(|a| &a.slug == slug));
+        .filter(|slug| all_articles.iter().any(|(s, _)| s == slug));
     let article_id = match &article {
         Some(slug) => articles::store::find_by_slug(&state.db, slug)
             .await?
@@ -238,11 +238,14 @@ async fn show_queue(
         .map(|t| TabLink {
             label: t.label(),
             href: href(t, 1),
-            count: match t {
+            count: match match t {
                 Tab::Pending => counts.pending,
                 Tab::Published => counts.published,
                 Tab::Hidden => counts.hidden,
                 Tab::Spam => counts.spam,
+            } {
+                n if n >= store::COUNT_CAP => format!("{n}+"),
+                n => n.to_string(),
             },
             current: t == tab,
         })
@@ -261,10 +264,10 @@ async fn show_queue(
         tabs,
         articles: all_articles
             .into_iter()
-            .map(|a| ArticleOption {
-                selected: article.as_deref() == Some(a.slug.as_str()),
-                slug: a.slug,
-                title: a.title,
+            .map(|(slug, title)| ArticleOption {
+                selected: article.as_deref() == Some(slug.as_str()),
+                slug,
+                title,
             })
             .collect(),
         back: href(tab, page),

@@ -131,7 +131,7 @@ pub fn app(state: AppState) -> Router {
         .merge(comments::routes::router())
         .merge(staff_routes(&state))
         .route("/healthz", get(healthz))
-        .merge(assets::router())
+        .merge(assets::router(state.config.files_dir.as_deref()))
         .fallback(not_found)
         .with_state(state)
         // Layers run top to bottom on the way in: the request id is set first so every log line

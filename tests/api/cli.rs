@@ -161,3 +161,55 @@ async fn serve_with_no_migrate_on_an_empty_database_says_what_to_do() {
         stderr(&output)
     );
 }
+
+#[tokio::test]
+async fn bench_data_loads_threads_in_bulk() {
+    let app = TestApp::spawn().await;
+    let output = carethread(
+        &app.database.url,
+        &["bench-data", "--articles", "5", "--comments", "2000"],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stdout(&output).contains("Loaded 5 articles and 2000 comments"));
+
+    let (hot, pending, replies): (i64, i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM comments c JOIN articles a ON a.id = c.article_id
+                  WHERE a.slug = 'bench-hot' AND c.status = 'published'),
+                (SELECT count(*) FROM comments WHERE status = 'pending'),
+                (SELECT count(*) FROM comments WHERE parent_id IS NOT NULL)",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(hot, 200);
+    assert!(pending >= 1000);
+    assert!(replies > 0, "some comments answer others");
+    let misordered: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM comments c JOIN comments p ON p.id = c.parent_id
+          WHERE p.id > c.id OR p.article_id <> c.article_id OR p.status <> 'published'",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(
+        misordered, 0,
+        "replies follow published parents on the same article"
+    );
+    let page = app.get("/articles/bench-hot").await;
+    assert_eq!(page.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn an_operators_own_files_are_served_from_the_files_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("privacy.html"), "<p>Our privacy notice</p>").unwrap();
+    let path = dir.path().to_path_buf();
+    let app = TestApp::spawn_with(move |c| c.files_dir = Some(path)).await;
+    let response = app.get("/files/privacy.html").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.text().await.unwrap().contains("Our privacy notice"));
+    assert_eq!(
+        app.get("/files/../Cargo.toml").await.status(),
+        StatusCode::NOT_FOUND
+    );
+}

@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# Benchmarks carethread with wrk on this machine and prints one table.
+#
+#   bench/run.sh [COMMENTS] [ARTICLES]      defaults: 10000 comments, 1000 articles
+#
+# Builds a release binary, loads a fresh database (carethread_bench on DATABASE_URL's server,
+# default postgres://postgres@127.0.0.1:5432), starts the server, runs each case for
+# $DURATION seconds (default 20) with 64 connections, and reports requests/s, p50, p99, errors and
+# the server's peak resident memory. Not part of the test suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+COMMENTS=${1:-10000}
+ARTICLES=${2:-1000}
+DURATION=${DURATION:-20}
+CONNECTIONS=${CONNECTIONS:-64}
+THREADS=${THREADS:-2}
+SERVER=${BENCH_SERVER:-postgres://postgres@127.0.0.1:5432}
+DB=carethread_bench
+ADDR=127.0.0.1:3900
+BASE=http://$ADDR
+WORK=$(mktemp -d)
+trap 'kill "${PID:-}" 2>/dev/null || true; rm -rf "$WORK"' EXIT
+
+if ! command -v wrk >/dev/null; then
+  echo "Installing wrk…" >&2
+  if [ "$(id -u)" -eq 0 ]; then apt-get install -y -qq wrk >/dev/null; else sudo apt-get install -y -qq wrk >/dev/null; fi
+fi
+
+echo "Building the release binary…" >&2
+SQLX_OFFLINE=true cargo build --release --quiet
+BIN=target/release/carethread
+
+psql "$SERVER/postgres" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB"
+export DATABASE_URL=$SERVER/$DB
+$BIN migrate >/dev/null
+$BIN bench-data --articles "$ARTICLES" --comments "$COMMENTS"
+CARETHREAD_PASSWORD="bench lantern orbit velvet" $BIN user add --email bench.midwife@example.org \
+  --name "Bench Midwife" --role midwife --verified >/dev/null
+
+# Posting would otherwise stop at 5 comments per address per 10 minutes: the benchmark lifts the
+# per-address and per-article limits (and the minimum form time), and says so.
+export CARETHREAD_RATE_PER_ADDRESS=100000000 CARETHREAD_RATE_PER_ARTICLE=100000000 CARETHREAD_MIN_FORM_SECONDS=0
+mkdir -p "$WORK/files"
+export CARETHREAD_ADDR=$ADDR CARETHREAD_FILES_DIR=$WORK/files RUST_LOG=warn CARETHREAD_DB_MAX_CONNECTIONS=${DB_CONNECTIONS:-20}
+$BIN serve > "$WORK/server.log" 2>&1 &
+PID=$!
+for _ in $(seq 1 100); do curl -fs "$BASE/healthz" >/dev/null && break; sleep 0.1; done
+
+# The ceiling: the hot page's exact bytes, served as a file by the same process and middleware.
+curl -fs "$BASE/articles/bench-hot" -o "$WORK/files/hot.html"
+
+# A reader's form: cookie, token and time stamp, reused by every posting request.
+curl -fs -c "$WORK/reader.txt" "$BASE/articles/bench-1" -o "$WORK/form.html"
+field() { grep -o "name=\"$1\" value=\"[^\"]*\"" "$WORK/form.html" | head -1 | sed 's/.*value="//; s/"$//' | sed 's/&#43;/+/g; s/&#47;/\//g; s/&#61;/=/g'; }
+TOKEN=$(field authenticity_token)
+STAMP=$(field form_stamp)
+READER_COOKIE=$(awk '$6 == "carethread_form" { print $6 "=" $7 }' "$WORK/reader.txt")
+
+# A signed-in midwife for the queue.
+curl -fs -c "$WORK/staff.txt" "$BASE/login" -o "$WORK/login.html"
+LOGIN_TOKEN=$(grep -o 'name="authenticity_token" value="[^"]*"' "$WORK/login.html" | sed 's/.*value="//; s/"$//' | sed 's/&#43;/+/g; s/&#47;/\//g; s/&#61;/=/g')
+curl -fs -b "$WORK/staff.txt" -c "$WORK/staff.txt" -o /dev/null \
+  --data-urlencode "authenticity_token=$LOGIN_TOKEN" --data-urlencode "email=bench.midwife@example.org" \
+  --data-urlencode "password=bench lantern orbit velvet" "$BASE/login"
+STAFF_COOKIE=$(awk '$6 ~ /^carethread_/ { printf "%s=%s; ", $6, $7 }' "$WORK/staff.txt")
+
+urlencode() { python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$1"; }
+cat > "$WORK/random.lua" <<LUA
+math.randomseed(os.time())
+request = function()
+  return wrk.format("GET", "/articles/bench-" .. math.random(1, $((ARTICLES - 1))))
+end
+LUA
+cat > "$WORK/post.lua" <<LUA
+local counter = 0
+local thread = 0
+setup = function(t) thread = thread + 1; t:set("id", thread) end
+init = function() counter = 0 end
+request = function()
+  counter = counter + 1
+  local body = "authenticity_token=$(urlencode "$TOKEN")&form_stamp=$(urlencode "$STAMP")&name=Bench&email=&body=Comment+"
+    .. counter .. "+from+thread+" .. tostring(id) .. "+" .. math.random(1, 1000000000)
+  return wrk.format("POST", "/articles/bench-" .. math.random(1, $((ARTICLES - 1))) .. "/comments",
+    {["Content-Type"] = "application/x-www-form-urlencoded", ["Cookie"] = "$READER_COOKIE"}, body)
+end
+LUA
+
+before=$(psql "$DATABASE_URL" -Atc "SELECT count(*) FROM comments")
+run_case() { # name, wrk args…
+  local name=$1; shift
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency "$@" > "$WORK/out.txt" 2>&1 || true
+  local rps p50 p99 errors non2xx
+  rps=$(awk '/Requests\/sec/ { print $2 }' "$WORK/out.txt")
+  p50=$(awk '$1 == "50%" { print $2 }' "$WORK/out.txt")
+  p99=$(awk '$1 == "99%" { print $2 }' "$WORK/out.txt")
+  errors=$(awk '/Socket errors/ { gsub(",", ""); print $4 + $6 + $8 + $10 }' "$WORK/out.txt")
+  non2xx=$(awk '/Non-2xx or 3xx/ { print $5 }' "$WORK/out.txt")
+  printf '| %-44s | %10s | %8s | %8s | %6s |\n' "$name" "${rps:-?}" "${p50:-?}" "${p99:-?}" "$(( ${errors:-0} + ${non2xx:-0} ))"
+}
+
+echo
+echo "carethread $(git rev-parse --short HEAD), $(nproc) cores, $(free -g | awk '/Mem:/ { print $2 }') GiB; $COMMENTS comments on $ARTICLES articles; wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s on the same machine"
+echo "Posting runs with the per-address and per-article rate limits and the minimum form time lifted."
+echo
+printf '| %-44s | %10s | %8s | %8s | %6s |\n' "case" "requests/s" "p50" "p99" "errors"
+printf '|%s|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..46})" "------------" "----------" "----------" "--------"
+run_case "1. hot article page (200 comments)" "$BASE/articles/bench-hot"
+run_case "2. random article pages" -s "$WORK/random.lua" "$BASE"
+run_case "3. posting comments" -s "$WORK/post.lua" "$BASE"
+run_case "4. moderation queue (signed-in midwife)" -H "Cookie: $STAFF_COOKIE" "$BASE/moderation"
+run_case "5. ceiling: hot page bytes as a static file" "$BASE/files/hot.html"
+after=$(psql "$DATABASE_URL" -Atc "SELECT count(*) FROM comments")
+peak=$(awk '/VmHWM/ { print $2 }' "/proc/$PID/status")
+echo
+echo "Comments stored while posting: $((after - before)). Server peak RSS: $((peak / 1024)) MB."
+if [ "$(curl -s -o /dev/null -w '%{http_code}' -b "$WORK/staff.txt" "$BASE/moderation")" != 200 ]; then
+  echo "warning: the midwife's session did not work; case 4 measured the sign-in redirect" >&2
+fi
