@@ -27,6 +27,8 @@ pub async fn thread_page(
 ) -> sqlx::Result<Vec<ThreadRow>> {
     sqlx::query_as!(
         ThreadRow,
+        // Every column is carried through the recursion, and a reply takes its parent's name from
+        // the row above it, so nothing is joined afterwards: each step is an index lookup.
         r#"WITH RECURSIVE roots AS (
                SELECT id, row_number() OVER (ORDER BY created_at DESC, id DESC) AS position
                  FROM comments
@@ -34,18 +36,19 @@ pub async fn thread_page(
                 ORDER BY created_at DESC, id DESC
                 LIMIT $2 OFFSET $3
            ), tree AS (
-               SELECT c.id, 1 AS depth, ARRAY[r.position, c.id] AS path
+               SELECT c.id, c.author_kind, c.author_name, c.body, c.body_html, c.disclaimer, c.created_at,
+                      1 AS depth, ARRAY[r.position, c.id] AS path, NULL::text AS parent_name
                  FROM roots r JOIN comments c ON c.id = r.id
                UNION ALL
-               SELECT c.id, t.depth + 1, t.path || c.id
+               SELECT c.id, c.author_kind, c.author_name, c.body, c.body_html, c.disclaimer, c.created_at,
+                      t.depth + 1, t.path || c.id, t.author_name
                  FROM tree t JOIN comments c ON c.parent_id = t.id AND c.status = 'published'
            )
-           SELECT c.id, c.author_kind AS "author_kind: AuthorKind", c.author_name, c.body,
-                  c.body_html, c.disclaimer, c.created_at AS "created_at: DateTime<Utc>", t.depth AS "depth!", p.author_name AS "parent_name?"
-             FROM tree t
-             JOIN comments c ON c.id = t.id
-             LEFT JOIN comments p ON p.id = c.parent_id
-            ORDER BY t.path"#,
+           SELECT id AS "id!", author_kind AS "author_kind!: AuthorKind", author_name AS "author_name!",
+                  body AS "body!", body_html, disclaimer, created_at AS "created_at!: DateTime<Utc>",
+                  depth AS "depth!", parent_name
+             FROM tree
+            ORDER BY path"#,
         article_id,
         limit,
         offset
