@@ -1,0 +1,15 @@
+//! In a real browser: Chromium through chromedriver, against the application on a free local port
+//! with a fresh database, exactly as readers and staff use it.
+//!
+//! - `journeys`: a reader's question, a midwife's answer, an admin's invitation and a moderator's
+//!   hide, and bad input; each run with JavaScript on and again with it off.
+//! - `pages`: every page type checked with axe-core (WCAG 2.2 AA), with the keyboard alone, and at
+//!   375 px and 1280 px, with screenshots.
+//!
+//! Without Chromium and chromedriver these tests say so loudly and pass, except in CI (`CI=true`),
+//! where they fail. `CHROME_BIN` and `CHROMEDRIVER` point at other copies of either.
+
+mod axe;
+mod driver;
+mod journeys;
+mod pages;
