@@ -101,11 +101,14 @@ pub async fn update(
     .await
 }
 
-/// Every article's slug and title, by title: for pickers.
-pub async fn list_titles(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<(String, String)>> {
-    let rows = sqlx::query!("SELECT slug, title FROM articles ORDER BY title, id")
-        .fetch_all(db)
-        .await?;
+/// Up to `limit` articles' slugs and titles, by title: for pickers.
+pub async fn list_titles(db: impl PgExecutor<'_>, limit: i64) -> sqlx::Result<Vec<(String, String)>> {
+    let rows = sqlx::query!(
+        "SELECT slug, title FROM articles ORDER BY title, id LIMIT $1",
+        limit
+    )
+    .fetch_all(db)
+    .await?;
     Ok(rows.into_iter().map(|r| (r.slug, r.title)).collect())
 }
 

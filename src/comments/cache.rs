@@ -14,33 +14,44 @@ use super::{routes::CommentView, thread::ThreadItem};
 pub struct ThreadData {
     pub items: Vec<ThreadItem<CommentView>>,
     pub total_threads: i64,
+    /// Roughly what the page's comments take in memory, to keep the cache bounded.
+    pub bytes: usize,
 }
 
-/// At most this many pages are kept; past it the cache starts again (cheap, and bounded memory).
+/// At most this many pages, and about this much comment text, are kept; past either the cache
+/// starts again (cheap, and memory stays bounded however many articles there are).
 const MAX_ENTRIES: usize = 2_000;
+const MAX_BYTES: usize = 24 * 1024 * 1024;
 
 /// (article id, page) → (comments version, threads).
 type Entries = HashMap<(i64, u32), (i64, Arc<ThreadData>)>;
 
 #[derive(Default)]
 pub struct ThreadCache {
-    entries: Mutex<Entries>,
+    entries: Mutex<(Entries, usize)>,
 }
 
 impl ThreadCache {
     pub fn get(&self, article_id: i64, page: u32, version: i64) -> Option<Arc<ThreadData>> {
         let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         entries
+            .0
             .get(&(article_id, page))
             .filter(|(v, _)| *v == version)
             .map(|(_, data)| Arc::clone(data))
     }
 
     pub fn put(&self, article_id: i64, page: u32, version: i64, data: Arc<ThreadData>) {
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        if entries.len() >= MAX_ENTRIES && !entries.contains_key(&(article_id, page)) {
-            entries.clear();
+        let mut guard = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        let (entries, bytes) = &mut *guard;
+        if let Some((_, old)) = entries.remove(&(article_id, page)) {
+            *bytes = bytes.saturating_sub(old.bytes);
         }
+        if entries.len() >= MAX_ENTRIES || *bytes + data.bytes > MAX_BYTES {
+            entries.clear();
+            *bytes = 0;
+        }
+        *bytes += data.bytes;
         entries.insert((article_id, page), (version, data));
     }
 }
@@ -53,6 +64,7 @@ mod tests {
         Arc::new(ThreadData {
             items: Vec::new(),
             total_threads: total,
+            bytes: 1000,
         })
     }
 
@@ -71,6 +83,24 @@ mod tests {
         for i in 0..(MAX_ENTRIES as i64 + 10) {
             cache.put(i, 1, 0, data(i));
         }
-        assert!(cache.entries.lock().unwrap().len() <= MAX_ENTRIES);
+        assert!(cache.entries.lock().unwrap().0.len() <= MAX_ENTRIES);
+    }
+
+    #[test]
+    fn the_cache_stays_within_its_memory_budget() {
+        let cache = ThreadCache::default();
+        for i in 0..100 {
+            cache.put(
+                i,
+                1,
+                0,
+                Arc::new(ThreadData {
+                    items: Vec::new(),
+                    total_threads: 0,
+                    bytes: MAX_BYTES / 10,
+                }),
+            );
+            assert!(cache.entries.lock().unwrap().1 <= MAX_BYTES);
+        }
     }
 }

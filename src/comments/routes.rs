@@ -283,15 +283,36 @@ async fn load_threads(state: &AppState, article: &Article, page: u32) -> Result<
             let depth = u32::try_from(row.depth).unwrap_or(1);
             (CommentView::new(row, &state.config), depth)
         })
-        .collect();
+        .collect::<Vec<_>>();
+    let bytes = rows_bytes(&rows);
     let data = Arc::new(ThreadData {
         items: layout(rows, state.config.max_depth),
         total_threads,
+        bytes,
     });
     state
         .threads
         .put(article.id, page, article.comments_version, Arc::clone(&data));
     Ok(data)
+}
+
+/// About what a page of comments takes in memory: their text (kept as segments) and names.
+fn rows_bytes(rows: &[(CommentView, u32)]) -> usize {
+    rows.iter()
+        .map(|(c, _)| {
+            let text: usize = c
+                .body
+                .paragraphs
+                .iter()
+                .flatten()
+                .flatten()
+                .map(|s| match s {
+                    Segment::Text(t) | Segment::Link(t) | Segment::Mark(t, _) => t.len() + 32,
+                })
+                .sum();
+            text + c.author_name.len() + c.staff_reply.as_ref().map_or(0, |(h, d)| h.len() + d.len()) + 256
+        })
+        .sum()
 }
 
 /// The query of the thread page after a post; anything else is ignored.

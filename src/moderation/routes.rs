@@ -35,6 +35,7 @@ use crate::{
 };
 
 const PER_PAGE: i64 = 50;
+const ARTICLE_PICKER_MAX: i64 = 200;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -175,6 +176,9 @@ struct QueuePage {
     urgent: Option<String>,
     tab: Tab,
     tabs: Vec<TabLink>,
+    /// Pick the article from a list (or type its slug, on sites with many articles).
+    picker: bool,
+    article_filter: String,
     articles: Vec<ArticleOption>,
     items: Vec<ItemView>,
     back: String,
@@ -190,16 +194,15 @@ async fn show_queue(
     Query(query): Query<QueueQuery>,
 ) -> Result<Response> {
     let tab = Tab::parse(query.status.as_deref());
-    let all_articles = articles::store::list_titles(&state.db).await?;
-    let article = query
-        .article
-        .filter(|slug| all_articles.iter().any(|(s, _)| s == slug));
-    let article_id = match &article {
-        Some(slug) => articles::store::find_by_slug(&state.db, slug)
-            .await?
-            .map(|a| a.id),
+    // A picker for a site's articles; past a couple of hundred, a box for the slug instead.
+    let all_articles = articles::store::list_titles(&state.db, ARTICLE_PICKER_MAX + 1).await?;
+    let picker = all_articles.len() as i64 <= ARTICLE_PICKER_MAX;
+    let found = match query.article.as_deref().filter(|s| !s.is_empty()) {
+        Some(slug) => articles::store::find_by_slug(&state.db, slug).await?,
         None => None,
     };
+    let article = found.as_ref().map(|a| a.slug.clone());
+    let article_id = found.as_ref().map(|a| a.id);
     let page = query
         .page
         .as_deref()
@@ -262,6 +265,8 @@ async fn show_queue(
         chrome: StaffChrome::new(&staff, &csrf, &session).await?,
         tab,
         tabs,
+        picker,
+        article_filter: article.clone().unwrap_or_default(),
         articles: all_articles
             .into_iter()
             .map(|(slug, title)| ArticleOption {
