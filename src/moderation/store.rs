@@ -15,17 +15,17 @@ pub struct Counts {
     pub oldest_urgent: Option<DateTime<Utc>>,
 }
 
-/// Tabs count up to this many and then say "10000+": counting a million published comments on
+/// Tabs count up to this many and then say "1000+": counting tens of thousands of comments on
 /// every page view would cost more than the number is worth.
-pub const COUNT_CAP: i64 = 10_000;
+pub const COUNT_CAP: i64 = 1_000;
 
 /// Each count reads only its own status through an index.
 pub async fn counts(db: impl PgExecutor<'_>, article_id: Option<i64>) -> sqlx::Result<Counts> {
     sqlx::query_as!(
         Counts,
         r#"SELECT
-             (SELECT count(*) FROM comments
-               WHERE status = 'pending' AND ($1::bigint IS NULL OR article_id = $1)) AS "pending!",
+             (SELECT count(*) FROM (SELECT 1 FROM comments
+               WHERE status = 'pending' AND ($1::bigint IS NULL OR article_id = $1) LIMIT $2) w) AS "pending!",
              (SELECT count(*) FROM (SELECT 1 FROM comments
                WHERE status = 'published' AND ($1::bigint IS NULL OR article_id = $1) LIMIT $2) p) AS "published!",
              (SELECT count(*) FROM (SELECT 1 FROM comments
