@@ -91,6 +91,24 @@ pub struct NewComment {
 pub const PARENT_UNAVAILABLE: &str = "The comment you are replying to is not available any more. \
 You can post yours as a new comment: your text is still here.";
 
+/// Why a guest's text cannot be kept as it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyProblem {
+    Empty,
+    TooLong,
+}
+
+/// A guest's comment text, normalised and trimmed, within 1 to 5000 characters. The one rule for
+/// both posting and moderators' edits.
+pub fn parse_body(raw: &str) -> Result<String, BodyProblem> {
+    let body = normalise(raw).trim().to_owned();
+    match body.chars().count() {
+        0 => Err(BodyProblem::Empty),
+        n if n > BODY_MAX_CHARS => Err(BodyProblem::TooLong),
+        _ => Ok(body),
+    }
+}
+
 impl CommentForm {
     pub fn parse(&self) -> Result<NewComment, FormErrors> {
         let mut errors = FormErrors::default();
@@ -110,12 +128,18 @@ impl CommentForm {
                 Some("This does not look like an email address. Please check it, or leave it empty.");
         }
 
-        let body = normalise(&self.body).trim().to_owned();
-        if body.is_empty() {
-            errors.body = Some("Please write your comment.");
-        } else if body.chars().count() > BODY_MAX_CHARS {
-            errors.body = Some("Your comment is longer than 5000 characters. Please shorten it a little.");
-        }
+        let body = match parse_body(&self.body) {
+            Ok(body) => body,
+            Err(BodyProblem::Empty) => {
+                errors.body = Some("Please write your comment.");
+                String::new()
+            }
+            Err(BodyProblem::TooLong) => {
+                errors.body =
+                    Some("Your comment is longer than 5000 characters. Please shorten it a little.");
+                String::new()
+            }
+        };
 
         let parent_id = match self.parent_id.trim() {
             "" => None,

@@ -26,7 +26,7 @@ use crate::{
     audit::{self, Action, Target},
     comments::{AuthorKind, CommentStatus, text::PlainText, text::Segment},
     error::{AppError, Result},
-    safety::{personal, text::normalise},
+    safety::personal,
     web::{
         AppState,
         page::render,
@@ -510,9 +510,7 @@ async fn edit(
     StrictForm(form): StrictForm<DecisionForm>,
 ) -> Result<Response> {
     check(&staff, &csrf, &form)?;
-    let body = normalise(&form.body).trim().to_owned();
-    let len = body.chars().count();
-    if len == 0 || len > crate::comments::BODY_MAX_CHARS {
+    let Ok(body) = crate::comments::parse_body(&form.body) else {
         let problem = "The comment must keep between 1 and 5000 characters. Your edit is still here.";
         let page = comment_page(&state, &staff, &session, &csrf, id, String::new(), None).await?;
         let page = CommentPage {
@@ -521,7 +519,7 @@ async fn edit(
             ..page
         };
         return Ok((csrf, render(StatusCode::UNPROCESSABLE_ENTITY, &page)).into_response());
-    }
+    };
     let mut tx = state.db.begin().await?;
     if !store::edit_guest_text(&mut tx, id, staff.id, &body).await? {
         return Err(AppError::Forbidden("Staff replies are not edited here."));
