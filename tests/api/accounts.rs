@@ -3,7 +3,7 @@
 use carethread::accounts::Role;
 use reqwest::{StatusCode, header};
 
-use crate::helpers::{STAFF_PASSWORD, TestApp, hidden_field, location, new_client};
+use crate::helpers::{STAFF_PASSWORD, TestApp, hidden_field, location, new_client, path_on_page};
 
 fn session_cookie(response: &reqwest::Response) -> Option<String> {
     response
@@ -354,8 +354,7 @@ async fn an_invitation_is_a_one_time_link_to_set_a_password() {
         .await;
     assert_eq!(response.status(), StatusCode::OK);
     let html = response.text().await.unwrap();
-    let start = html.find("/invitations/").expect("the page shows the link");
-    let link: String = html[start..].chars().take_while(|c| *c != '"').collect();
+    let link = path_on_page(&html, "/invitations/").expect("the page shows the link");
     let token = link.trim_start_matches("/invitations/").to_owned();
 
     let stored: Vec<Vec<u8>> = sqlx::query_scalar("SELECT token_hash FROM account_tokens")
@@ -431,8 +430,7 @@ async fn an_expired_invitation_explains_what_to_do() {
         .text()
         .await
         .unwrap();
-    let start = html.find("/invitations/").unwrap();
-    let link: String = html[start..].chars().take_while(|c| *c != '"').collect();
+    let link = path_on_page(&html, "/invitations/").expect("the page shows the link");
     sqlx::query("UPDATE account_tokens SET expires_at = now() - interval '1 minute'")
         .execute(&app.db)
         .await
@@ -460,8 +458,7 @@ async fn an_admin_can_issue_a_one_time_password_reset_link() {
         .text()
         .await
         .unwrap();
-    let start = html.find("/password-reset/").expect("the page shows the link");
-    let link: String = html[start..].chars().take_while(|c| *c != '"').collect();
+    let link = path_on_page(&html, "/password-reset/").expect("the page shows the link");
 
     let fresh = "copper violin autumn pebble";
     let client = new_client();

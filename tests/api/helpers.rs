@@ -499,6 +499,12 @@ pub fn location(response: &reqwest::Response) -> String {
         .to_owned()
 }
 
+/// The first link-like path on the page starting with `prefix` (up to the closing quote).
+pub fn path_on_page(html: &str, prefix: &str) -> Option<String> {
+    let start = html.find(prefix)?;
+    Some(html[start..].chars().take_while(|c| *c != '"').collect())
+}
+
 /// The value of a hidden form field, unescaped.
 pub fn hidden_field(html: &str, name: &str) -> Option<String> {
     let marker = format!("name=\"{name}\" value=\"");

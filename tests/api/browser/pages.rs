@@ -14,7 +14,7 @@ use super::{
     axe,
     driver::{Browser, Driver, Js, Width, driver},
 };
-use crate::helpers::{STAFF_PASSWORD, TestApp, new_client};
+use crate::helpers::{STAFF_PASSWORD, TestApp, new_client, path_on_page};
 
 const SLUG: &str = carethread::demo::DEMO_SLUG;
 const ADMIN: &str = "ada@example.org";
@@ -95,8 +95,7 @@ impl Site {
             .text()
             .await
             .expect("invitation page");
-        let start = html.find("/invitations/").expect("an invitation link");
-        let invitation: String = html[start..].chars().take_while(|c| *c != '"').collect();
+        let invitation = path_on_page(&html, "/invitations/").expect("an invitation link");
         Self {
             app,
             jo,
