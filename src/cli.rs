@@ -296,7 +296,8 @@ async fn serve_on(settings: &Settings, db: &Database) -> anyhow::Result<()> {
     let secret = db::site_secret(&db.pool)
         .await
         .context("could not read the site secret: has the database been migrated? (`carethread migrate`)")?;
-    let state = AppState::new(db.pool.clone(), settings.try_config()?, &secret)?;
+    let state =
+        AppState::new(db.pool.clone(), settings.try_config()?, &secret)?.watched_by(db.outage.clone());
     let listener = TcpListener::bind(settings.addr)
         .await
         .with_context(|| format!("could not listen on {}", settings.addr))?;
@@ -311,12 +312,34 @@ async fn serve_on(settings: &Settings, db: &Database) -> anyhow::Result<()> {
             }
         }
     });
-    let served = web::serve(listener, state, shutdown_signal()).await;
+    // Requests in flight at shutdown may finish, but a connection that never finishes its request
+    // does not keep the process alive: it stops at most `SHUTDOWN_GRACE` after the signal.
+    let (stopping, stopped) = tokio::sync::oneshot::channel::<()>();
+    let signal = async move {
+        shutdown_signal().await;
+        let _ = stopping.send(());
+    };
+    let grace = async move {
+        if stopped.await.is_ok() {
+            tokio::time::sleep(SHUTDOWN_GRACE).await;
+        } else {
+            std::future::pending::<()>().await;
+        }
+    };
+    tokio::select! {
+        served = web::serve(listener, state, signal) => served?,
+        () = grace => tracing::warn!(
+            seconds = SHUTDOWN_GRACE.as_secs(),
+            "requests still open after the shutdown grace period; stopping anyway"
+        ),
+    }
     housekeeping.abort();
-    served?;
     tracing::info!("stopped serving");
     Ok(())
 }
+
+/// How long requests in flight may take to finish once a shutdown signal arrives.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(8);
 
 /// Completes on Ctrl-C or SIGTERM.
 async fn shutdown_signal() {

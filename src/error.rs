@@ -19,6 +19,9 @@ pub enum AppError {
     LinkExpired,
     #[error("forbidden: {0}")]
     Forbidden(&'static str),
+    /// The database is known to be down (see `db::Outage`).
+    #[error("database unavailable")]
+    Unavailable,
     #[error("database error")]
     Database(#[from] sqlx::Error),
     #[error(transparent)]
@@ -31,18 +34,44 @@ impl AppError {
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::LinkExpired => StatusCode::GONE,
             Self::CommentsClosed | Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Database(e) if is_unavailable(e) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Database(_) | Self::Other(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 }
 
-/// Errors that mean "the database cannot be reached right now", as opposed to a bug.
-fn is_unavailable(error: &sqlx::Error) -> bool {
-    matches!(
-        error,
-        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_)
-    )
+/// How long a reader is asked to wait before trying again when the database is unavailable.
+pub const RETRY_AFTER_SECONDS: &str = "10";
+
+/// Marks a response that found the database unreachable, so the web layer can stop waiting for it.
+#[derive(Debug, Clone, Copy)]
+pub struct DatabaseUnreachable;
+
+/// Errors that mean "the database cannot be reached right now", as opposed to a bug: no
+/// connection, a broken one, or the server shutting down or starting up.
+pub fn is_unavailable(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => {
+            true
+        }
+        sqlx::Error::Database(e) => e.code().is_some_and(|code| {
+            // Class 08: connection exceptions; 57P01-57P03: shut down, crashed, starting up.
+            code.starts_with("08") || matches!(code.as_ref(), "57P01" | "57P02" | "57P03")
+        }),
+        _ => false,
+    }
+}
+
+impl AppError {
+    /// Whether this error means the database cannot be reached right now.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            Self::Unavailable => true,
+            Self::Database(e) => is_unavailable(e),
+            _ => false,
+        }
+    }
 }
 
 impl IntoResponse for AppError {
@@ -59,9 +88,12 @@ impl IntoResponse for AppError {
                 "This link has expired",
                 "This link has expired or has already been used. Please ask an admin for a new one.",
             ),
+            Self::Unavailable => ErrorPage::unavailable(),
             _ if status == StatusCode::SERVICE_UNAVAILABLE => {
                 tracing::warn!(error = %self, "database unavailable");
-                ErrorPage::unavailable()
+                let mut response = ErrorPage::unavailable().into_response_with(status);
+                response.extensions_mut().insert(DatabaseUnreachable);
+                return response;
             }
             Self::Database(e) => {
                 tracing::error!(error = %e, "database error");

@@ -190,6 +190,8 @@ pub struct FormView {
     pub token: String,
     /// The signed time the form was shown, carried through re-displays.
     pub stamp: String,
+    /// The comment being replied to, kept as sent when it could not be looked up.
+    pub kept_parent: String,
 }
 
 impl FormView {
@@ -379,6 +381,8 @@ fn client_hash(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> Vec<u
 const RATE_LIMITED: &str = "You have posted several comments in a short time, so we need you to wait a few minutes before posting again. Your comment is still here.";
 const ARTICLE_BUSY: &str = "This article is receiving a lot of comments just now. Please wait a few minutes and try again. Your comment is still here.";
 
+/// Posting a comment. When the database cannot be reached the reader is told their comment is
+/// not saved yet, and given their words back in a form that sends them again.
 async fn submit_comment(
     State(state): State<AppState>,
     token: CsrfToken,
@@ -387,7 +391,73 @@ async fn submit_comment(
     headers: HeaderMap,
     StrictForm(input): StrictForm<CommentForm>,
 ) -> Result<Response> {
-    let article = load_article(&state, &slug).await?;
+    if state.outage.is_down() {
+        return not_sent(&token, &slug, input);
+    }
+    match store_comment(&state, &token, &slug, peer, &headers, &input).await {
+        Err(error) if error.is_unavailable() => {
+            let mut response = not_sent(&token, &slug, input)?;
+            if !matches!(error, AppError::Unavailable) {
+                tracing::warn!(%error, "comment not stored: database unavailable");
+                response
+                    .extensions_mut()
+                    .insert(crate::error::DatabaseUnreachable);
+            }
+            Ok(response)
+        }
+        answer => answer,
+    }
+}
+
+/// Which requests go on to their handler while the database is down: posting a comment, so that
+/// the reader's words come back to them.
+pub fn keeps_words_when_unavailable(request: &axum::extract::Request) -> bool {
+    request.method() == axum::http::Method::POST
+        && request
+            .extensions()
+            .get::<axum::extract::MatchedPath>()
+            .is_some_and(|path| path.as_str() == "/articles/{slug}/comments")
+}
+
+#[derive(Template)]
+#[template(path = "comments/not_sent.html")]
+struct NotSentPage {
+    article: NotSentArticle,
+    form: FormView,
+}
+
+struct NotSentArticle {
+    slug: String,
+}
+
+fn not_sent(token: &CsrfToken, slug: &str, input: CommentForm) -> Result<Response> {
+    let page = NotSentPage {
+        article: NotSentArticle {
+            slug: slug.to_owned(),
+        },
+        form: FormView {
+            name: input.name,
+            email: input.email,
+            body: input.body,
+            kept_parent: input.parent_id.trim().to_owned(),
+            token: form_token(token)?,
+            // The same stamp: if the first try was stored after all, sending again stores nothing new.
+            stamp: input.form_stamp,
+            ..Default::default()
+        },
+    };
+    Ok((token.clone(), render(StatusCode::SERVICE_UNAVAILABLE, &page)).into_response())
+}
+
+async fn store_comment(
+    state: &AppState,
+    token: &CsrfToken,
+    slug: &str,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    input: &CommentForm,
+) -> Result<Response> {
+    let article = load_article(state, slug).await?;
     if !article.comments_open {
         return Err(AppError::CommentsClosed);
     }
@@ -399,7 +469,7 @@ async fn submit_comment(
         Err(_) => None,
     };
     // Show the form again with everything the reader typed, a fresh token and what to fix.
-    let fresh_token = form_token(&token)?;
+    let fresh_token = form_token(token)?;
     let again = |status: StatusCode,
                  errors: FormErrors,
                  problem: Option<&'static str>,
@@ -413,8 +483,9 @@ async fn submit_comment(
             problem,
             token: fresh_token.clone(),
             stamp: input.form_stamp.clone(),
+            kept_parent: String::new(),
         };
-        let (state, token, article) = (&state, &token, article.clone());
+        let (state, article) = (&state, article.clone());
         async move {
             let page = thread_page(state, article, 1, form, Banner::None).await?;
             Ok::<_, AppError>((token.clone(), render(status, &page)).into_response())
@@ -440,7 +511,7 @@ async fn submit_comment(
 
     let config = &state.config;
     let now = chrono::Utc::now();
-    let client = client_hash(&state, peer, &headers);
+    let client = client_hash(state, peer, headers);
 
     let checks = store::pre_checks(
         &state.db,
@@ -452,9 +523,11 @@ async fn submit_comment(
         now - chrono::Duration::days(7),
     )
     .await?;
-    // A double click or a retry of the same form: answer as before, store nothing new.
+    // The same words again from the same reader (the form shown twice, say): answer as before,
+    // store nothing new.
     if checks.repeat {
-        return Ok(Redirect::to(&format!("/articles/{}?posted=1#thanks", article.slug)).into_response());
+        let urgent = config.warning_signs.check(&comment.body).urgent;
+        return Ok(thanks(&article.slug, urgent));
     }
     if checks.by_client >= config.rate_per_address {
         tracing::info!(article.id = article.id, "comment refused: address rate limit");
@@ -477,7 +550,15 @@ async fn submit_comment(
         .await;
     }
 
-    let spam_reason = spam_reason(&state, &input, &comment.body, checks.seen, now);
+    let stamp = spam::check_stamp(
+        &state.stamp_key,
+        &input.form_stamp,
+        now.timestamp(),
+        config.min_form_seconds,
+    );
+    let submission_key = (stamp != spam::Stamp::Invalid)
+        .then(|| spam::submission_key(&input.form_stamp, input.parent_id.trim(), &comment.body));
+    let spam_reason = spam_reason(state, input, &comment.body, stamp, checks.seen);
     let triage = config.warning_signs.check(&comment.body);
     let filing = store::Filing {
         status: if spam_reason.is_some() {
@@ -488,6 +569,7 @@ async fn submit_comment(
         spam_reason: spam_reason.as_deref(),
         urgent_signs: &triage.signs,
         client_hash: &client,
+        submission_key: submission_key.as_deref(),
     };
 
     // A reply locks its parent until stored; a new thread is a single statement, no transaction.
@@ -506,7 +588,7 @@ async fn submit_comment(
         }
     };
     match stored {
-        Ok(id) => {
+        Ok(Some(id)) => {
             tracing::info!(
                 comment.id = id,
                 article.id = article.id,
@@ -515,13 +597,10 @@ async fn submit_comment(
                 "comment received for moderation"
             );
             // Spam is thanked like anything else: telling a bot what tripped it only helps it.
-            let posted = if triage.urgent {
-                "safety#safety"
-            } else {
-                "1#thanks"
-            };
-            Ok(Redirect::to(&format!("/articles/{}?posted={posted}", article.slug)).into_response())
+            Ok(thanks(&article.slug, triage.urgent))
         }
+        // This form was stored before: a double click or a retry. Answer as the first time did.
+        Ok(None) => Ok(thanks(&article.slug, triage.urgent)),
         Err(SubmitError::ParentUnavailable) => {
             let errors = FormErrors {
                 parent: Some(PARENT_UNAVAILABLE),
@@ -533,23 +612,25 @@ async fn submit_comment(
     }
 }
 
+/// Where a reader goes once their comment is stored: thanks, and the safety message when their
+/// words carried warning signs.
+fn thanks(slug: &str, urgent: bool) -> Response {
+    let posted = if urgent { "safety#safety" } else { "1#thanks" };
+    Redirect::to(&format!("/articles/{slug}?posted={posted}")).into_response()
+}
+
 /// Why this post belongs in the spam tab, if it does.
 fn spam_reason(
     state: &AppState,
     input: &CommentForm,
     body: &str,
+    stamp: spam::Stamp,
     seen_before: bool,
-    now: chrono::DateTime<chrono::Utc>,
 ) -> Option<String> {
     if !input.website.trim().is_empty() {
         return Some("filled in the hidden field".into());
     }
-    match spam::check_stamp(
-        &state.stamp_key,
-        &input.form_stamp,
-        now.timestamp(),
-        state.config.min_form_seconds,
-    ) {
+    match stamp {
         spam::Stamp::Fine => {}
         spam::Stamp::TooFast => return Some("posted seconds after the form was shown".into()),
         spam::Stamp::Invalid => return Some("the form's time stamp was missing or altered".into()),

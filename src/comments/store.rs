@@ -94,16 +94,20 @@ pub struct Filing<'a> {
     pub spam_reason: Option<&'a str>,
     pub urgent_signs: &'a [String],
     pub client_hash: &'a [u8],
+    /// Names the submitted form (see `safety::spam::submission_key`); `None` when its stamp was
+    /// missing or forged.
+    pub submission_key: Option<&'a [u8]>,
 }
 
 /// Stores a guest's comment (pending, or spam). The parent, if any, must be a published comment
 /// on the same article; it is locked until we commit so it cannot be hidden half-way.
+/// Returns `None` when this form was stored before: a double click or a retry.
 pub async fn insert_guest_comment(
     tx: &mut PgConnection,
     article_id: i64,
     comment: &NewComment,
     filing: &Filing<'_>,
-) -> Result<i64, SubmitError> {
+) -> Result<Option<i64>, SubmitError> {
     if let Some(parent_id) = comment.parent_id {
         let parent = sqlx::query!(
             r#"SELECT article_id, status AS "status: CommentStatus" FROM comments WHERE id = $1 FOR SHARE"#,
@@ -118,8 +122,9 @@ pub async fn insert_guest_comment(
     }
     let id = sqlx::query_scalar!(
         "INSERT INTO comments (article_id, parent_id, author_kind, author_name, author_email, body, status,
-                               spam_reason, urgent, urgent_signs, client_hash)
-         VALUES ($1, $2, 'guest', $3, $4, $5, $6, $7, $8, $9, $10)
+                               spam_reason, urgent, urgent_signs, client_hash, submission_key)
+         VALUES ($1, $2, 'guest', $3, $4, $5, $6, $7, $8, $9, $10, $11)
+         ON CONFLICT (submission_key) WHERE submission_key IS NOT NULL DO NOTHING
          RETURNING id",
         article_id,
         comment.parent_id,
@@ -130,9 +135,10 @@ pub async fn insert_guest_comment(
         filing.spam_reason,
         !filing.urgent_signs.is_empty(),
         filing.urgent_signs,
-        filing.client_hash
+        filing.client_hash,
+        filing.submission_key
     )
-    .fetch_one(&mut *tx)
+    .fetch_optional(&mut *tx)
     .await?;
     Ok(id)
 }

@@ -130,6 +130,12 @@ impl EmbeddedPostgres {
         Ok(())
     }
 
+    /// Stops the server at once, as a crash or power cut would: sessions are cut off and recovery
+    /// runs at the next start. For fault tests.
+    pub async fn stop_immediately(&mut self) -> anyhow::Result<()> {
+        self.pg_ctl(&["stop", "-m", "immediate", "-w", "-s"], None).await
+    }
+
     /// A `postgres://` address for `database` in this cluster, for tools that take one.
     pub fn url(&self, database: &str) -> String {
         // The host is a placeholder: the `host` parameter names the socket folder instead.

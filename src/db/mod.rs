@@ -1,16 +1,15 @@
 //! The database: a pool on `DATABASE_URL`, or on the embedded default; migrations; the site secret.
 
 pub mod embedded;
+mod outage;
 
-use std::time::Duration;
+pub use outage::Outage;
+
+use std::{sync::Arc, time::Duration};
 
 use anyhow::Context;
 use secrecy::ExposeSecret;
-use sqlx::{
-    PgPool,
-    migrate::Migrator,
-    postgres::{PgConnectOptions, PgPoolOptions},
-};
+use sqlx::{PgPool, migrate::Migrator, postgres::PgConnectOptions};
 
 use crate::config::Settings;
 use embedded::EmbeddedPostgres;
@@ -28,6 +27,8 @@ pub enum Usage {
 
 pub struct Database {
     pub pool: PgPool,
+    /// Whether the database is reachable just now; shared with the web layer.
+    pub outage: Arc<Outage>,
     embedded: Option<EmbeddedPostgres>,
     usage: Usage,
 }
@@ -48,9 +49,12 @@ impl Database {
                 (embedded.connect_options(embedded::DATABASE_NAME), Some(embedded))
             }
         };
-        let pool = PgPoolOptions::new()
+        let outage = Arc::new(Outage::default());
+        // A request waits at most three seconds for a connection; while the database is known to
+        // be down the web layer does not wait at all (see `Outage`).
+        let pool = Outage::pool_options(&outage)
             .max_connections(settings.db_max_connections)
-            .acquire_timeout(Duration::from_secs(5))
+            .acquire_timeout(Duration::from_secs(3))
             .connect_with(options)
             .await;
         let pool = match pool {
@@ -64,6 +68,7 @@ impl Database {
         };
         Ok(Self {
             pool,
+            outage,
             embedded,
             usage,
         })

@@ -49,13 +49,19 @@ pub fn address_hash(key: &[u8], address: std::net::IpAddr) -> Vec<u8> {
         .to_vec()
 }
 
-/// A signed note of when the form was shown, for the `form_stamp` hidden field. Nothing is stored.
+/// A signed note of when the form was shown, for the `form_stamp` hidden field. Nothing is
+/// stored. A random part makes every shown form different, so a submission can be recognised
+/// when it arrives twice (see [`submission_key`]).
 pub fn stamp(key: &[u8], shown_at: i64) -> String {
-    let signature = mac(key, &[b"form", shown_at.to_string().as_bytes()])
+    stamp_with(key, shown_at, &format!("{:016x}", rand::random::<u64>()))
+}
+
+fn stamp_with(key: &[u8], shown_at: i64, nonce: &str) -> String {
+    let signature = mac(key, &[b"form", shown_at.to_string().as_bytes(), nonce.as_bytes()])
         .finalize()
         .into_bytes();
     let hex: String = signature.iter().take(16).map(|b| format!("{b:02x}")).collect();
-    format!("{shown_at}.{hex}")
+    format!("{shown_at}.{nonce}.{hex}")
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -67,13 +73,14 @@ pub enum Stamp {
 }
 
 pub fn check_stamp(key: &[u8], stamp_value: &str, now: i64, min_seconds: i64) -> Stamp {
-    let Some((at, _)) = stamp_value.split_once('.') else {
+    let mut parts = stamp_value.splitn(3, '.');
+    let (Some(at), Some(nonce), Some(_)) = (parts.next(), parts.next(), parts.next()) else {
         return Stamp::Invalid;
     };
     let Ok(shown_at) = at.parse::<i64>() else {
         return Stamp::Invalid;
     };
-    let expected = stamp(key, shown_at);
+    let expected = stamp_with(key, shown_at, nonce);
     let same = expected.len() == stamp_value.len()
         && expected
             .bytes()
@@ -87,6 +94,18 @@ pub fn check_stamp(key: &[u8], stamp_value: &str, now: i64, min_seconds: i64) ->
     } else {
         Stamp::Fine
     }
+}
+
+/// Names one submission of one shown form: its stamp, what it replies to and its text. Sending
+/// the same form twice gives the same key; a different comment from the same page does not.
+pub fn submission_key(stamp_value: &str, parent: &str, body: &str) -> Vec<u8> {
+    use sha2::Digest;
+    let mut hash = Sha256::new();
+    for part in [stamp_value, parent, body] {
+        hash.update(part.as_bytes());
+        hash.update(b"\x1f");
+    }
+    hash.finalize().to_vec()
 }
 
 #[cfg(test)]
@@ -111,6 +130,20 @@ mod tests {
     }
 
     #[test]
+    fn every_shown_form_has_its_own_stamp_and_key() {
+        let key = b"key";
+        let (a, b) = (stamp(key, 1000), stamp(key, 1000));
+        assert_ne!(a, b);
+        assert_eq!(submission_key(&a, "", "hello"), submission_key(&a, "", "hello"));
+        assert_ne!(submission_key(&a, "", "hello"), submission_key(&b, "", "hello"));
+        assert_ne!(
+            submission_key(&a, "", "hello"),
+            submission_key(&a, "", "hello again")
+        );
+        assert_ne!(submission_key(&a, "", "hello"), submission_key(&a, "7", "hello"));
+    }
+
+    #[test]
     fn stamps_check_time_and_signature() {
         let key = b"secret";
         let s = stamp(key, 1000);
@@ -119,6 +152,15 @@ mod tests {
         assert_eq!(check_stamp(key, &s, 1000 + 90_000, 3), Stamp::Invalid);
         assert_eq!(check_stamp(b"other", &s, 1010, 3), Stamp::Invalid);
         assert_eq!(check_stamp(key, "1000.00", 1010, 3), Stamp::Invalid);
+        assert_eq!(check_stamp(key, "1000.00.00", 1010, 3), Stamp::Invalid);
+        // The random part is signed too.
+        let (head, tail) = s.split_at(5);
+        let changed = format!(
+            "{head}{}{}",
+            if tail.starts_with('0') { '1' } else { '0' },
+            &tail[1..]
+        );
+        assert_eq!(check_stamp(key, &changed, 1010, 3), Stamp::Invalid);
         assert_eq!(check_stamp(key, "", 1010, 3), Stamp::Invalid);
     }
 

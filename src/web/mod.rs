@@ -43,6 +43,8 @@ pub struct AppState {
     pub stamp_key: Arc<[u8]>,
     /// Published threads ready to render, per article page and version.
     pub threads: Arc<crate::comments::cache::ThreadCache>,
+    /// Whether the database is reachable just now.
+    pub outage: Arc<crate::db::Outage>,
 }
 
 impl FromRef<AppState> for CsrfConfig {
@@ -106,7 +108,15 @@ impl AppState {
             address_key,
             stamp_key: derive("comment form stamps"),
             threads: Arc::default(),
+            outage: Arc::default(),
         })
+    }
+
+    /// Shares the outage watch that the pool's options were built with (see `db::Outage`).
+    #[must_use]
+    pub fn watched_by(mut self, outage: Arc<crate::db::Outage>) -> Self {
+        self.outage = outage;
+        self
     }
 }
 
@@ -130,6 +140,7 @@ pub fn app(state: AppState) -> Router {
         .merge(articles::routes::router())
         .merge(comments::routes::router())
         .merge(staff_routes(&state))
+        .route_layer(middleware::from_fn_with_state(state.clone(), database_gate))
         .route("/healthz", get(healthz))
         .merge(assets::router(state.config.files_dir.as_deref()))
         .fallback(not_found)
@@ -199,6 +210,25 @@ fn staff_routes(state: &AppState) -> Router<AppState> {
         ))
 }
 
+/// While the database is known to be down, pages that need it are answered 503 at once instead
+/// of each waiting for a connection. Posting a comment goes through: its handler keeps the
+/// reader's words (see `comments::routes`). A response that found the database unreachable
+/// reports it.
+async fn database_gate(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    if state.outage.is_down() && !comments::routes::keeps_words_when_unavailable(&request) {
+        return crate::error::AppError::Unavailable.into_response();
+    }
+    let response = next.run(request).await;
+    if response
+        .extensions()
+        .get::<crate::error::DatabaseUnreachable>()
+        .is_some()
+    {
+        state.outage.report(&state.db);
+    }
+    response
+}
+
 /// Layers and extractors answer some errors (413, 405, 408, a malformed form) with a bare status.
 /// Give those the same calm page as every other error.
 async fn friendly_error_pages(request: Request, next: Next) -> Response {
@@ -211,8 +241,10 @@ async fn friendly_error_pages(request: Request, next: Next) -> Response {
         .is_some_and(|v| v.starts_with("text/html"));
     if (status.is_client_error() || status.is_server_error()) && !is_html {
         let mut page = page::ErrorPage::for_status(status).into_response_with(status);
-        if let Some(allow) = response.headers().get(header::ALLOW) {
-            page.headers_mut().insert(header::ALLOW, allow.clone());
+        for kept in [header::ALLOW, header::RETRY_AFTER] {
+            if let Some(value) = response.headers().get(&kept) {
+                page.headers_mut().insert(kept, value.clone());
+            }
         }
         return page;
     }
@@ -237,18 +269,21 @@ async fn not_found() -> Response {
     crate::error::AppError::NotFound.into_response()
 }
 
-/// 200 when the database answers within two seconds, 503 otherwise.
+/// 200 when the database answers within two seconds, 503 otherwise (at once while it is known to
+/// be down).
 async fn healthz(State(state): State<AppState>) -> Response {
     let ping = sqlx::query_scalar!("SELECT 1 AS \"one!\"").fetch_one(&state.db);
-    match tokio::time::timeout(Duration::from_secs(2), ping).await {
-        Ok(Ok(_)) => (StatusCode::OK, [(header::CONTENT_TYPE, "text/plain")], "ok").into_response(),
-        _ => Response::builder()
-            .status(StatusCode::SERVICE_UNAVAILABLE)
-            .header(header::CONTENT_TYPE, "text/plain")
-            .header(header::RETRY_AFTER, "10")
-            .body(Body::from("database unavailable"))
-            .unwrap_or_default(),
+    if !state.outage.is_down()
+        && let Ok(Ok(_)) = tokio::time::timeout(Duration::from_secs(2), ping).await
+    {
+        return (StatusCode::OK, [(header::CONTENT_TYPE, "text/plain")], "ok").into_response();
     }
+    Response::builder()
+        .status(StatusCode::SERVICE_UNAVAILABLE)
+        .header(header::CONTENT_TYPE, "text/plain")
+        .header(header::RETRY_AFTER, crate::error::RETRY_AFTER_SECONDS)
+        .body(Body::from("database unavailable"))
+        .unwrap_or_default()
 }
 
 /// Serves `state` on `listener` until `shutdown` completes, then lets requests in flight finish.

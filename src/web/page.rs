@@ -10,6 +10,12 @@ use axum::{
 /// generic error page instead of half a page.
 pub fn render<T: Template>(status: StatusCode, template: &T) -> Response {
     match template.render() {
+        Ok(html) if status == StatusCode::SERVICE_UNAVAILABLE => (
+            status,
+            [(header::RETRY_AFTER, crate::error::RETRY_AFTER_SECONDS)],
+            Html(html),
+        )
+            .into_response(),
         Ok(html) => (status, Html(html)).into_response(),
         Err(error) => {
             tracing::error!(%error, "template failed to render");

@@ -257,6 +257,69 @@ async fn a_double_submit_stores_one_comment() {
 }
 
 #[tokio::test]
+async fn the_same_form_sent_several_times_at_once_stores_one_comment() {
+    let app = TestApp::spawn().await;
+    app.add_article("a", "A").await;
+    let html = app.get_html("/articles/a").await;
+    let token = hidden_field(&html, "authenticity_token").unwrap();
+    let stamp = hidden_field(&html, "form_stamp").unwrap();
+    let fields = [
+        ("authenticity_token", token.as_str()),
+        ("form_stamp", stamp.as_str()),
+        ("name", "Sam"),
+        ("body", "sent with an impatient triple click"),
+    ];
+    let (a, b, c) = tokio::join!(
+        app.post_form("/articles/a/comments", &fields),
+        app.post_form("/articles/a/comments", &fields),
+        app.post_form("/articles/a/comments", &fields),
+    );
+    for response in [a, b, c] {
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    }
+    assert_eq!(app.comment_count().await, 1);
+
+    // Another comment written on the same page afterwards is a comment of its own.
+    let fields = [
+        ("authenticity_token", token.as_str()),
+        ("form_stamp", stamp.as_str()),
+        ("name", "Sam"),
+        ("body", "and one more thought"),
+    ];
+    let response = app.post_form("/articles/a/comments", &fields).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.comment_count().await, 2);
+}
+
+#[tokio::test]
+async fn a_retry_from_a_new_network_address_stores_one_comment() {
+    // A phone moving from wifi to mobile data resends the form from a different address.
+    let app = TestApp::spawn_with(|c| c.trusted_proxies = vec!["127.0.0.1".parse().unwrap()]).await;
+    app.add_article("a", "A").await;
+    let html = app.get_html("/articles/a").await;
+    let token = hidden_field(&html, "authenticity_token").unwrap();
+    let stamp = hidden_field(&html, "form_stamp").unwrap();
+    let fields = [
+        ("authenticity_token", token.as_str()),
+        ("form_stamp", stamp.as_str()),
+        ("name", "Sam"),
+        ("body", "sent on the train"),
+    ];
+    for address in ["192.0.2.1", "198.51.100.7"] {
+        let response = app
+            .client
+            .post(format!("{}/articles/a/comments", app.address))
+            .header("x-forwarded-for", address)
+            .form(&fields)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    }
+    assert_eq!(app.comment_count().await, 1);
+}
+
+#[tokio::test]
 async fn a_moderator_can_rescue_a_comment_from_the_spam_tab() {
     let app = TestApp::spawn().await;
     app.add_article("a", "A").await;
