@@ -22,7 +22,7 @@ pub enum AppError {
     /// The database is known to be down (see `db::Outage`).
     #[error("database unavailable")]
     Unavailable,
-    #[error("database error")]
+    #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
     #[error(transparent)]
     Other(#[from] anyhow::Error),

@@ -9,6 +9,8 @@ async fn main() -> std::process::ExitCode {
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| "carethread=info,tower_http=info,sqlx=warn".into()),
         )
+        // Colours only for a person at a terminal, not in log files.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .init();
     let cli = carethread::config::Cli::parse();
     match carethread::cli::run(cli).await {

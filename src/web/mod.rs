@@ -150,18 +150,24 @@ pub fn app(state: AppState) -> Router {
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
-                .layer(TraceLayer::new_for_http().make_span_with(|request: &Request| {
-                    let path = request
-                        .extensions()
-                        .get::<MatchedPath>()
-                        .map_or("unmatched", MatchedPath::as_str);
-                    let id = request
-                        .headers()
-                        .get(&REQUEST_ID)
-                        .and_then(|v| v.to_str().ok())
-                        .unwrap_or("");
-                    tracing::info_span!("request", method = %request.method(), path, request_id = id)
-                }))
+                .layer(
+                    TraceLayer::new_for_http()
+                        .make_span_with(|request: &Request| {
+                            let path = request
+                                .extensions()
+                                .get::<MatchedPath>()
+                                .map_or("unmatched", MatchedPath::as_str);
+                            let id = request
+                                .headers()
+                                .get(&REQUEST_ID)
+                                .and_then(|v| v.to_str().ok())
+                                .unwrap_or("");
+                            tracing::info_span!("request", method = %request.method(), path, request_id = id)
+                        })
+                        // The cause of a 5xx is logged once where it happens; during a database outage a
+                        // line per answered request would bury it.
+                        .on_failure(tower_http::trace::DefaultOnFailure::new().level(tracing::Level::DEBUG)),
+                )
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID))
                 .layer(CatchPanicLayer::new())
                 .layer(SetResponseHeaderLayer::if_not_present(

@@ -1,0 +1,433 @@
+#!/usr/bin/env python3
+"""Fault drills for carethread, driven by bench/fault.sh (which builds the binary and sets the
+environment). Uses only Python's standard library.
+
+Runs a private PostgreSQL cluster and two carethread processes on it, then checks:
+  1. a comment approved through one process is visible through the other within 1 s;
+  2. under steady posting and reading, PostgreSQL stopped in immediate mode for 10 s and started
+     again: fast 503 pages with Retry-After, no 500, no internals shown, /healthz 503, everything
+     back within 10 s without restarting, every post answered 303 stored exactly once, repeated
+     submits stored once;
+  3. SIGTERM under load: a request in flight completes, the process exits within 10 s.
+Prints PASS or FAIL per check and exits 1 if any failed.
+"""
+
+import html
+import http.client
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+
+BIN = os.environ["CARETHREAD_BIN"]
+PG_BIN = os.environ["PG_BIN"]
+WORK = os.environ["WORK"]
+PG_PORT = int(os.environ.get("FAULT_PG_PORT", "5499"))
+PORTS = [int(p) for p in os.environ.get("FAULT_APP_PORTS", "3911 3912").split()]
+OUTAGE_SECONDS = 10
+RUN = f"{random.randrange(16**6):06x}"
+PGDATA = os.path.join(WORK, "pg")
+DB = "carethread_fault"
+DATABASE_URL = f"postgres://postgres@127.0.0.1:{PG_PORT}/{DB}"
+RUN_AS = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+STAFF_EMAIL = "fault.moderator@example.org"
+STAFF_PASSWORD = "drill lantern orbit velvet"
+INTERNALS = ["sqlx", "PoolTimedOut", "Connection refused", "error returned", "panicked", "SQLSTATE"]
+
+failures = 0
+
+
+def check(name, ok, detail=""):
+    global failures
+    failures += 0 if ok else 1
+    print(f"{'PASS' if ok else 'FAIL'}  {name}" + (f"  ({detail})" if detail else ""), flush=True)
+
+
+def say(message):
+    print(f"--    {message}", file=sys.stderr, flush=True)
+
+
+# --- PostgreSQL -------------------------------------------------------------------------------
+
+
+def pg_ctl(*args):
+    subprocess.run(RUN_AS + [f"{PG_BIN}/pg_ctl", *args, "-D", PGDATA], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def start_postgres():
+    pg_ctl("start", "-w", "-t", "60", "-l", os.path.join(PGDATA, "log.txt"))
+
+
+def stop_postgres(mode):
+    pg_ctl("stop", "-m", mode, "-w")
+
+
+def create_cluster():
+    os.makedirs(PGDATA)
+    if RUN_AS:
+        os.chmod(WORK, 0o755)
+        shutil.chown(PGDATA, "postgres", "postgres")
+    subprocess.run(RUN_AS + [f"{PG_BIN}/initdb", "-D", PGDATA, "-U", "postgres", "--auth", "trust",
+                             "-E", "UTF8", "--locale", "C"], check=True, stdout=subprocess.DEVNULL)
+    with open(os.path.join(PGDATA, "postgresql.conf"), "a") as conf:
+        conf.write(f"\nport = {PG_PORT}\nlisten_addresses = '127.0.0.1'\n"
+                   f"unix_socket_directories = '{PGDATA}'\nmax_connections = 100\n")
+    start_postgres()
+    psql("postgres", f"CREATE DATABASE {DB}")
+
+
+def psql(database, sql):
+    out = subprocess.run(["psql", "-h", "127.0.0.1", "-p", str(PG_PORT), "-U", "postgres", "-d", database,
+                          "-AtXq", "-v", "ON_ERROR_STOP=1", "-c", sql], check=True, capture_output=True, text=True)
+    return out.stdout
+
+
+# --- carethread ---------------------------------------------------------------------------------
+
+
+def carethread(*args, **extra_env):
+    env = dict(os.environ, DATABASE_URL=DATABASE_URL, RUST_LOG="warn", **extra_env)
+    subprocess.run([BIN, *args], check=True, env=env, stdout=subprocess.DEVNULL)
+
+
+def start_app(port):
+    env = dict(os.environ, DATABASE_URL=DATABASE_URL, RUST_LOG="warn",
+               CARETHREAD_ADDR=f"127.0.0.1:{port}", CARETHREAD_NO_MIGRATE="true",
+               # Posting comes from a handful of drill threads: the per-address and per-article
+               # limits would otherwise refuse most of it. The drill is about faults, not limits.
+               CARETHREAD_RATE_PER_ADDRESS="100000000", CARETHREAD_RATE_PER_ARTICLE="100000000",
+               CARETHREAD_MIN_FORM_SECONDS="0")
+    log = open(os.path.join(WORK, f"app-{port}.log"), "w")
+    process = subprocess.Popen([BIN, "serve"], env=env, stdout=log, stderr=log)
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            if request(port, "GET", "/healthz").status == 200:
+                return process
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise SystemExit(f"carethread on port {port} did not start; see {WORK}/app-{port}.log")
+
+
+class Answer:
+    def __init__(self, status, headers, body, started, ended):
+        self.status, self.headers, self.body = status, headers, body
+        self.started, self.ended = started, ended
+
+    @property
+    def seconds(self):
+        return self.ended - self.started
+
+
+def request(port, method, path, fields=None, cookies=None, timeout=15):
+    """One request on a new connection. Returns an Answer or raises OSError/HTTPException."""
+    started = time.time()
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        headers = {"Connection": "close"}
+        if cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
+        body = None
+        if fields is not None:
+            body = urllib.parse.urlencode(fields)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        connection.request(method, path, body=body, headers=headers)
+        response = connection.getresponse()
+        text = response.read().decode("utf-8", "replace")
+        answer = Answer(response.status, response.headers, text, started, time.time())
+        if cookies is not None:
+            for header in response.headers.get_all("Set-Cookie") or []:
+                name, _, rest = header.partition("=")
+                cookies[name.strip()] = rest.split(";", 1)[0]
+        return answer
+    finally:
+        connection.close()
+
+
+def hidden(page, name):
+    match = re.search(rf'name="{name}" value="([^"]*)"', page)
+    return html.unescape(match.group(1)) if match else None
+
+
+class Reader:
+    """A browser: cookies, and the comment form it was last shown."""
+
+    def __init__(self, port, slug):
+        self.port, self.slug, self.cookies = port, slug, {}
+        page = request(port, "GET", f"/articles/{slug}", cookies=self.cookies).body
+        self.token, self.stamp = hidden(page, "authenticity_token"), hidden(page, "form_stamp")
+
+    def post(self, body):
+        fields = {"authenticity_token": self.token, "form_stamp": self.stamp, "name": "Drill",
+                  "email": "", "body": body, "parent_id": "", "website": ""}
+        return request(self.port, "POST", f"/articles/{self.slug}/comments", fields, dict(self.cookies))
+
+
+# --- 1. two processes ------------------------------------------------------------------------------
+
+
+def two_processes():
+    carethread("article", "add", "--slug", "fault-two", "--title", "Two processes",
+               "--url", "https://example.org/fault-two")
+    body = f"Seen through both processes {RUN}"
+    answer = Reader(PORTS[1], "fault-two").post(body)
+    assert answer.status == 303, answer.status
+    comment_id = psql(DB, f"SELECT id FROM comments WHERE body = '{body}'").strip()
+
+    cookies = {}
+    login = request(PORTS[0], "GET", "/login", cookies=cookies).body
+    request(PORTS[0], "POST", "/login", {"authenticity_token": hidden(login, "authenticity_token"),
+                                         "email": STAFF_EMAIL, "password": STAFF_PASSWORD, "next": ""}, cookies)
+    queue = request(PORTS[0], "GET", "/moderation", cookies=cookies).body
+    before = request(PORTS[1], "GET", "/articles/fault-two").body
+    approve = request(PORTS[0], "POST", f"/moderation/comments/{comment_id}/approve",
+                      {"authenticity_token": hidden(queue, "authenticity_token"), "back": "/moderation"}, cookies)
+    approved_at = time.time()
+    seen_after = None
+    while time.time() - approved_at < 5:
+        if body in request(PORTS[1], "GET", "/articles/fault-two").body:
+            seen_after = time.time() - approved_at
+            break
+        time.sleep(0.02)
+    check("a comment approved through one process is visible through the other within 1 s",
+          approve.status == 303 and body not in before and seen_after is not None and seen_after <= 1.0,
+          f"approve answered {approve.status}, visible after "
+          + (f"{seen_after * 1000:.0f} ms" if seen_after is not None else "more than 5 s"))
+
+
+# --- load -------------------------------------------------------------------------------------------
+
+
+class Load:
+    """Posters and readers spread over the app processes, recording every answer."""
+
+    def __init__(self, ports, posters=6, readers=6):
+        self.ports, self.stop = ports, threading.Event()
+        self.lock = threading.Lock()
+        self.answers = []  # (kind, Answer or None, error, started)
+        self.posted = {}  # body -> list of statuses
+        self.repeated = set()
+        self.threads = [threading.Thread(target=self.poster, args=(i,)) for i in range(posters)]
+        self.threads += [threading.Thread(target=self.reader, args=(i,)) for i in range(readers)]
+        self.threads.append(threading.Thread(target=self.health))
+
+    def __enter__(self):
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *_):
+        self.stop.set()
+        for thread in self.threads:
+            thread.join()
+
+    def record(self, kind, started, call):
+        try:
+            answer, error = call(), None
+        except (OSError, http.client.HTTPException) as e:
+            answer, error = None, type(e).__name__
+        with self.lock:
+            self.answers.append((kind, answer, error, started))
+        return answer
+
+    def poster(self, index):
+        port = self.ports[index % len(self.ports)]
+        reader, n = None, 0
+        while not self.stop.is_set():
+            if reader is None:
+                try:
+                    reader = Reader(port, f"bench-{index + 1}")
+                except (OSError, http.client.HTTPException, AttributeError):
+                    time.sleep(0.2)
+                    continue
+                if reader.token is None:
+                    reader = None
+                    time.sleep(0.2)
+                    continue
+            n += 1
+            body = f"Fault drill {RUN} poster {index} comment {n}"
+            sends = 2 if n % 10 == 0 else 1  # every tenth form is sent twice, like a double click
+            for _ in range(sends):
+                answer = self.record("post", time.time(), lambda: reader.post(body))
+                with self.lock:
+                    self.posted.setdefault(body, []).append(answer.status if answer else None)
+                    if sends == 2:
+                        self.repeated.add(body)
+            time.sleep(0.01)
+
+    def reader(self, index):
+        while not self.stop.is_set():
+            port = random.choice(self.ports)
+            path = f"/articles/bench-{random.randint(1, 19)}"
+            self.record("read", time.time(), lambda: request(port, "GET", path))
+            time.sleep(0.005)
+
+    def health(self):
+        while not self.stop.is_set():
+            self.record("health", time.time(), lambda: request(self.ports[0], "GET", "/healthz"))
+            time.sleep(0.2)
+
+    def stored_counts(self):
+        rows = psql(DB, f"SELECT body, count(*) FROM comments WHERE body LIKE 'Fault drill {RUN} %' GROUP BY body")
+        return {line.rsplit("|", 1)[0]: int(line.rsplit("|", 1)[1]) for line in rows.splitlines() if line}
+
+
+def answered_303_stored_once(load, label):
+    stored = load.stored_counts()
+    confirmed = [body for body, statuses in load.posted.items() if 303 in statuses]
+    missing = [b for b in confirmed if stored.get(b, 0) == 0]
+    doubled = [b for b, n in stored.items() if n > 1]
+    check(f"{label}: every post answered 303 is stored exactly once",
+          confirmed and not missing and not doubled,
+          f"{len(confirmed)} confirmed, {len(missing)} missing, {len(doubled)} stored twice")
+    repeated = [b for b in load.repeated if 303 in load.posted[b]]
+    check(f"{label}: a form sent twice is stored once",
+          repeated and all(stored.get(b, 0) == 1 for b in repeated), f"{len(repeated)} forms sent twice")
+
+
+# --- 2. database outage --------------------------------------------------------------------------------
+
+
+def outage():
+    with Load(PORTS) as load:
+        time.sleep(5)
+        say(f"stopping PostgreSQL (immediate) for {OUTAGE_SECONDS} s")
+        stop_postgres("immediate")
+        down_at = time.time()
+        time.sleep(OUTAGE_SECONDS)
+        start_postgres()
+        up_at = time.time()
+        say(f"PostgreSQL is back after {up_at - down_at:.1f} s; load continues for 15 s")
+        time.sleep(15)
+
+    answers = load.answers
+    done = [(k, a, s) for k, a, e, s in answers if a]
+    broken = [(k, e, s) for k, a, e, s in answers if e]
+    check("no request failed at the connection level", not broken,
+          f"{len(broken)} of {len(answers)}" + (f", first: {broken[0][1]}" if broken else ""))
+    server_errors = [a.status for k, a, s in done if a.status >= 500 and a.status != 503]
+    check("no 500 (or other 5xx but 503) at any time", not server_errors,
+          f"{len(done)} answers, statuses {sorted(set(a.status for _, a, _ in done))}")
+    slowest = max(a.seconds for _, a, _ in done)
+    check("no request waited 5 s or more", slowest < 5, f"slowest {slowest:.2f} s")
+
+    during = [(k, a) for k, a, s in done if down_at + 0.5 <= s and a.ended <= up_at]
+    unavailable = [a for k, a in during if k != "health"]
+    ok_503 = all(a.status == 503 and a.headers.get("Retry-After") for a in unavailable)
+    median = sorted(a.seconds for a in unavailable)[len(unavailable) // 2] if unavailable else 0
+    check("during the outage readers and posters get 503 with Retry-After", unavailable and ok_503,
+          f"{len(unavailable)} answers, median {median * 1000:.1f} ms, statuses "
+          f"{sorted(set(a.status for a in unavailable))}")
+    shown = [word for word in INTERNALS if any(word in a.body for a in unavailable)]
+    kind = all("Please try again" in a.body or "Your comment has not been sent yet" in a.body
+               for a in unavailable)
+    check("the 503 pages are calm and show nothing internal", unavailable and not shown and kind,
+          f"internals shown: {shown}" if shown else "")
+    posts_kept = [a for k, a in during if k == "post" and a.status == 503]
+    kept = all("Your comment has not been sent yet" in a.body and "Fault drill" in a.body for a in posts_kept)
+    check("a poster during the outage gets their words back", posts_kept and kept,
+          f"{len(posts_kept)} posts answered 503")
+    health = [a for k, a in during if k == "health"]
+    check("/healthz says 503 during the outage", health and all(a.status == 503 for a in health),
+          f"{len(health)} checks")
+
+    after = sorted(((s, a) for k, a, s in done if s >= up_at), key=lambda x: x[0])
+    failing_after = [s for s, a in after if a.status >= 400]
+    recovered = (max(failing_after) - up_at) if failing_after else 0.0
+    succeeded = [s for s, a in after if a.status < 400]
+    check("everything succeeds again within 10 s of the database returning, without a restart",
+          succeeded and recovered <= 10 and max(succeeded) > max(failing_after, default=0),
+          f"last failure {recovered:.1f} s after the database returned")
+    answered_303_stored_once(load, "outage")
+
+
+# --- 3. SIGTERM under load ---------------------------------------------------------------------------
+
+
+def sigterm(process):
+    port = PORTS[0]
+    # A request in flight at the signal: headers and half its body sent, the rest after it.
+    reader = Reader(port, "bench-1")
+    body = f"Fault drill {RUN} in flight at shutdown"
+    form = urllib.parse.urlencode({"authenticity_token": reader.token, "form_stamp": reader.stamp,
+                                   "name": "Drill", "email": "", "body": body, "parent_id": "",
+                                   "website": ""}).encode()
+    slow = socket.create_connection(("127.0.0.1", port), timeout=20)
+    cookie = "; ".join(f"{k}={v}" for k, v in reader.cookies.items())
+    slow.sendall((f"POST /articles/bench-1/comments HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: {cookie}\r\n"
+                  f"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {len(form)}\r\n\r\n")
+                 .encode() + form[: len(form) // 2])
+
+    with Load([port]) as load:
+        time.sleep(3)
+        say("sending SIGTERM")
+        signalled = time.time()
+        process.send_signal(signal.SIGTERM)
+        time.sleep(0.5)
+        slow.sendall(form[len(form) // 2:])
+        reply = b""
+        try:
+            while b"\r\n\r\n" not in reply:
+                chunk = slow.recv(4096)
+                if not chunk:
+                    break
+                reply += chunk
+        except OSError:
+            pass
+        slow.close()
+        try:
+            code = process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            code = None
+        exited = time.time() - signalled
+        load.stop.set()
+
+    status = reply.split(b" ", 2)[1].decode() if reply.startswith(b"HTTP/1.1") else "no answer"
+    stored = psql(DB, f"SELECT count(*) FROM comments WHERE body = '{body}'").strip()
+    check("SIGTERM: a request in flight completes", status == "303" and stored == "1",
+          f"answered {status}, stored {stored} time(s)")
+    check("SIGTERM: the process exits within 10 s, cleanly", code == 0 and exited <= 10,
+          f"exit code {code} after {exited:.1f} s")
+    before = [a for k, a, e, s in load.answers if a and s < signalled]
+    check("SIGTERM: no request answered with a server error",
+          all(a.status < 500 for a in before), f"{len(before)} answered before the signal")
+    answered_303_stored_once(load, "SIGTERM")
+
+
+def main():
+    say(f"drill {RUN}: private PostgreSQL on port {PG_PORT}, carethread on ports {PORTS}")
+    create_cluster()
+    apps = []
+    try:
+        carethread("migrate")
+        carethread("bench-data", "--articles", "20", "--comments", "2000")
+        carethread("user", "add", "--email", STAFF_EMAIL, "--name", "Fault Moderator", "--role", "moderator",
+                   CARETHREAD_PASSWORD=STAFF_PASSWORD)
+        apps = [start_app(port) for port in PORTS]
+        two_processes()
+        outage()
+        sigterm(apps[0])
+    finally:
+        for app in apps:
+            if app.poll() is None:
+                app.terminate()
+                app.wait()
+        try:
+            stop_postgres("fast")
+        except subprocess.CalledProcessError:
+            pass
+    print(f"\n{'All checks passed.' if failures == 0 else f'{failures} check(s) failed.'} Logs: {WORK}")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
