@@ -5,7 +5,7 @@
 
 use std::{
     collections::HashMap,
-    sync::{Arc, Mutex},
+    sync::{Arc, Mutex, OnceLock},
 };
 
 use super::{routes::CommentView, thread::ThreadItem};
@@ -14,14 +14,18 @@ use super::{routes::CommentView, thread::ThreadItem};
 pub struct ThreadData {
     pub items: Vec<ThreadItem<CommentView>>,
     pub total_threads: i64,
-    /// Roughly what the page's comments take in memory, to keep the cache bounded.
+    /// Roughly what the page's comments take in memory, rendered list included, to keep the
+    /// cache bounded.
     pub bytes: usize,
+    /// The list as HTML, rendered on first use: with reply links while the article takes
+    /// comments (`[1]`) and without (`[0]`). Nothing in it depends on the reader.
+    pub rendered: [OnceLock<String>; 2],
 }
 
 /// At most this many pages, and about this much comment text, are kept; past either the cache
 /// starts again (cheap, and memory stays bounded however many articles there are).
 const MAX_ENTRIES: usize = 2_000;
-const MAX_BYTES: usize = 24 * 1024 * 1024;
+const MAX_BYTES: usize = 32 * 1024 * 1024;
 
 /// (article id, page) → (comments version, threads).
 type Entries = HashMap<(i64, u32), (i64, Arc<ThreadData>)>;
@@ -65,6 +69,7 @@ mod tests {
             items: Vec::new(),
             total_threads: total,
             bytes: 1000,
+            rendered: Default::default(),
         })
     }
 
@@ -98,6 +103,7 @@ mod tests {
                     items: Vec::new(),
                     total_threads: 0,
                     bytes: MAX_BYTES / 10,
+                    rendered: Default::default(),
                 }),
             );
             assert!(cache.entries.lock().unwrap().1 <= MAX_BYTES);

@@ -131,11 +131,33 @@ pub struct PageLink {
     pub current: bool,
 }
 
+/// The published comments of one page: the same for every reader, so rendered once and kept
+/// with the cached thread.
+#[derive(Template)]
+#[template(path = "comments/_threads.html")]
+struct ThreadList<'a> {
+    items: &'a [super::thread::ThreadItem<CommentView>],
+    slug: &'a str,
+    page: u32,
+    comments_open: bool,
+    verified_badge: &'a str,
+}
+
+impl ThreadList<'_> {
+    fn reply_href(&self, comment_id: &i64) -> String {
+        let page = if self.page > 1 {
+            format!("&page={}", self.page)
+        } else {
+            String::new()
+        };
+        format!("/articles/{}?reply_to={comment_id}{page}#comment-form", self.slug)
+    }
+}
+
 #[derive(Template)]
 #[template(path = "comments/thread.html")]
 pub struct ThreadPage {
     pub article: Article,
-    pub verified_badge: String,
     pub notice: String,
     /// Shared with the thread cache.
     pub thread: Arc<ThreadData>,
@@ -209,16 +231,11 @@ impl ThreadPage {
         }
     }
 
-    fn reply_href(&self, comment_id: &i64) -> String {
-        let page = if self.page > 1 {
-            format!("&page={}", self.page)
-        } else {
-            String::new()
-        };
-        format!(
-            "/articles/{}?reply_to={comment_id}{page}#comment-form",
-            self.article.slug
-        )
+    /// The page's list of comments, rendered once per version of the thread (see `ThreadList`).
+    fn threads_html(&self) -> &str {
+        self.thread.rendered[usize::from(self.article.comments_open)]
+            .get()
+            .map_or("", String::as_str)
     }
 
     fn page_count(&self) -> u32 {
@@ -248,11 +265,24 @@ async fn thread_page(
     banner: Banner,
 ) -> Result<ThreadPage> {
     let thread = load_threads(state, &article, page).await?;
+    let cell = &thread.rendered[usize::from(article.comments_open)];
+    if cell.get().is_none() {
+        let list = ThreadList {
+            items: &thread.items,
+            slug: &article.slug,
+            page,
+            comments_open: article.comments_open,
+            verified_badge: &state.config.verified_badge,
+        };
+        let html = list
+            .render()
+            .map_err(|e| AppError::Other(anyhow::anyhow!("thread list: {e}")))?;
+        let _ = cell.set(html);
+    }
     let per_page = i64::from(state.config.threads_per_page);
     let page_count = u32::try_from((thread.total_threads + per_page - 1) / per_page).unwrap_or(u32::MAX);
     let mut page_view = ThreadPage {
         article,
-        verified_badge: state.config.verified_badge.clone(),
         notice: state.config.notice.clone(),
         thread,
         page,
@@ -286,11 +316,13 @@ async fn load_threads(state: &AppState, article: &Article, page: u32) -> Result<
             (CommentView::new(row, &state.config), depth)
         })
         .collect::<Vec<_>>();
-    let bytes = rows_bytes(&rows);
+    // The rendered list takes about twice the text again.
+    let bytes = rows_bytes(&rows) * 3;
     let data = Arc::new(ThreadData {
         items: layout(rows, state.config.max_depth),
         total_threads,
         bytes,
+        rendered: Default::default(),
     });
     state
         .threads

@@ -330,6 +330,8 @@ async fn a_closed_article_shows_its_comments_but_no_form() {
     let app = TestApp::spawn().await;
     let a = app.add_article("a", "A").await;
     app.add_comment(a, None, "Sam", "still readable", Published).await;
+    // Seen while open first, so the thread is cached with its reply links.
+    assert!(app.get_html("/articles/a").await.contains("Reply<"));
     app.close_article("a").await;
 
     let html = app.get_html("/articles/a").await;
@@ -337,4 +339,18 @@ async fn a_closed_article_shows_its_comments_but_no_form() {
     assert!(html.contains("Comments are closed"));
     assert!(!html.contains("<form"));
     assert!(!html.contains("Reply<"));
+}
+
+#[tokio::test]
+async fn reopening_an_article_brings_back_its_reply_links() {
+    let app = TestApp::spawn().await;
+    let a = app.add_article("a", "A").await;
+    app.add_comment(a, None, "Sam", "hello", Published).await;
+    app.close_article("a").await;
+    assert!(!app.get_html("/articles/a").await.contains("Reply<"));
+    sqlx::query("UPDATE articles SET comments_open = true WHERE slug = 'a'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    assert!(app.get_html("/articles/a").await.contains("Reply<"));
 }
