@@ -6,7 +6,9 @@
 # Builds a release binary, loads a fresh database (carethread_bench on DATABASE_URL's server,
 # default postgres://postgres@127.0.0.1:5432), starts the server, runs each case for
 # $DURATION seconds (default 20) with 64 connections, and reports requests/s, p50, p99, errors and
-# the server's peak resident memory. Not part of the test suite.
+# the server's peak resident memory. CASES picks cases by number (default 12345); server settings
+# such as CARETHREAD_THREAD_CACHE_MB=0 pass through and are named in the output. Not part of the
+# test suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,6 +17,7 @@ ARTICLES=${2:-1000}
 DURATION=${DURATION:-20}
 CONNECTIONS=${CONNECTIONS:-64}
 THREADS=${THREADS:-2}
+CASES=${CASES:-12345}
 SERVER=${BENCH_SERVER:-postgres://postgres@127.0.0.1:5432}
 DB=carethread_bench
 ADDR=127.0.0.1:3900
@@ -93,6 +96,7 @@ LUA
 before=$(psql "$DATABASE_URL" -Atc "SELECT count(*) FROM comments")
 run_case() { # name, wrk args…
   local name=$1; shift
+  case "$CASES" in *"${name%%.*}"*) ;; *) return 0 ;; esac
   wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency "$@" > "$WORK/out.txt" 2>&1 || true
   local rps p50 p99 errors non2xx
   rps=$(awk '/Requests\/sec/ { print $2 }' "$WORK/out.txt")
@@ -106,6 +110,7 @@ run_case() { # name, wrk args…
 echo
 echo "carethread $(git rev-parse --short HEAD), $(nproc) cores, $(free -g | awk '/Mem:/ { print $2 }') GiB; $COMMENTS comments on $ARTICLES articles; wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s on the same machine"
 echo "Posting comes from random reader addresses (X-Forwarded-For via a trusted local proxy); the per-article rate limit is lifted."
+[ -z "${CARETHREAD_THREAD_CACHE_MB:-}" ] || echo "Thread cache: CARETHREAD_THREAD_CACHE_MB=$CARETHREAD_THREAD_CACHE_MB."
 echo
 printf '| %-44s | %10s | %8s | %8s | %6s |\n' "case" "requests/s" "p50" "p99" "errors"
 printf '|%s|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..46})" "------------" "----------" "----------" "--------"

@@ -302,6 +302,11 @@ pub struct Settings {
         global = true
     )]
     pub db_max_connections: u32,
+
+    /// Memory for rendered comment threads, in MiB (0 turns the cache off). Each process keeps its
+    /// own; the database says when an entry is out of date.
+    #[arg(long, env = "CARETHREAD_THREAD_CACHE_MB", default_value_t = 32, global = true)]
+    pub thread_cache_mb: usize,
 }
 
 /// What the web application needs at run time, derived from [`Settings`].
@@ -335,6 +340,7 @@ pub struct Config {
     /// Send HSTS: the public address is https.
     pub https: bool,
     pub files_dir: Option<PathBuf>,
+    pub thread_cache_bytes: usize,
 }
 
 impl Settings {
@@ -365,6 +371,7 @@ impl Settings {
             max_depth: self.max_depth,
             cookie_secure: self.cookie_secure.unwrap_or(https),
             max_body_bytes: self.max_body_bytes,
+            thread_cache_bytes: self.thread_cache_mb.saturating_mul(1024 * 1024),
             public_url: self
                 .public_url
                 .clone()

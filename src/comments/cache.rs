@@ -22,20 +22,27 @@ pub struct ThreadData {
     pub rendered: [OnceLock<String>; 2],
 }
 
-/// At most this many pages, and about this much comment text, are kept; past either the cache
+/// At most this many pages, and about `max_bytes` of comments, are kept; past either the cache
 /// starts again (cheap, and memory stays bounded however many articles there are).
 const MAX_ENTRIES: usize = 2_000;
-const MAX_BYTES: usize = 32 * 1024 * 1024;
 
 /// (article id, page) → (comments version, threads).
 type Entries = HashMap<(i64, u32), (i64, Arc<ThreadData>)>;
 
-#[derive(Default)]
 pub struct ThreadCache {
     entries: Mutex<(Entries, usize)>,
+    max_bytes: usize,
 }
 
 impl ThreadCache {
+    /// A cache holding about `max_bytes` of threads; 0 keeps nothing.
+    pub fn new(max_bytes: usize) -> Self {
+        Self {
+            entries: Mutex::default(),
+            max_bytes,
+        }
+    }
+
     pub fn get(&self, article_id: i64, page: u32, version: i64) -> Option<Arc<ThreadData>> {
         let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         entries
@@ -46,12 +53,15 @@ impl ThreadCache {
     }
 
     pub fn put(&self, article_id: i64, page: u32, version: i64, data: Arc<ThreadData>) {
+        if data.bytes > self.max_bytes {
+            return;
+        }
         let mut guard = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         let (entries, bytes) = &mut *guard;
         if let Some((_, old)) = entries.remove(&(article_id, page)) {
             *bytes = bytes.saturating_sub(old.bytes);
         }
-        if entries.len() >= MAX_ENTRIES || *bytes + data.bytes > MAX_BYTES {
+        if entries.len() >= MAX_ENTRIES || *bytes + data.bytes > self.max_bytes {
             entries.clear();
             *bytes = 0;
         }
@@ -64,6 +74,8 @@ impl ThreadCache {
 mod tests {
     use super::*;
 
+    const MAX_BYTES: usize = 32 * 1024 * 1024;
+
     fn data(total: i64) -> Arc<ThreadData> {
         Arc::new(ThreadData {
             items: Vec::new(),
@@ -75,7 +87,7 @@ mod tests {
 
     #[test]
     fn an_entry_is_served_only_for_its_version() {
-        let cache = ThreadCache::default();
+        let cache = ThreadCache::new(MAX_BYTES);
         cache.put(1, 1, 7, data(3));
         assert_eq!(cache.get(1, 1, 7).map(|d| d.total_threads), Some(3));
         assert!(cache.get(1, 1, 8).is_none(), "a newer version misses");
@@ -84,7 +96,7 @@ mod tests {
 
     #[test]
     fn the_cache_stays_bounded() {
-        let cache = ThreadCache::default();
+        let cache = ThreadCache::new(MAX_BYTES);
         for i in 0..(MAX_ENTRIES as i64 + 10) {
             cache.put(i, 1, 0, data(i));
         }
@@ -93,7 +105,7 @@ mod tests {
 
     #[test]
     fn the_cache_stays_within_its_memory_budget() {
-        let cache = ThreadCache::default();
+        let cache = ThreadCache::new(MAX_BYTES);
         for i in 0..100 {
             cache.put(
                 i,
@@ -108,5 +120,12 @@ mod tests {
             );
             assert!(cache.entries.lock().unwrap().1 <= MAX_BYTES);
         }
+    }
+
+    #[test]
+    fn a_cache_of_no_size_keeps_nothing() {
+        let cache = ThreadCache::new(0);
+        cache.put(1, 1, 7, data(3));
+        assert!(cache.get(1, 1, 7).is_none());
     }
 }

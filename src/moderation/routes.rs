@@ -195,7 +195,7 @@ async fn show_queue(
 ) -> Result<Response> {
     let tab = Tab::parse(query.status.as_deref());
     // A picker for a site's articles; past a couple of hundred, a box for the slug instead.
-    let all_articles = articles::store::list_titles(&state.db, ARTICLE_PICKER_MAX + 1).await?;
+    let all_articles = articles::store::list_titles(&state.db, ARTICLE_PICKER_MAX).await?;
     let picker = all_articles.len() as i64 <= ARTICLE_PICKER_MAX;
     let found = match query.article.as_deref().filter(|s| !s.is_empty()) {
         Some(slug) => articles::store::find_by_slug(&state.db, slug).await?,

@@ -101,13 +101,16 @@ impl AppState {
             }
             None => derive("client address hashes"),
         };
+        let threads = Arc::new(crate::comments::cache::ThreadCache::new(
+            config.thread_cache_bytes,
+        ));
         Ok(Self {
             db,
             config: Arc::new(config),
             csrf,
             address_key,
             stamp_key: derive("comment form stamps"),
-            threads: Arc::default(),
+            threads,
             outage: Arc::default(),
         })
     }
