@@ -307,6 +307,17 @@ pub struct Settings {
     /// own; the database says when an entry is out of date.
     #[arg(long, env = "CARETHREAD_THREAD_CACHE_MB", default_value_t = 32, global = true)]
     pub thread_cache_mb: usize,
+
+    /// How long, in milliseconds, a process trusts an article it has just read before asking the
+    /// database again. Changes made through another process show within this time; changes made
+    /// through this one show at once. 0 asks on every request.
+    #[arg(
+        long,
+        env = "CARETHREAD_ARTICLE_REFRESH_MS",
+        default_value_t = 250,
+        global = true
+    )]
+    pub article_refresh_ms: u64,
 }
 
 /// What the web application needs at run time, derived from [`Settings`].
@@ -341,6 +352,7 @@ pub struct Config {
     pub https: bool,
     pub files_dir: Option<PathBuf>,
     pub thread_cache_bytes: usize,
+    pub article_refresh: std::time::Duration,
 }
 
 impl Settings {
@@ -372,6 +384,7 @@ impl Settings {
             cookie_secure: self.cookie_secure.unwrap_or(https),
             max_body_bytes: self.max_body_bytes,
             thread_cache_bytes: self.thread_cache_mb.saturating_mul(1024 * 1024),
+            article_refresh: std::time::Duration::from_millis(self.article_refresh_ms),
             public_url: self
                 .public_url
                 .clone()
@@ -406,8 +419,12 @@ impl Settings {
 
 impl Config {
     /// Defaults as a fresh install has them; used by tests and examples.
+    /// The defaults, except that every request reads the article afresh: tests change the
+    /// database behind the application's back and expect to see it at once.
     pub fn for_tests() -> Self {
-        Cli::parse_from(["carethread"]).settings.config()
+        let mut config = Cli::parse_from(["carethread"]).settings.config();
+        config.article_refresh = std::time::Duration::ZERO;
+        config
     }
 }
 

@@ -1,5 +1,6 @@
 //! Articles: the organisation's pages that take comments here.
 
+pub mod memo;
 pub mod routes;
 pub mod store;
 

@@ -251,10 +251,16 @@ impl ThreadPage {
     }
 }
 
+/// The article, from the memo when it was read a moment ago (see `articles::memo`).
 async fn load_article(state: &AppState, slug: &str) -> Result<Article> {
-    articles::store::find_by_slug(&state.db, slug)
+    if let Some(article) = state.articles.get(slug) {
+        return Ok(article);
+    }
+    let article = articles::store::find_by_slug(&state.db, slug)
         .await?
-        .ok_or(AppError::NotFound)
+        .ok_or(AppError::NotFound)?;
+    state.articles.put(&article);
+    Ok(article)
 }
 
 async fn thread_page(

@@ -45,6 +45,8 @@ pub struct AppState {
     pub threads: Arc<crate::comments::cache::ThreadCache>,
     /// Whether the database is reachable just now.
     pub outage: Arc<crate::db::Outage>,
+    /// Articles read a moment ago.
+    pub articles: Arc<crate::articles::memo::ArticleMemo>,
 }
 
 impl FromRef<AppState> for CsrfConfig {
@@ -104,6 +106,7 @@ impl AppState {
         let threads = Arc::new(crate::comments::cache::ThreadCache::new(
             config.thread_cache_bytes,
         ));
+        let articles = Arc::new(crate::articles::memo::ArticleMemo::new(config.article_refresh));
         Ok(Self {
             db,
             config: Arc::new(config),
@@ -112,6 +115,7 @@ impl AppState {
             stamp_key: derive("comment form stamps"),
             threads,
             outage: Arc::default(),
+            articles,
         })
     }
 
@@ -144,6 +148,10 @@ pub fn app(state: AppState) -> Router {
         .merge(comments::routes::router())
         .merge(staff_routes(&state))
         .route_layer(middleware::from_fn_with_state(state.clone(), database_gate))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            forget_articles_after_changes,
+        ))
         .route("/healthz", get(healthz))
         .merge(assets::router(state.config.files_dir.as_deref()))
         .fallback(not_found)
@@ -234,6 +242,21 @@ async fn database_gate(State(state): State<AppState>, request: Request, next: Ne
         .is_some()
     {
         state.outage.report(&state.db);
+    }
+    response
+}
+
+/// A request that may have changed something empties the article memo once it is answered, so
+/// this process shows its own changes at once (see `articles::memo`).
+async fn forget_articles_after_changes(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let changes = !request.method().is_safe();
+    let response = next.run(request).await;
+    if changes {
+        state.articles.forget_all();
     }
     response
 }

@@ -11,8 +11,12 @@ use crate::helpers::TestApp;
 
 /// A second app process on the same database.
 async fn second_process(app: &TestApp) -> String {
+    second_process_with(app, Config::for_tests()).await
+}
+
+async fn second_process_with(app: &TestApp, config: Config) -> String {
     let secret = carethread::db::site_secret(&app.db).await.unwrap();
-    let state = AppState::new(app.db.clone(), Config::for_tests(), &secret).unwrap();
+    let state = AppState::new(app.db.clone(), config, &secret).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(carethread::serve(listener, state, std::future::pending()));
@@ -94,4 +98,71 @@ async fn posting_a_pending_comment_does_not_change_what_readers_see() {
     app.post_comment("a", &[("name", "Sam"), ("body", "waiting")])
         .await;
     assert_eq!(version().await, before, "the cached page stays valid");
+}
+
+/// As deployed: each process trusts an article it has just read for a quarter of a second.
+fn as_deployed(config: &mut Config) {
+    config.article_refresh = std::time::Duration::from_millis(250);
+}
+
+#[tokio::test]
+async fn with_articles_remembered_a_process_shows_its_own_changes_at_once() {
+    let app = TestApp::spawn_with(as_deployed).await;
+    let a = app.add_article("a", "A").await;
+    let id = app
+        .add_comment(a, None, "Jo", "waiting for approval", Pending)
+        .await;
+    let moderator = app.staff("Alex", Role::Moderator, false).await;
+
+    assert!(!app.get_html("/articles/a").await.contains("waiting for approval"));
+    let response = app
+        .post_as(
+            &moderator.client,
+            &format!("/moderation/comments/{id}/approve"),
+            &[],
+        )
+        .await;
+    assert_eq!(response.status(), reqwest::StatusCode::SEE_OTHER);
+    assert!(app.get_html("/articles/a").await.contains("waiting for approval"));
+
+    app.post_as(&moderator.client, &format!("/moderation/comments/{id}/hide"), &[])
+        .await;
+    assert!(!app.get_html("/articles/a").await.contains("waiting for approval"));
+}
+
+#[tokio::test]
+async fn with_articles_remembered_another_process_shows_a_change_within_a_second() {
+    let app = TestApp::spawn_with(as_deployed).await;
+    let a = app.add_article("a", "A").await;
+    let id = app
+        .add_comment(a, None, "Jo", "waiting for approval", Pending)
+        .await;
+    let mut config = Config::for_tests();
+    as_deployed(&mut config);
+    let other = second_process_with(&app, config).await;
+    let read_other = || async {
+        reqwest::get(format!("{other}/articles/a"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    };
+    assert!(!read_other().await.contains("waiting for approval"));
+
+    let moderator = app.staff("Alex", Role::Moderator, false).await;
+    app.post_as(
+        &moderator.client,
+        &format!("/moderation/comments/{id}/approve"),
+        &[],
+    )
+    .await;
+    let approved = std::time::Instant::now();
+    while !read_other().await.contains("waiting for approval") {
+        assert!(
+            approved.elapsed() < std::time::Duration::from_secs(1),
+            "the other process shows it within a second"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
 }
