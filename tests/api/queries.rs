@@ -133,3 +133,15 @@ async fn the_moderation_queue_costs_the_same_few_statements_for_five_comments_or
     assert_eq!(small, large, "no statement per comment");
     assert!(large <= 8, "the queue takes {large} statements");
 }
+
+#[tokio::test]
+async fn a_busy_thread_page_as_deployed_is_served_without_asking_the_database() {
+    let counter = StatementCounter::default();
+    let _guard = tracing::subscriber::set_default(counter.clone());
+    let app = TestApp::spawn_with(|c| c.article_refresh = std::time::Duration::from_secs(60)).await;
+    let midwife = app.staff("Morgan", Role::Midwife, true).await;
+    fill(&app, "busy", 20, &midwife).await;
+    let reader = reqwest::Client::new();
+    assert!(statements_for(&app, &counter, &reader, "/articles/busy").await > 0);
+    assert_eq!(statements_for(&app, &counter, &reader, "/articles/busy").await, 0);
+}
