@@ -232,7 +232,7 @@ fn staff_routes(state: &AppState) -> Router<AppState> {
 /// reader's words (see `comments::routes`). A response that found the database unreachable
 /// reports it.
 async fn database_gate(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    if state.outage.is_down() && !comments::routes::keeps_words_when_unavailable(&request) {
+    if state.outage.is_down() && !comments::routes::is_guest_posting(&request) {
         return crate::error::AppError::Unavailable.into_response();
     }
     let response = next.run(request).await;
@@ -253,7 +253,8 @@ async fn forget_articles_after_changes(
     request: Request,
     next: Next,
 ) -> Response {
-    let changes = !request.method().is_safe();
+    // A guest's new comment waits for moderation: readers' pages do not change.
+    let changes = !request.method().is_safe() && !comments::routes::is_guest_posting(&request);
     let response = next.run(request).await;
     if changes {
         state.articles.forget_all();
