@@ -7,7 +7,7 @@
 # default postgres://postgres@127.0.0.1:5432), starts the server, runs each case for
 # $DURATION seconds (default 20) with 64 connections, and reports requests/s, p50, p99, errors and
 # the server's peak resident memory. CASES picks cases by number (default 12345); server settings
-# such as CARETHREAD_THREAD_CACHE_MB=0 pass through and are named in the output. Not part of the
+# such as CARETHREAD_THREAD_CACHE_MB=0 and CARETHREAD_ARTICLE_REFRESH_MS=0 pass through and are named in the output. Not part of the
 # test suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -111,6 +111,7 @@ echo
 echo "carethread $(git rev-parse --short HEAD), $(nproc) cores, $(free -g | awk '/Mem:/ { print $2 }') GiB; $COMMENTS comments on $ARTICLES articles; wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s on the same machine"
 echo "Posting comes from random reader addresses (X-Forwarded-For via a trusted local proxy); the per-article rate limit is lifted."
 [ -z "${CARETHREAD_THREAD_CACHE_MB:-}" ] || echo "Thread cache: CARETHREAD_THREAD_CACHE_MB=$CARETHREAD_THREAD_CACHE_MB."
+[ -z "${CARETHREAD_ARTICLE_REFRESH_MS:-}" ] || echo "Article memo: CARETHREAD_ARTICLE_REFRESH_MS=$CARETHREAD_ARTICLE_REFRESH_MS."
 echo
 printf '| %-44s | %10s | %8s | %8s | %6s |\n' "case" "requests/s" "p50" "p99" "errors"
 printf '|%s|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..46})" "------------" "----------" "----------" "--------"
