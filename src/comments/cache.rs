@@ -29,8 +29,12 @@ const MAX_ENTRIES: usize = 2_000;
 /// (article id, page) → (comments version, threads).
 type Entries = HashMap<(i64, u32), (i64, Arc<ThreadData>)>;
 
+/// A page being read from the database, and who waits for it.
+type Loading = HashMap<(i64, u32, i64), Arc<tokio::sync::Mutex<()>>>;
+
 pub struct ThreadCache {
     entries: Mutex<(Entries, usize)>,
+    loading: Mutex<Loading>,
     max_bytes: usize,
 }
 
@@ -39,6 +43,7 @@ impl ThreadCache {
     pub fn new(max_bytes: usize) -> Self {
         Self {
             entries: Mutex::default(),
+            loading: Mutex::default(),
             max_bytes,
         }
     }
@@ -52,21 +57,70 @@ impl ThreadCache {
             .map(|(_, data)| Arc::clone(data))
     }
 
+    /// The page from the cache, or from `load`, which runs once for readers who arrive together
+    /// (a newsletter sends many readers to a page just changed): the others wait for it and then
+    /// read the cache, instead of all asking the database for the same page.
+    pub async fn get_or_load<E, F>(
+        &self,
+        article_id: i64,
+        page: u32,
+        version: i64,
+        load: impl FnOnce() -> F,
+    ) -> Result<Arc<ThreadData>, E>
+    where
+        F: Future<Output = Result<Arc<ThreadData>, E>>,
+    {
+        if let Some(hit) = self.get(article_id, page, version) {
+            return Ok(hit);
+        }
+        if self.max_bytes == 0 {
+            return load().await;
+        }
+        let key = (article_id, page, version);
+        let gate = Arc::clone(
+            self.loading
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .entry(key)
+                .or_default(),
+        );
+        let turn = gate.lock().await;
+        if let Some(hit) = self.get(article_id, page, version) {
+            return Ok(hit);
+        }
+        let loaded = load().await;
+        if let Ok(data) = &loaded {
+            self.put(article_id, page, version, Arc::clone(data));
+        }
+        drop(turn);
+        let mut loading = self.loading.lock().unwrap_or_else(|e| e.into_inner());
+        if loading.get(&key).is_some_and(|g| Arc::ptr_eq(g, &gate)) {
+            loading.remove(&key);
+        }
+        loaded
+    }
+
     pub fn put(&self, article_id: i64, page: u32, version: i64, data: Arc<ThreadData>) {
         if data.bytes > self.max_bytes {
             return;
         }
         let mut guard = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         let (entries, bytes) = &mut *guard;
-        if let Some((_, old)) = entries.remove(&(article_id, page)) {
+        let replaced = entries.remove(&(article_id, page));
+        if let Some((_, old)) = &replaced {
             *bytes = bytes.saturating_sub(old.bytes);
         }
+        let mut dropped = Entries::new();
         if entries.len() >= MAX_ENTRIES || *bytes + data.bytes > self.max_bytes {
-            entries.clear();
+            std::mem::swap(entries, &mut dropped);
             *bytes = 0;
         }
         *bytes += data.bytes;
         entries.insert((article_id, page), (version, data));
+        // Freeing a full cache takes a moment: let other requests in first.
+        drop(guard);
+        drop(dropped);
+        drop(replaced);
     }
 }
 
@@ -120,6 +174,31 @@ mod tests {
             );
             assert!(cache.entries.lock().unwrap().1 <= MAX_BYTES);
         }
+    }
+
+    #[tokio::test]
+    async fn readers_arriving_together_load_a_page_once() {
+        let cache = Arc::new(ThreadCache::new(MAX_BYTES));
+        let loads = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let readers: Vec<_> = (0..8)
+            .map(|_| {
+                let (cache, loads) = (Arc::clone(&cache), Arc::clone(&loads));
+                tokio::spawn(async move {
+                    cache
+                        .get_or_load(1, 1, 7, || async {
+                            loads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                            Ok::<_, ()>(data(3))
+                        })
+                        .await
+                })
+            })
+            .collect();
+        for reader in readers {
+            assert_eq!(reader.await.unwrap().unwrap().total_threads, 3);
+        }
+        assert_eq!(loads.load(std::sync::atomic::Ordering::SeqCst), 1);
+        assert!(cache.loading.lock().unwrap().is_empty(), "nothing left waiting");
     }
 
     #[test]

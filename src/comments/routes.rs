@@ -271,20 +271,8 @@ async fn thread_page(
     banner: Banner,
 ) -> Result<ThreadPage> {
     let thread = load_threads(state, &article, page).await?;
-    let cell = &thread.rendered[usize::from(article.comments_open)];
-    if cell.get().is_none() {
-        let list = ThreadList {
-            items: &thread.items,
-            slug: &article.slug,
-            page,
-            comments_open: article.comments_open,
-            verified_badge: &state.config.verified_badge,
-        };
-        let html = list
-            .render()
-            .map_err(|e| AppError::Other(anyhow::anyhow!("thread list: {e}")))?;
-        let _ = cell.set(html);
-    }
+    // Kept from before the article was closed or reopened: render it as it is now.
+    render_list(state, &article, page, &thread)?;
     let per_page = i64::from(state.config.threads_per_page);
     let page_count = u32::try_from((thread.total_threads + per_page - 1) / per_page).unwrap_or(u32::MAX);
     let mut page_view = ThreadPage {
@@ -308,32 +296,52 @@ async fn thread_page(
 
 /// One page of published threads, from the cache while the article's comments are unchanged.
 async fn load_threads(state: &AppState, article: &Article, page: u32) -> Result<Arc<ThreadData>> {
-    if let Some(cached) = state.threads.get(article.id, page, article.comments_version) {
-        return Ok(cached);
-    }
-    let per_page = state.config.threads_per_page;
-    let offset = i64::from(page - 1) * i64::from(per_page);
-    let total_threads = store::count_threads(&state.db, article.id).await?;
-    let rows = store::thread_page(&state.db, article.id, i64::from(per_page), offset).await?;
-    let rows = rows
-        .into_iter()
-        .map(|row| {
-            let depth = u32::try_from(row.depth).unwrap_or(1);
-            (CommentView::new(row, &state.config), depth)
-        })
-        .collect::<Vec<_>>();
-    // The rendered list takes about twice the text again.
-    let bytes = rows_bytes(&rows) * 3;
-    let data = Arc::new(ThreadData {
-        items: layout(rows, state.config.max_depth),
-        total_threads,
-        bytes,
-        rendered: Default::default(),
-    });
+    let load = || async {
+        let per_page = state.config.threads_per_page;
+        let offset = i64::from(page - 1) * i64::from(per_page);
+        let total_threads = store::count_threads(&state.db, article.id).await?;
+        let rows = store::thread_page(&state.db, article.id, i64::from(per_page), offset).await?;
+        let rows = rows
+            .into_iter()
+            .map(|row| {
+                let depth = u32::try_from(row.depth).unwrap_or(1);
+                (CommentView::new(row, &state.config), depth)
+            })
+            .collect::<Vec<_>>();
+        // The rendered list takes about twice the text again.
+        let bytes = rows_bytes(&rows) * 3;
+        let data = ThreadData {
+            items: layout(rows, state.config.max_depth),
+            total_threads,
+            bytes,
+            rendered: Default::default(),
+        };
+        render_list(state, article, page, &data)?;
+        Ok(Arc::new(data))
+    };
     state
         .threads
-        .put(article.id, page, article.comments_version, Arc::clone(&data));
-    Ok(data)
+        .get_or_load(article.id, page, article.comments_version, load)
+        .await
+}
+
+/// Renders the page's list of comments once, for the article as it is now (open or closed).
+fn render_list(state: &AppState, article: &Article, page: u32, thread: &ThreadData) -> Result<()> {
+    let cell = &thread.rendered[usize::from(article.comments_open)];
+    if cell.get().is_none() {
+        let list = ThreadList {
+            items: &thread.items,
+            slug: &article.slug,
+            page,
+            comments_open: article.comments_open,
+            verified_badge: &state.config.verified_badge,
+        };
+        let html = list
+            .render()
+            .map_err(|e| AppError::Other(anyhow::anyhow!("thread list: {e}")))?;
+        let _ = cell.set(html);
+    }
+    Ok(())
 }
 
 /// About what a page of comments takes in memory: their text (kept as segments) and names.

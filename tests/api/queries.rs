@@ -16,11 +16,16 @@ use tracing::{Event, Metadata, Subscriber, span};
 use crate::helpers::TestApp;
 
 #[derive(Clone, Default)]
-struct StatementCounter(Arc<AtomicUsize>);
+struct StatementCounter(Arc<AtomicUsize>, Arc<std::sync::Mutex<Vec<String>>>);
 
 impl StatementCounter {
     fn take(&self) -> usize {
+        self.1.lock().unwrap().clear();
         self.0.swap(0, Ordering::SeqCst)
+    }
+
+    fn seen(&self) -> Vec<String> {
+        self.1.lock().unwrap().clone()
     }
 }
 
@@ -48,6 +53,7 @@ impl Subscriber for StatementCounter {
         // The driver looks up custom types once per new connection; those are not the page's.
         if !summary.0.contains("pg_catalog") && !summary.0.contains("regtype") {
             self.0.fetch_add(1, Ordering::SeqCst);
+            self.1.lock().unwrap().push(summary.0);
         }
     }
     fn enter(&self, _: &span::Id) {}
@@ -65,7 +71,10 @@ async fn statements_for(
     let response = app.get_as(client, path).await;
     assert_eq!(response.status(), StatusCode::OK, "GET {path}");
     response.text().await.unwrap();
-    counter.take()
+    let seen = counter.seen();
+    let n = counter.take();
+    eprintln!("GET {path}: {n} statements {seen:?}");
+    n
 }
 
 /// A thread of `threads` questions, each with two replies, and one midwife answer.
