@@ -9,6 +9,16 @@ use carethread::{
 
 use crate::helpers::TestApp;
 
+/// A page as a reader without cookies sees it.
+async fn read_page(address: &str, path: &str) -> String {
+    reqwest::get(format!("{address}{path}"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
 /// A second app process on the same database.
 async fn second_process(app: &TestApp) -> String {
     second_process_with(app, Config::for_tests()).await
@@ -32,14 +42,7 @@ async fn a_comment_approved_through_one_process_shows_through_another_at_once() 
         .add_comment(a, None, "Jo", "waiting for approval", Pending)
         .await;
     let other = second_process(&app).await;
-    let read_other = || async {
-        reqwest::get(format!("{other}/articles/a"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
-    };
+    let read_other = || read_page(&other, "/articles/a");
 
     // Both processes have the page cached.
     assert!(!app.get_html("/articles/a").await.contains("waiting for approval"));
@@ -140,14 +143,7 @@ async fn with_articles_remembered_another_process_shows_a_change_within_a_second
     let mut config = Config::for_tests();
     as_deployed(&mut config);
     let other = second_process_with(&app, config).await;
-    let read_other = || async {
-        reqwest::get(format!("{other}/articles/a"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
-    };
+    let read_other = || read_page(&other, "/articles/a");
     assert!(!read_other().await.contains("waiting for approval"));
 
     let moderator = app.staff("Alex", Role::Moderator, false).await;

@@ -243,6 +243,15 @@ impl TestApp {
         hidden_field(&html, "authenticity_token").expect("the form has a token")
     }
 
+    /// Opens the thread page and returns its form's token and time stamp, to send as the
+    /// browser would.
+    pub async fn shown_form(&self, slug: &str) -> (String, String) {
+        let html = self.get_html(&format!("/articles/{slug}")).await;
+        let token = hidden_field(&html, "authenticity_token").expect("the form has a token");
+        let stamp = hidden_field(&html, "form_stamp").expect("the form has a time stamp");
+        (token, stamp)
+    }
+
     /// Posts the comment form as a reader would: with the page's token and time stamp.
     pub async fn post_comment(&self, slug: &str, fields: &[(&str, &str)]) -> reqwest::Response {
         self.post_comment_as(&self.client, slug, fields).await

@@ -8,7 +8,7 @@ use carethread::{
 use reqwest::{StatusCode, header};
 use sqlx::Row;
 
-use crate::helpers::{TestApp, escaped, hidden_field, location, new_client, position};
+use crate::helpers::{TestApp, escaped, location, new_client, position};
 
 async fn only_comment(app: &TestApp) -> sqlx::postgres::PgRow {
     sqlx::query(
@@ -240,9 +240,7 @@ async fn many_links_banned_phrases_and_repeated_text_go_to_the_spam_tab() {
 async fn a_double_submit_stores_one_comment() {
     let app = TestApp::spawn().await;
     app.add_article("a", "A").await;
-    let html = app.get_html("/articles/a").await;
-    let token = hidden_field(&html, "authenticity_token").unwrap();
-    let stamp = hidden_field(&html, "form_stamp").unwrap();
+    let (token, stamp) = app.shown_form("a").await;
     let fields = [
         ("authenticity_token", token.as_str()),
         ("form_stamp", stamp.as_str()),
@@ -260,9 +258,7 @@ async fn a_double_submit_stores_one_comment() {
 async fn the_same_form_sent_several_times_at_once_stores_one_comment() {
     let app = TestApp::spawn().await;
     app.add_article("a", "A").await;
-    let html = app.get_html("/articles/a").await;
-    let token = hidden_field(&html, "authenticity_token").unwrap();
-    let stamp = hidden_field(&html, "form_stamp").unwrap();
+    let (token, stamp) = app.shown_form("a").await;
     let fields = [
         ("authenticity_token", token.as_str()),
         ("form_stamp", stamp.as_str()),
@@ -296,9 +292,7 @@ async fn a_retry_from_a_new_network_address_stores_one_comment() {
     // A phone moving from wifi to mobile data resends the form from a different address.
     let app = TestApp::spawn_with(|c| c.trusted_proxies = vec!["127.0.0.1".parse().unwrap()]).await;
     app.add_article("a", "A").await;
-    let html = app.get_html("/articles/a").await;
-    let token = hidden_field(&html, "authenticity_token").unwrap();
-    let stamp = hidden_field(&html, "form_stamp").unwrap();
+    let (token, stamp) = app.shown_form("a").await;
     let fields = [
         ("authenticity_token", token.as_str()),
         ("form_stamp", stamp.as_str()),
