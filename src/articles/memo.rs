@@ -8,7 +8,10 @@
 
 use std::{
     collections::HashMap,
-    sync::Mutex,
+    sync::{
+        Mutex,
+        atomic::{AtomicU64, Ordering},
+    },
     time::{Duration, Instant},
 };
 
@@ -20,7 +23,13 @@ const MAX_ENTRIES: usize = 10_000;
 pub struct ArticleMemo {
     entries: Mutex<HashMap<String, (Instant, Article)>>,
     fresh_for: Duration,
+    /// Moves each time the memo is emptied, so a row read before a change is not kept after it.
+    generation: AtomicU64,
 }
+
+/// When an article was read, as far as the memo is concerned (see [`ArticleMemo::reading`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Reading(u64);
 
 impl ArticleMemo {
     /// A memo that trusts what it read for `fresh_for`; zero keeps nothing.
@@ -28,7 +37,13 @@ impl ArticleMemo {
         Self {
             entries: Mutex::default(),
             fresh_for,
+            generation: AtomicU64::new(0),
         }
+    }
+
+    /// Call before reading an article from the database, and pass to [`put`](Self::put).
+    pub fn reading(&self) -> Reading {
+        Reading(self.generation.load(Ordering::Acquire))
     }
 
     pub fn get(&self, slug: &str) -> Option<Article> {
@@ -39,11 +54,16 @@ impl ArticleMemo {
             .map(|(_, article)| article.clone())
     }
 
-    pub fn put(&self, article: &Article) {
+    /// Keeps `article`, unless the memo was emptied since it was read: a change made meanwhile
+    /// may not be in it.
+    pub fn put(&self, article: &Article, read: Reading) {
         if self.fresh_for.is_zero() {
             return;
         }
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if self.generation.load(Ordering::Acquire) != read.0 {
+            return;
+        }
         if entries.len() >= MAX_ENTRIES {
             entries.clear();
         }
@@ -52,7 +72,9 @@ impl ArticleMemo {
 
     /// Forgets everything: something may just have changed.
     pub fn forget_all(&self) {
-        self.entries.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        entries.clear();
     }
 }
 
@@ -75,7 +97,7 @@ mod tests {
     #[test]
     fn an_article_is_trusted_only_while_fresh() {
         let memo = ArticleMemo::new(Duration::from_millis(40));
-        memo.put(&article("a"));
+        memo.put(&article("a"), memo.reading());
         assert_eq!(memo.get("a").map(|a| a.comments_version), Some(3));
         assert!(memo.get("b").is_none());
         std::thread::sleep(Duration::from_millis(50));
@@ -85,19 +107,28 @@ mod tests {
     #[test]
     fn forgetting_and_a_zero_lifetime_keep_nothing() {
         let memo = ArticleMemo::new(Duration::from_secs(60));
-        memo.put(&article("a"));
+        memo.put(&article("a"), memo.reading());
         memo.forget_all();
         assert!(memo.get("a").is_none());
         let off = ArticleMemo::new(Duration::ZERO);
-        off.put(&article("a"));
+        off.put(&article("a"), off.reading());
         assert!(off.get("a").is_none());
+    }
+
+    #[test]
+    fn a_row_read_before_a_change_is_not_kept_after_it() {
+        let memo = ArticleMemo::new(Duration::from_secs(60));
+        let read = memo.reading();
+        memo.forget_all(); // a change is made while the row is on its way
+        memo.put(&article("a"), read);
+        assert!(memo.get("a").is_none());
     }
 
     #[test]
     fn the_memo_stays_bounded() {
         let memo = ArticleMemo::new(Duration::from_secs(60));
         for i in 0..(MAX_ENTRIES + 10) {
-            memo.put(&article(&format!("a{i}")));
+            memo.put(&article(&format!("a{i}")), memo.reading());
         }
         assert!(memo.entries.lock().unwrap().len() <= MAX_ENTRIES);
     }

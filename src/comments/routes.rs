@@ -256,10 +256,11 @@ async fn load_article(state: &AppState, slug: &str) -> Result<Article> {
     if let Some(article) = state.articles.get(slug) {
         return Ok(article);
     }
+    let read = state.articles.reading();
     let article = articles::store::find_by_slug(&state.db, slug)
         .await?
         .ok_or(AppError::NotFound)?;
-    state.articles.put(&article);
+    state.articles.put(&article, read);
     Ok(article)
 }
 
