@@ -39,6 +39,11 @@ impl AppError {
             Self::Database(_) | Self::Other(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
+
+    /// Whether this error means the database cannot be reached right now.
+    pub fn is_unavailable(&self) -> bool {
+        self.status() == StatusCode::SERVICE_UNAVAILABLE
+    }
 }
 
 /// How long a reader is asked to wait before trying again when the database is unavailable.
@@ -50,7 +55,7 @@ pub struct DatabaseUnreachable;
 
 /// Errors that mean "the database cannot be reached right now", as opposed to a bug: no
 /// connection, a broken one, or the server shutting down or starting up.
-pub fn is_unavailable(error: &sqlx::Error) -> bool {
+fn is_unavailable(error: &sqlx::Error) -> bool {
     match error {
         sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => {
             true
@@ -60,17 +65,6 @@ pub fn is_unavailable(error: &sqlx::Error) -> bool {
             code.starts_with("08") || matches!(code.as_ref(), "57P01" | "57P02" | "57P03")
         }),
         _ => false,
-    }
-}
-
-impl AppError {
-    /// Whether this error means the database cannot be reached right now.
-    pub fn is_unavailable(&self) -> bool {
-        match self {
-            Self::Unavailable => true,
-            Self::Database(e) => is_unavailable(e),
-            _ => false,
-        }
     }
 }
 

@@ -533,7 +533,7 @@ async fn store_comment(
             stamp: input.form_stamp.clone(),
             kept_parent: String::new(),
         };
-        let (state, article) = (&state, article.clone());
+        let article = article.clone();
         async move {
             let page = thread_page(state, article, 1, form, Banner::None).await?;
             Ok::<_, AppError>((token.clone(), render(status, &page)).into_response())

@@ -147,9 +147,12 @@ pub fn app(state: AppState) -> Router {
         .merge(articles::routes::router())
         .merge(comments::routes::router())
         .merge(staff_routes(&state))
-        .route_layer(middleware::from_fn_with_state(state.clone(), database_gate))
         .route_layer(middleware::from_fn_with_state(
-            state.clone(),
+            (Arc::clone(&state.outage), state.db.clone()),
+            database_gate,
+        ))
+        .route_layer(middleware::from_fn_with_state(
+            Arc::clone(&state.articles),
             forget_articles_after_changes,
         ))
         .route("/healthz", get(healthz))
@@ -231,8 +234,12 @@ fn staff_routes(state: &AppState) -> Router<AppState> {
 /// of each waiting for a connection. Posting a comment goes through: its handler keeps the
 /// reader's words (see `comments::routes`). A response that found the database unreachable
 /// reports it.
-async fn database_gate(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    if state.outage.is_down() && !comments::routes::is_guest_posting(&request) {
+async fn database_gate(
+    State((outage, db)): State<(Arc<crate::db::Outage>, PgPool)>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if outage.is_down() && !comments::routes::is_guest_posting(&request) {
         return crate::error::AppError::Unavailable.into_response();
     }
     let response = next.run(request).await;
@@ -241,7 +248,7 @@ async fn database_gate(State(state): State<AppState>, request: Request, next: Ne
         .get::<crate::error::DatabaseUnreachable>()
         .is_some()
     {
-        state.outage.report(&state.db);
+        outage.report(&db);
     }
     response
 }
@@ -249,7 +256,7 @@ async fn database_gate(State(state): State<AppState>, request: Request, next: Ne
 /// A request that may have changed something empties the article memo once it is answered, so
 /// this process shows its own changes at once (see `articles::memo`).
 async fn forget_articles_after_changes(
-    State(state): State<AppState>,
+    State(articles): State<Arc<crate::articles::memo::ArticleMemo>>,
     request: Request,
     next: Next,
 ) -> Response {
@@ -257,7 +264,7 @@ async fn forget_articles_after_changes(
     let changes = !request.method().is_safe() && !comments::routes::is_guest_posting(&request);
     let response = next.run(request).await;
     if changes {
-        state.articles.forget_all();
+        articles.forget_all();
     }
     response
 }
