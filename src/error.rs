@@ -17,6 +17,9 @@ pub enum AppError {
     CommentsClosed,
     #[error("link expired or used")]
     LinkExpired,
+    /// A report on something readers may not report (a staff reply) or that is not there.
+    #[error("not reportable")]
+    NotReportable,
     #[error("forbidden: {0}")]
     Forbidden(&'static str),
     /// The database is known to be down (see `db::Outage`).
@@ -31,7 +34,7 @@ pub enum AppError {
 impl AppError {
     fn status(&self) -> StatusCode {
         match self {
-            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::NotFound | Self::NotReportable => StatusCode::NOT_FOUND,
             Self::LinkExpired => StatusCode::GONE,
             Self::CommentsClosed | Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -73,6 +76,10 @@ impl IntoResponse for AppError {
         let status = self.status();
         let page = match &self {
             Self::NotFound => ErrorPage::not_found(),
+            Self::NotReportable => ErrorPage::new(
+                "This cannot be reported",
+                "Only published comments from readers can be reported. Replies from our verified staff are checked by our team; if one worries you, please contact us.",
+            ),
             Self::CommentsClosed => ErrorPage::new(
                 "Comments are closed",
                 "This article is no longer taking new comments. The comments already published are still there to read.",

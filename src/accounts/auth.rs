@@ -117,6 +117,13 @@ pub async fn sign_in(
     auth.login(staff)
         .await
         .map_err(|e| anyhow::anyhow!("sign-in failed: {e}"))?;
+    // axum-login renews the id only for a session that was not signed in. A browser may hold a
+    // session someone else signed in and planted: renew it whatever it held, so no id known
+    // before this sign-in opens the account after it.
+    auth.session
+        .cycle_id()
+        .await
+        .map_err(|e| anyhow::anyhow!("session: {e}"))?;
     auth.session
         .insert(ENDS_AT, (Utc::now() + max_age).timestamp())
         .await
@@ -180,19 +187,62 @@ fn encode_query(value: &str) -> String {
         .collect()
 }
 
-/// Only a path on this site: `/x`, never `//host`, `/\host` or `https://host`.
+/// Where a form may send a member of staff afterwards: a path on this site and nothing else.
+/// One leading `/` and no second `/` or `\` after it (`//host` and `/\host` are other sites to a
+/// browser), no backslash, control character or white space anywhere (browsers drop tabs and
+/// line breaks from addresses, so `/\t/host` becomes `//host`), only printable ASCII (no look-alike
+/// slashes), and the same again once percent-decoded, however many times. Anything else goes to
+/// the dashboard.
 pub fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(n)
-            if n.starts_with('/')
-                && !n.starts_with("//")
-                && !n.starts_with("/\\")
-                && !n.contains(['\r', '\n']) =>
-        {
-            n.to_owned()
-        }
-        _ => "/moderation".to_owned(),
+    const DEFAULT: &str = "/moderation";
+    const MAX_CHARS: usize = 512;
+    fn local(path: &str) -> bool {
+        let bytes = path.as_bytes();
+        bytes.first() == Some(&b'/')
+            && !matches!(bytes.get(1), Some(b'/' | b'\\'))
+            && bytes.iter().all(|b| b.is_ascii_graphic() && *b != b'\\')
     }
+    let Some(next) = next.filter(|n| n.len() <= MAX_CHARS) else {
+        return DEFAULT.to_owned();
+    };
+    let mut current = std::borrow::Cow::Borrowed(next);
+    // Checked as sent and as each further decoding would read it.
+    for _ in 0..4 {
+        if !local(&current) {
+            return DEFAULT.to_owned();
+        }
+        let decoded = percent_decode(&current);
+        if decoded == current {
+            return next.to_owned();
+        }
+        current = std::borrow::Cow::Owned(decoded);
+    }
+    DEFAULT.to_owned()
+}
+
+/// `%XX` sequences decoded to bytes; what does not decode to text is kept as it was.
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = (bytes[i] == b'%')
+            .then(|| bytes.get(i + 1..i + 3))
+            .flatten()
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match hex {
+            Some(byte) => {
+                out.push(byte);
+                i += 3;
+            }
+            None => {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 /// Failed sign-ins: 10 for one account within 15 minutes, or 25 from one address within
@@ -266,21 +316,81 @@ pub async fn take_flash(session: &Session) -> Option<String> {
 mod tests {
     use super::*;
 
+    /// Forms known to lead browsers to another site, or to break the `Location` header.
+    pub const BYPASSES: &[&str] = &[
+        "https://evil.example",
+        "http://evil.example/moderation",
+        "//evil.example",
+        "///evil.example",
+        "////evil.example",
+        "/\\evil.example",
+        "\\\\evil.example",
+        "\\/evil.example",
+        "/\\/evil.example",
+        "/\t/evil.example",
+        "/\t\t/evil.example",
+        "\t//evil.example",
+        "/\n/evil.example",
+        "/\r/evil.example",
+        "/\r\n/evil.example",
+        "/\u{b}/evil.example",
+        "/\u{c}/evil.example",
+        "/\u{0}/evil.example",
+        "/\u{7f}/evil.example",
+        " //evil.example",
+        "/ /evil.example",
+        "/%09/evil.example",
+        "/%0B/evil.example",
+        "/%0c/evil.example",
+        "/%0d%0a/evil.example",
+        "/%2F/evil.example",
+        "/%2f/evil.example",
+        "/%5C/evil.example",
+        "/%5c/evil.example",
+        "%2F%2Fevil.example",
+        "/%252F/evil.example",
+        "/%25252F/evil.example",
+        "/%00/evil.example",
+        "/\u{2215}/evil.example",
+        "/\u{2044}/evil.example",
+        "/\u{ff0f}/evil.example",
+        "/\u{ff3c}/evil.example",
+        "/\u{3000}/evil.example",
+        "/\u{a0}/evil.example",
+        "/\u{200b}/evil.example",
+        "//user@evil.example",
+        "/\\user@evil.example",
+        "https:evil.example",
+        "https:/evil.example",
+        "javascript:alert(1)",
+        "JaVaScRiPt:alert(1)",
+        "data:text/html,<script>alert(1)</script>",
+        "evil.example",
+        "@evil.example",
+        "",
+    ];
+
     #[test]
     fn next_accepts_only_local_paths() {
-        assert_eq!(
-            safe_next(Some("/moderation?status=hidden")),
-            "/moderation?status=hidden"
-        );
-        for bad in [
-            "https://evil.example",
-            "//evil.example",
-            "/\\evil.example",
-            "javascript:alert(1)",
-            "",
-        ] {
-            assert_eq!(safe_next(Some(bad)), "/moderation", "{bad}");
+        assert!(BYPASSES.len() >= 40);
+        for bad in BYPASSES {
+            assert_eq!(safe_next(Some(bad)), "/moderation", "{bad:?}");
         }
         assert_eq!(safe_next(None), "/moderation");
+        assert_eq!(safe_next(Some(&format!("/{}", "a".repeat(600)))), "/moderation");
+    }
+
+    #[test]
+    fn next_keeps_ordinary_local_paths() {
+        for good in [
+            "/moderation",
+            "/moderation?status=hidden",
+            "/moderation?status=pending&article=after-a-miscarriage&page=2",
+            "/moderation/comments/12",
+            "/admin/audit?target=comment%3A12",
+            "/@user",
+        ] {
+            assert_eq!(safe_next(Some(good)), good);
+        }
     }
 }

@@ -63,12 +63,16 @@ pub struct NewArticle {
 
 impl NewArticle {
     pub fn parse(slug: &str, title: &str, url: &str, comments_open: bool) -> Result<Self, String> {
+        use crate::safety::text::normalise_line;
         let slug = Slug::parse(slug)?;
-        let title = title.trim();
+        // The same normalisation as readers' text: no hidden or reordering characters.
+        let title = normalise_line(title);
+        let title = title.as_str();
         if title.is_empty() || title.chars().count() > 200 {
             return Err("The title must be between 1 and 200 characters.".into());
         }
-        let url = url.trim();
+        let url = normalise_line(url);
+        let url = url.as_str();
         let lower = url.to_ascii_lowercase();
         if !(lower.starts_with("https://") || lower.starts_with("http://"))
             || url.contains(char::is_whitespace)
@@ -112,5 +116,18 @@ mod tests {
         assert!(NewArticle::parse("a", "A", "https://example.org/a", true).is_ok());
         assert!(NewArticle::parse("a", "A", "javascript:alert(1)", true).is_err());
         assert!(NewArticle::parse("a", "  ", "https://example.org/a", true).is_err());
+    }
+
+    #[test]
+    fn titles_and_addresses_lose_hidden_and_reordering_characters() {
+        let article = NewArticle::parse(
+            "a",
+            "After\u{200B} a \u{202E}loss\u{0}",
+            "https://example.org/\u{200B}a\u{202E}",
+            true,
+        )
+        .unwrap();
+        assert_eq!(article.title, "After a loss");
+        assert_eq!(article.url, "https://example.org/a");
     }
 }

@@ -3,6 +3,7 @@
 pub mod cache;
 pub mod routes;
 pub mod store;
+pub mod submit;
 pub mod text;
 pub mod thread;
 

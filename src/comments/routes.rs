@@ -14,9 +14,10 @@ use serde::Deserialize;
 use std::{net::SocketAddr, sync::Arc};
 
 use super::{
-    AuthorKind, CommentForm, CommentStatus, FormErrors, PARENT_UNAVAILABLE, ThreadRow,
+    AuthorKind, CommentForm, FormErrors, ThreadRow,
     cache::ThreadData,
-    store::{self, ReplyTarget, Reported, SubmitError},
+    store::{self, ReplyTarget, Reported},
+    submit::Outcome,
     text::{PlainText, Segment},
     thread::layout,
 };
@@ -51,11 +52,7 @@ pub struct ThreadQuery {
 
 impl ThreadQuery {
     fn page(&self) -> u32 {
-        self.page
-            .as_deref()
-            .and_then(|p| p.trim().parse().ok())
-            .filter(|p| *p >= 1)
-            .unwrap_or(1)
+        u32::try_from(crate::web::page::page_number(self.page.as_deref())).unwrap_or(1)
     }
 }
 
@@ -509,19 +506,15 @@ async fn store_comment(
     if !article.comments_open {
         return Err(AppError::CommentsClosed);
     }
-
-    let replying_to = match input.parent_id.trim().parse::<i64>() {
-        Ok(id) => store::find_reply_target(&state.db, article.id, id)
-            .await?
-            .map(ReplyingTo::from),
-        Err(_) => None,
-    };
     // Show the form again with everything the reader typed, a fresh token and what to fix.
-    let fresh_token = form_token(token)?;
-    let again = |status: StatusCode,
-                 errors: FormErrors,
-                 problem: Option<&'static str>,
-                 replying_to: Option<ReplyingTo>| {
+    let article = &article;
+    let again = |status: StatusCode, errors: FormErrors, problem: Option<&'static str>| async move {
+        let replying_to = match input.parent_id.trim().parse::<i64>() {
+            Ok(id) if errors.parent.is_none() => store::find_reply_target(&state.db, article.id, id)
+                .await?
+                .map(ReplyingTo::from),
+            _ => None,
+        };
         let form = FormView {
             name: input.name.clone(),
             email: input.email.clone(),
@@ -529,137 +522,42 @@ async fn store_comment(
             replying_to,
             errors,
             problem,
-            token: fresh_token.clone(),
+            token: form_token(token)?,
             stamp: input.form_stamp.clone(),
             kept_parent: String::new(),
         };
-        let article = article.clone();
-        async move {
-            let page = thread_page(state, article, 1, form, Banner::None).await?;
-            Ok::<_, AppError>((token.clone(), render(status, &page)).into_response())
-        }
+        let page = thread_page(state, article.clone(), 1, form, Banner::None).await?;
+        Ok::<_, AppError>((token.clone(), render(status, &page)).into_response())
     };
 
     if token.verify(&input.authenticity_token).is_err() {
         tracing::info!("comment form refused: missing or stale form token");
         let problem = "For your safety we could not accept the form this time. Your comment is still here: please press \u{201c}Post comment\u{201d} again.";
-        return again(
-            StatusCode::FORBIDDEN,
-            FormErrors::default(),
-            Some(problem),
-            replying_to,
-        )
-        .await;
+        return again(StatusCode::FORBIDDEN, FormErrors::default(), Some(problem)).await;
     }
-
-    let comment = match input.parse() {
-        Ok(comment) => comment,
-        Err(errors) => return again(StatusCode::UNPROCESSABLE_ENTITY, errors, None, replying_to).await,
+    let submission = super::submit::Submission {
+        form: input,
+        client_hash: &client_hash(state, peer, headers),
+        now: chrono::Utc::now(),
     };
-
-    let config = &state.config;
-    let now = chrono::Utc::now();
-    let client = client_hash(state, peer, headers);
-
-    // One connection for the checks and the insert: fewer trips to the pool under a burst. It is
-    // given back before any page is shown again, which needs a connection of its own.
-    let mut conn = state.db.acquire().await?;
-    let checks = store::pre_checks(
-        &mut *conn,
-        article.id,
-        &client,
-        &comment.body,
-        now - chrono::Duration::hours(1),
-        now - config.rate_window,
-        now - chrono::Duration::days(7),
+    let outcome = super::submit::submit(
+        &state.db,
+        &state.config,
+        &state.stamp_key,
+        article,
+        &submission,
     )
     .await?;
-    // The same words again from the same reader (the form shown twice, say): answer as before,
-    // store nothing new.
-    if checks.repeat {
-        let urgent = config.warning_signs.check(&comment.body).urgent;
-        return Ok(thanks(&article.slug, urgent));
-    }
-    if checks.by_client >= config.rate_per_address {
-        tracing::info!(article.id = article.id, "comment refused: address rate limit");
-        drop(conn);
-        return again(
-            StatusCode::TOO_MANY_REQUESTS,
-            FormErrors::default(),
-            Some(RATE_LIMITED),
-            replying_to,
-        )
-        .await;
-    }
-    if checks.on_article >= config.rate_per_article {
-        tracing::info!(article.id = article.id, "comment refused: article rate limit");
-        drop(conn);
-        return again(
-            StatusCode::TOO_MANY_REQUESTS,
-            FormErrors::default(),
-            Some(ARTICLE_BUSY),
-            replying_to,
-        )
-        .await;
-    }
-
-    let stamp = spam::check_stamp(
-        &state.stamp_key,
-        &input.form_stamp,
-        now.timestamp(),
-        config.min_form_seconds,
-    );
-    let submission_key = (stamp != spam::Stamp::Invalid)
-        .then(|| spam::submission_key(&input.form_stamp, input.parent_id.trim(), &comment.body));
-    let spam_reason = spam_reason(state, input, &comment.body, stamp, checks.seen);
-    let triage = config.warning_signs.check(&comment.body);
-    let filing = store::Filing {
-        status: if spam_reason.is_some() {
-            CommentStatus::Spam
-        } else {
-            CommentStatus::Pending
-        },
-        spam_reason: spam_reason.as_deref(),
-        urgent_signs: &triage.signs,
-        client_hash: &client,
-        submission_key: submission_key.as_deref(),
-    };
-
-    // A reply locks its parent until stored; a new thread is a single statement, no transaction.
-    let stored = match comment.parent_id {
-        Some(_) => {
-            let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-            let stored = store::insert_guest_comment(&mut tx, article.id, &comment, &filing).await;
-            if stored.is_ok() {
-                tx.commit().await?;
-            }
-            stored
+    match outcome {
+        // Spam is thanked like anything else: telling a bot what tripped it only helps it.
+        Outcome::Stored { urgent, .. } | Outcome::Repeat { urgent } => Ok(thanks(&article.slug, urgent)),
+        Outcome::AddressLimited => {
+            again(StatusCode::TOO_MANY_REQUESTS, FormErrors::default(), Some(RATE_LIMITED)).await
         }
-        None => store::insert_guest_comment(&mut conn, article.id, &comment, &filing).await,
-    };
-    drop(conn);
-    match stored {
-        Ok(Some(id)) => {
-            tracing::info!(
-                comment.id = id,
-                article.id = article.id,
-                urgent = triage.urgent,
-                spam = spam_reason.is_some(),
-                "comment received for moderation"
-            );
-            // Spam is thanked like anything else: telling a bot what tripped it only helps it.
-            Ok(thanks(&article.slug, triage.urgent))
+        Outcome::ArticleBusy => {
+            again(StatusCode::TOO_MANY_REQUESTS, FormErrors::default(), Some(ARTICLE_BUSY)).await
         }
-        // This form was stored before: a double click or a retry. Answer as the first time did.
-        Ok(None) => Ok(thanks(&article.slug, triage.urgent)),
-        Err(SubmitError::ParentUnavailable) => {
-            let errors = FormErrors {
-                parent: Some(PARENT_UNAVAILABLE),
-                ..Default::default()
-            };
-            again(StatusCode::UNPROCESSABLE_ENTITY, errors, None, None).await
-        }
-        Err(SubmitError::Database(e)) => Err(e.into()),
+        Outcome::Invalid(errors) => again(StatusCode::UNPROCESSABLE_ENTITY, errors, None).await,
     }
 }
 
@@ -668,28 +566,6 @@ async fn store_comment(
 fn thanks(slug: &str, urgent: bool) -> Response {
     let posted = if urgent { "safety#safety" } else { "1#thanks" };
     Redirect::to(&format!("/articles/{slug}?posted={posted}")).into_response()
-}
-
-/// Why this post belongs in the spam tab, if it does.
-fn spam_reason(
-    state: &AppState,
-    input: &CommentForm,
-    body: &str,
-    stamp: spam::Stamp,
-    seen_before: bool,
-) -> Option<String> {
-    if !input.website.trim().is_empty() {
-        return Some("filled in the hidden field".into());
-    }
-    match stamp {
-        spam::Stamp::Fine => {}
-        spam::Stamp::TooFast => return Some("posted seconds after the form was shown".into()),
-        spam::Stamp::Invalid => return Some("the form's time stamp was missing or altered".into()),
-    }
-    if let Some(reason) = spam::text_reason(body, &state.config.banned_phrases) {
-        return Some(reason);
-    }
-    seen_before.then(|| "the same text was posted before".into())
 }
 
 /// Why a reader may report a comment.
@@ -717,9 +593,9 @@ async fn show_report(
     Path((slug, id)): Path<(String, i64)>,
 ) -> Result<Response> {
     let article = load_article(&state, &slug).await?;
-    let comment = store::find_reply_target(&state.db, article.id, id)
+    let comment = store::find_reportable(&state.db, article.id, id)
         .await?
-        .ok_or(AppError::NotFound)?;
+        .ok_or(AppError::NotReportable)?;
     let page = ReportPage {
         article,
         comment: comment.into(),
@@ -746,9 +622,9 @@ async fn submit_report(
     StrictForm(form): StrictForm<ReportForm>,
 ) -> Result<Response> {
     let article = load_article(&state, &slug).await?;
-    let comment = store::find_reply_target(&state.db, article.id, id)
+    let comment = store::find_reportable(&state.db, article.id, id)
         .await?
-        .ok_or(AppError::NotFound)?;
+        .ok_or(AppError::NotReportable)?;
     let reason = REPORT_REASONS.iter().find(|r| **r == form.reason);
     let problem = if token.verify(&form.authenticity_token).is_err() {
         Some((

@@ -80,6 +80,24 @@ pub async fn find_reply_target(
     .await
 }
 
+/// A published guest comment on this article, which readers may report. Staff replies are not
+/// reportable.
+pub async fn find_reportable(
+    db: impl PgExecutor<'_>,
+    article_id: i64,
+    comment_id: i64,
+) -> sqlx::Result<Option<ReplyTarget>> {
+    sqlx::query_as!(
+        ReplyTarget,
+        "SELECT id, author_name, body FROM comments
+          WHERE id = $1 AND article_id = $2 AND status = 'published' AND author_kind = 'guest'",
+        comment_id,
+        article_id
+    )
+    .fetch_optional(db)
+    .await
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum SubmitError {
     #[error("the parent comment is not available")]
@@ -97,6 +115,9 @@ pub struct Filing<'a> {
     /// Names the submitted form (see `safety::spam::submission_key`); `None` when its stamp was
     /// missing or forged.
     pub submission_key: Option<&'a [u8]>,
+    /// Names the shown form, whatever was written in it; `None` when its stamp was missing or
+    /// forged.
+    pub stamp_hash: Option<&'a [u8]>,
 }
 
 /// Stores a guest's comment (pending, or spam). The parent, if any, must be a published comment
@@ -122,8 +143,8 @@ pub async fn insert_guest_comment(
     }
     let id = sqlx::query_scalar!(
         "INSERT INTO comments (article_id, parent_id, author_kind, author_name, author_email, body, status,
-                               spam_reason, urgent, urgent_signs, client_hash, submission_key)
-         VALUES ($1, $2, 'guest', $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                               spam_reason, urgent, urgent_signs, client_hash, submission_key, stamp_hash)
+         VALUES ($1, $2, 'guest', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
          ON CONFLICT (submission_key) WHERE submission_key IS NOT NULL DO NOTHING
          RETURNING id",
         article_id,
@@ -136,11 +157,29 @@ pub async fn insert_guest_comment(
         !filing.urgent_signs.is_empty(),
         filing.urgent_signs,
         filing.client_hash,
-        filing.submission_key
+        filing.submission_key,
+        filing.stamp_hash
     )
     .fetch_optional(&mut *tx)
     .await?;
     Ok(id)
+}
+
+/// Holds, until the transaction ends, the locks that make a guest's post one step: the rate
+/// checks and the insert of one address, of one article and of one shown form never interleave
+/// with another post's. Keys are taken in one order, so two posts cannot wait for each other.
+pub async fn lock_for_posting(tx: &mut PgConnection, keys: &[i64]) -> sqlx::Result<()> {
+    let mut keys = keys.to_vec();
+    keys.sort_unstable();
+    keys.dedup();
+    sqlx::query!(
+        r#"SELECT count(pg_advisory_xact_lock(k)) AS "locked!"
+             FROM (SELECT k FROM unnest($1::bigint[]) AS k ORDER BY k) AS ordered"#,
+        &keys
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    Ok(())
 }
 
 /// What the database knows about a new comment before it is stored, in one round trip.
@@ -148,36 +187,48 @@ pub struct PreChecks {
     /// The same text from the same address on this article within the repeat window: a double
     /// click or a retry.
     pub repeat: bool,
-    /// Comments from this address, and on this article, within the rate window.
+    /// Comments from this address, and on this article, within the rate window. Comments filed
+    /// as spam do not count against an article: a flood of spam must not turn real readers away.
     pub by_client: i64,
     pub on_article: i64,
     /// The same text from anyone within the last week.
     pub seen: bool,
+    /// This shown form already stored a different comment.
+    pub stamp_used: bool,
 }
 
-pub async fn pre_checks(
-    db: impl PgExecutor<'_>,
-    article_id: i64,
-    client_hash: &[u8],
-    body: &str,
-    repeat_since: DateTime<Utc>,
-    rate_since: DateTime<Utc>,
-    seen_since: DateTime<Utc>,
-) -> sqlx::Result<PreChecks> {
+/// The figures a guest's post is checked against.
+pub struct PreCheckInput<'a> {
+    pub article_id: i64,
+    pub client_hash: &'a [u8],
+    pub body: &'a str,
+    pub stamp_hash: Option<&'a [u8]>,
+    pub submission_key: Option<&'a [u8]>,
+    pub repeat_since: DateTime<Utc>,
+    pub rate_since: DateTime<Utc>,
+    pub seen_since: DateTime<Utc>,
+}
+
+pub async fn pre_checks(db: impl PgExecutor<'_>, input: &PreCheckInput<'_>) -> sqlx::Result<PreChecks> {
     sqlx::query_as!(
         PreChecks,
         r#"SELECT
              EXISTS (SELECT 1 FROM comments WHERE client_hash = $2 AND created_at > $4
                         AND article_id = $1 AND body = $3) AS "repeat!",
              (SELECT count(*) FROM comments WHERE client_hash = $2 AND created_at > $5) AS "by_client!",
-             (SELECT count(*) FROM comments WHERE article_id = $1 AND created_at > $5) AS "on_article!",
-             EXISTS (SELECT 1 FROM comments WHERE md5(body) = md5($3) AND created_at > $6 AND body = $3) AS "seen!""#,
-        article_id,
-        client_hash,
-        body,
-        repeat_since as _,
-        rate_since as _,
-        seen_since as _
+             (SELECT count(*) FROM comments WHERE article_id = $1 AND created_at > $5
+                        AND status <> 'spam') AS "on_article!",
+             EXISTS (SELECT 1 FROM comments WHERE md5(body) = md5($3) AND created_at > $6 AND body = $3) AS "seen!",
+             EXISTS (SELECT 1 FROM comments WHERE stamp_hash = $7 AND status <> 'spam'
+                        AND submission_key IS DISTINCT FROM $8) AS "stamp_used!""#,
+        input.article_id,
+        input.client_hash,
+        input.body,
+        input.repeat_since as _,
+        input.rate_since as _,
+        input.seen_since as _,
+        input.stamp_hash,
+        input.submission_key
     )
     .fetch_one(db)
     .await
@@ -190,7 +241,8 @@ pub enum Reported {
     AlreadyReported,
     /// The report that sent it back to the queue.
     ReturnedToQueue,
-    /// There is no such published comment on this article.
+    /// There is no such published guest comment on this article (staff replies are not
+    /// reported: they carry no report link, and readers cannot send them back to the queue).
     NotAvailable,
 }
 
@@ -205,7 +257,9 @@ pub async fn report(
     threshold: i32,
 ) -> sqlx::Result<Reported> {
     let exists = sqlx::query_scalar!(
-        "SELECT id FROM comments WHERE id = $1 AND article_id = $2 AND status = 'published' FOR UPDATE",
+        "SELECT id FROM comments
+          WHERE id = $1 AND article_id = $2 AND status = 'published' AND author_kind = 'guest'
+            FOR UPDATE",
         comment_id,
         article_id
     )

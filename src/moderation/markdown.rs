@@ -11,6 +11,8 @@ static SANITISER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
     builder
         .tags(HashSet::from(["p", "br", "ul", "ol", "li", "em", "strong", "a"]))
         .tag_attributes([("a", HashSet::from(["href"]))].into())
+        // Links carry their address and nothing else (no `title` popping up over a reply).
+        .generic_attributes(HashSet::new())
         .url_schemes(HashSet::from(["https", "http", "mailto", "tel"]))
         .link_rel(Some("nofollow noopener noreferrer"))
         .strip_comments(true);
@@ -26,6 +28,17 @@ pub fn render(markdown: &str) -> String {
         Event::Start(Tag::Heading { .. }) => Some(Event::Start(Tag::Paragraph)),
         Event::End(TagEnd::Heading(_)) => Some(Event::End(TagEnd::Paragraph)),
         Event::Start(Tag::Image { .. }) | Event::End(TagEnd::Image) => None,
+        Event::Start(Tag::Link {
+            link_type,
+            dest_url,
+            id,
+            ..
+        }) => Some(Event::Start(Tag::Link {
+            link_type,
+            dest_url,
+            title: "".into(),
+            id,
+        })),
         other => Some(other),
     });
     let mut html = String::new();
@@ -54,6 +67,13 @@ mod tests {
         assert!(!html.contains("onerror"));
         assert!(!html.contains("onclick"));
         assert!(html.contains("ok"));
+    }
+
+    #[test]
+    fn links_keep_only_their_address() {
+        let html = render("[NHS](https://www.nhs.uk/ \"Open me\") and <https://www.nhs.uk/>");
+        assert!(!html.contains("title"), "{html}");
+        assert!(html.contains(r#"<a href="https://www.nhs.uk/" rel="nofollow noopener noreferrer">NHS</a>"#));
     }
 
     #[test]

@@ -68,7 +68,8 @@ impl Tab {
 
 /// A staff reply's text, checked.
 pub fn parse_reply(body: &str) -> Result<String, &'static str> {
-    let body = body.replace("\r\n", "\n");
+    // The same normalisation as readers' text: no hidden or reordering characters.
+    let body = crate::safety::text::normalise(body);
     let body = body.trim();
     if body.is_empty() {
         return Err("Please write your reply.");
@@ -81,7 +82,7 @@ pub fn parse_reply(body: &str) -> Result<String, &'static str> {
 
 /// A hide reason, checked: optional, short, one paragraph.
 pub fn parse_reason(reason: &str) -> Result<Option<String>, &'static str> {
-    let reason = reason.split_whitespace().collect::<Vec<_>>().join(" ");
+    let reason = crate::safety::text::normalise_line(reason);
     if reason.chars().count() > REASON_MAX_CHARS {
         return Err("Please keep the reason under 500 characters.");
     }
@@ -97,6 +98,14 @@ mod tests {
         assert!(parse_reply("  \n ").is_err());
         assert_eq!(parse_reply("  Hello\r\nthere  ").unwrap(), "Hello\nthere");
         assert!(parse_reply(&"a".repeat(5001)).is_err());
+    }
+
+    #[test]
+    fn replies_lose_direction_overrides_and_zero_width_characters() {
+        assert_eq!(
+            parse_reply("Call\u{200B} your \u{202E}GP\u{0}").unwrap(),
+            "Call your GP"
+        );
     }
 
     #[test]

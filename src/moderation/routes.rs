@@ -155,6 +155,17 @@ impl From<QueueRow> for ItemView {
     }
 }
 
+impl ItemView {
+    /// What this member of staff may see of it: a midwife account that no admin has verified yet
+    /// sees no guest's email address (that role is not vetted until then).
+    fn seen_by(mut self, staff: &Staff) -> Self {
+        if !staff.can_moderate() {
+            self.author_email = None;
+        }
+        self
+    }
+}
+
 pub struct TabLink {
     pub label: &'static str,
     pub href: String,
@@ -203,12 +214,7 @@ async fn show_queue(
     };
     let article = found.as_ref().map(|a| a.slug.clone());
     let article_id = found.as_ref().map(|a| a.id);
-    let page = query
-        .page
-        .as_deref()
-        .and_then(|p| p.parse::<i64>().ok())
-        .filter(|p| *p >= 1)
-        .unwrap_or(1);
+    let page = crate::web::page::page_number(query.page.as_deref());
     let counts = store::counts(&state.db, article_id).await?;
     let rows = store::queue(
         &state.db,
@@ -222,7 +228,7 @@ async fn show_queue(
     let items: Vec<ItemView> = rows
         .into_iter()
         .take(PER_PAGE as usize)
-        .map(ItemView::from)
+        .map(|row| ItemView::from(row).seen_by(&staff))
         .collect();
 
     let href = |tab: Tab, page: i64| {
@@ -333,7 +339,7 @@ async fn comment_page(
     Ok(CommentPage {
         chrome: StaffChrome::new(staff, csrf, session).await?,
         back: format!("/moderation/comments/{id}"),
-        item: row.into(),
+        item: ItemView::from(row).seen_by(staff),
         edit_body: None,
         edit_problem: None,
         replies,
@@ -579,6 +585,14 @@ async fn reply(
         drop(tx);
         return again(
             "This comment has been hidden, so readers would not see a reply under it. Your reply is still here.",
+            StatusCode::CONFLICT,
+        )
+        .await;
+    }
+    if parent.status == CommentStatus::Spam {
+        drop(tx);
+        return again(
+            "This comment is in the spam tab. If it is a real reader's, mark it as not spam first. Your reply is still here.",
             StatusCode::CONFLICT,
         )
         .await;

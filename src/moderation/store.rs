@@ -155,16 +155,23 @@ pub async fn status_of(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<Option<
     .await
 }
 
-/// pending → published. `false` when the comment was not waiting.
+/// pending → published. `false` when the comment was not waiting. Earlier reports are cleared: a
+/// comment a moderator has read and approved needs as many new reports to come back.
 pub async fn approve(tx: &mut PgConnection, id: i64, by: i64) -> sqlx::Result<bool> {
     let done = sqlx::query!(
-        "UPDATE comments SET status = 'published', published_at = now(), moderated_by = $2, moderated_at = now()
+        "UPDATE comments SET status = 'published', published_at = now(), moderated_by = $2, moderated_at = now(),
+                report_count = 0
           WHERE id = $1 AND status = 'pending'",
         id,
         by
     )
-    .execute(tx)
+    .execute(&mut *tx)
     .await?;
+    if done.rows_affected() == 1 {
+        sqlx::query!("DELETE FROM comment_reports WHERE comment_id = $1", id)
+            .execute(&mut *tx)
+            .await?;
+    }
     Ok(done.rows_affected() == 1)
 }
 
@@ -181,11 +188,12 @@ pub async fn not_spam(tx: &mut PgConnection, id: i64, by: i64) -> sqlx::Result<b
     Ok(done.rows_affected() == 1)
 }
 
-/// Replaces a guest's words (to remove personal details). `false` for staff replies.
+/// Replaces a guest's words (to remove personal details). `false` for staff replies and hidden
+/// comments, which the dashboard does not offer to edit.
 pub async fn edit_guest_text(tx: &mut PgConnection, id: i64, by: i64, body: &str) -> sqlx::Result<bool> {
     let done = sqlx::query!(
         "UPDATE comments SET body = $3, moderated_by = $2, moderated_at = now()
-          WHERE id = $1 AND author_kind = 'guest'",
+          WHERE id = $1 AND author_kind = 'guest' AND status <> 'hidden'",
         id,
         by,
         body

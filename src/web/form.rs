@@ -1,5 +1,8 @@
 //! `StrictForm`: like axum's `Form`, but a body whose text is not valid UTF-8 is refused (400)
-//! instead of being decoded with replacement characters.
+//! instead of being decoded with replacement characters, and every value goes through the one
+//! normalisation readers' comments get (`safety::text::normalise`: no NUL or other control
+//! characters, no direction overrides or zero-width characters, NFC) before any handler sees it.
+//! Passwords are the exception: they are compared, never shown or stored.
 
 use axum::{
     body::Bytes,
@@ -29,10 +32,26 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for StrictForm<T> {
         if !is_utf8_form(&bytes) {
             return Err(StatusCode::BAD_REQUEST.into_response());
         }
-        serde_urlencoded::from_bytes(&bytes)
+        serde_urlencoded::from_str(&normalised(&bytes))
             .map(StrictForm)
             .map_err(|_| StatusCode::BAD_REQUEST.into_response())
     }
+}
+
+/// Fields kept exactly as typed.
+const PASSWORD_FIELDS: [&str; 3] = ["password", "confirm", "current"];
+
+/// The form again, with every value but a password normalised.
+fn normalised(body: &[u8]) -> String {
+    let mut out = form_urlencoded::Serializer::new(String::with_capacity(body.len()));
+    for (name, value) in form_urlencoded::parse(body) {
+        if PASSWORD_FIELDS.contains(&name.as_ref()) {
+            out.append_pair(&name, &value);
+        } else {
+            out.append_pair(&crate::safety::text::normalise(&name), &crate::safety::text::normalise(&value));
+        }
+    }
+    out.finish()
 }
 
 /// Every name and value, once percent-decoded, is valid UTF-8.
@@ -84,5 +103,19 @@ mod tests {
         assert!(!is_utf8_form(b"name=Sam&body=%FF%FE"));
         assert!(!is_utf8_form(b"name=%C3"));
         assert!(!is_utf8_form(b"na%80me=x"));
+    }
+
+    #[test]
+    fn values_are_normalised_but_passwords_kept_as_typed() {
+        let form = normalised(b"title=A%00b%E2%80%AEc%E2%80%8B&password=p%00w&body=one%0D%0Atwo");
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(&form).unwrap();
+        assert_eq!(
+            pairs,
+            vec![
+                ("title".into(), "Abc".into()),
+                ("password".into(), "p\0w".into()),
+                ("body".into(), "one\ntwo".into()),
+            ]
+        );
     }
 }

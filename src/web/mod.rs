@@ -209,6 +209,7 @@ pub fn app(state: AppState) -> Router {
                     Duration::from_secs(30),
                 ))
                 .layer(middleware::from_fn(limit_headers))
+                .layer(middleware::from_fn(refuse_control_characters))
                 .layer(RequestBodyLimitLayer::new(max_body)),
         )
 }
@@ -303,6 +304,32 @@ async fn limit_headers(request: Request, next: Next) -> Response {
         return StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE.into_response();
     }
     next.run(request).await
+}
+
+/// An address whose path or query carries a control character (a NUL, a tab, a line break…),
+/// as sent or once percent-decoded, is refused (400) before any handler or the database sees it:
+/// no page of ours has such an address.
+async fn refuse_control_characters(request: Request, next: Next) -> Response {
+    let uri = request.uri();
+    let path_and_query = uri.path_and_query().map_or("", |pq| pq.as_str());
+    let decoded = percent_encoding_free(path_and_query);
+    if decoded.iter().any(|b| b.is_ascii_control())
+        || String::from_utf8_lossy(&decoded).chars().any(char::is_control)
+    {
+        return StatusCode::BAD_REQUEST.into_response();
+    }
+    next.run(request).await
+}
+
+/// `%XX` decoded, `+` kept: enough to see what a handler would be given.
+fn percent_encoding_free(text: &str) -> Vec<u8> {
+    form_urlencoded::parse(text.as_bytes())
+        .flat_map(|(name, value)| {
+            let mut bytes = name.into_owned().into_bytes();
+            bytes.extend_from_slice(value.as_bytes());
+            bytes
+        })
+        .collect()
 }
 
 async fn not_found() -> Response {

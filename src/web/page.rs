@@ -6,6 +6,17 @@ use axum::{
     response::{Html, IntoResponse, Response},
 };
 
+/// The highest page number any list accepts; far past the end of any real list.
+pub const MAX_PAGE: i64 = 100_000;
+
+/// A page number from a query string: 1 when missing, mistyped, zero or negative, and at most
+/// [`MAX_PAGE`], so the offset it leads to always fits.
+pub fn page_number(raw: Option<&str>) -> i64 {
+    raw.and_then(|p| p.trim().parse::<i64>().ok())
+        .filter(|p| *p >= 1)
+        .map_or(1, |p| p.min(MAX_PAGE))
+}
+
 /// Renders `template` with `status`. A template that fails to render is a bug: log it and show the
 /// generic error page instead of half a page.
 pub fn render<T: Template>(status: StatusCode, template: &T) -> Response {
@@ -30,6 +41,21 @@ pub fn render<T: Template>(status: StatusCode, template: &T) -> Response {
                     .into_response(),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_numbers_are_clamped() {
+        assert_eq!(page_number(None), 1);
+        assert_eq!(page_number(Some("3")), 3);
+        for odd in ["0", "-1", "-9223372036854775808", "abc", "", "1e3", "99999999999999999999"] {
+            assert_eq!(page_number(Some(odd)), 1, "{odd}");
+        }
+        assert_eq!(page_number(Some("9223372036854775807")), MAX_PAGE);
     }
 }
 

@@ -1,0 +1,191 @@
+//! Posting a guest's comment: every rule between a submitted form and a stored comment.
+//!
+//! The rate checks and the insert are one step: a transaction holds advisory locks on the poster's
+//! address, the article and the shown form (see `store::lock_for_posting`), so forty posts sent at
+//! once from one address store exactly as many as the limit allows, and one shown form stores at
+//! most one comment however often and from wherever it is sent again.
+
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+use sqlx::PgPool;
+
+use super::{
+    CommentForm, CommentStatus, FormErrors, PARENT_UNAVAILABLE,
+    store::{self, Filing, PreCheckInput, SubmitError},
+};
+use crate::{articles::Article, config::Config, safety::spam};
+
+/// What became of a submitted comment.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Stored (pending, or quietly in the spam tab); `urgent` when it mentions a warning sign.
+    Stored { id: i64, urgent: bool },
+    /// The same form or the same words again: nothing new is stored, and the reader is answered
+    /// as the first time.
+    Repeat { urgent: bool },
+    /// This address has posted as much as the rate window allows.
+    AddressLimited,
+    /// This article has received as much as the rate window allows.
+    ArticleBusy,
+    /// What needs fixing, field by field.
+    Invalid(FormErrors),
+}
+
+/// The request's part of a submission: who sent it (as a keyed hash) and when.
+pub struct Submission<'a> {
+    pub form: &'a CommentForm,
+    pub client_hash: &'a [u8],
+    pub now: DateTime<Utc>,
+}
+
+/// Checks and stores a guest's comment on `article`, which must be open for comments.
+pub async fn submit(
+    db: &PgPool,
+    config: &Config,
+    stamp_key: &[u8],
+    article: &Article,
+    submission: &Submission<'_>,
+) -> Result<Outcome, sqlx::Error> {
+    let input = submission.form;
+    let comment = match input.parse() {
+        Ok(comment) => comment,
+        Err(errors) => return Ok(Outcome::Invalid(errors)),
+    };
+    let now = submission.now;
+    let stamp = spam::check_stamp(
+        stamp_key,
+        &input.form_stamp,
+        now.timestamp(),
+        config.min_form_seconds,
+    );
+    let signed = stamp != spam::Stamp::Invalid;
+    let submission_key =
+        signed.then(|| spam::submission_key(&input.form_stamp, input.parent_id.trim(), &comment.body));
+    let stamp_hash = signed.then(|| Sha256::digest(input.form_stamp.as_bytes()).to_vec());
+
+    let mut tx = db.begin().await?;
+    let mut keys = vec![
+        lock_key(b"address", submission.client_hash),
+        lock_key(b"article", &article.id.to_be_bytes()),
+    ];
+    keys.extend(stamp_hash.as_deref().map(|h| lock_key(b"form", h)));
+    store::lock_for_posting(&mut tx, &keys).await?;
+    let checks = store::pre_checks(
+        &mut *tx,
+        &PreCheckInput {
+            article_id: article.id,
+            client_hash: submission.client_hash,
+            body: &comment.body,
+            stamp_hash: stamp_hash.as_deref(),
+            submission_key: submission_key.as_deref(),
+            repeat_since: now - chrono::Duration::hours(1),
+            rate_since: now - config.rate_window,
+            seen_since: now - chrono::Duration::days(7),
+        },
+    )
+    .await?;
+    let triage = config.warning_signs.check(&comment.body);
+    // The same words again from the same reader (the form shown twice, say): answer as before.
+    if checks.repeat {
+        return Ok(Outcome::Repeat {
+            urgent: triage.urgent,
+        });
+    }
+    if checks.by_client >= config.rate_per_address {
+        tracing::info!(article.id = article.id, "comment refused: address rate limit");
+        return Ok(Outcome::AddressLimited);
+    }
+    if checks.on_article >= config.rate_per_article {
+        tracing::info!(article.id = article.id, "comment refused: article rate limit");
+        return Ok(Outcome::ArticleBusy);
+    }
+
+    let spam_reason = spam_reason(config, input, &comment.body, stamp, &checks);
+    let filing = Filing {
+        status: if spam_reason.is_some() {
+            CommentStatus::Spam
+        } else {
+            CommentStatus::Pending
+        },
+        spam_reason: spam_reason.as_deref(),
+        urgent_signs: &triage.signs,
+        client_hash: submission.client_hash,
+        submission_key: submission_key.as_deref(),
+        stamp_hash: stamp_hash.as_deref(),
+    };
+    match store::insert_guest_comment(&mut tx, article.id, &comment, &filing).await {
+        Ok(Some(id)) => {
+            tx.commit().await?;
+            tracing::info!(
+                comment.id = id,
+                article.id = article.id,
+                urgent = triage.urgent,
+                spam = spam_reason.is_some(),
+                "comment received for moderation"
+            );
+            Ok(Outcome::Stored {
+                id,
+                urgent: triage.urgent,
+            })
+        }
+        // This form was stored before: a double click or a retry.
+        Ok(None) => Ok(Outcome::Repeat {
+            urgent: triage.urgent,
+        }),
+        Err(SubmitError::ParentUnavailable) => Ok(Outcome::Invalid(FormErrors {
+            parent: Some(PARENT_UNAVAILABLE),
+            ..Default::default()
+        })),
+        Err(SubmitError::Database(e)) => Err(e),
+    }
+}
+
+/// An advisory-lock key for one kind of thing (an address, an article, a form).
+fn lock_key(kind: &[u8], value: &[u8]) -> i64 {
+    let digest = Sha256::new()
+        .chain_update(b"carethread posting lock\x1f")
+        .chain_update(kind)
+        .chain_update(b"\x1f")
+        .chain_update(value)
+        .finalize();
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    i64::from_be_bytes(first)
+}
+
+/// Why this post belongs in the spam tab, if it does.
+fn spam_reason(
+    config: &Config,
+    input: &CommentForm,
+    body: &str,
+    stamp: spam::Stamp,
+    checks: &store::PreChecks,
+) -> Option<String> {
+    if !input.website.trim().is_empty() {
+        return Some("filled in the hidden field".into());
+    }
+    match stamp {
+        spam::Stamp::Fine => {}
+        spam::Stamp::TooFast => return Some("posted seconds after the form was shown".into()),
+        spam::Stamp::Invalid => return Some("the form's time stamp was missing or altered".into()),
+    }
+    if checks.stamp_used {
+        return Some("the form had already been used for another comment".into());
+    }
+    if let Some(reason) = spam::text_reason(body, &config.banned_phrases) {
+        return Some(reason);
+    }
+    checks.seen.then(|| "the same text was posted before".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lock_keys_differ_by_kind_and_value() {
+        assert_eq!(lock_key(b"article", b"1"), lock_key(b"article", b"1"));
+        assert_ne!(lock_key(b"article", b"1"), lock_key(b"address", b"1"));
+        assert_ne!(lock_key(b"article", b"1"), lock_key(b"article", b"2"));
+    }
+}
