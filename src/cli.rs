@@ -175,7 +175,7 @@ async fn user_command(pool: &sqlx::PgPool, command: UserCommand) -> anyhow::Resu
             let password =
                 NewPassword::parse(&password, &password, &[email, name]).map_err(anyhow::Error::msg)?;
             let plain = password.expose().to_owned();
-            let hash = tokio::task::spawn_blocking(move || accounts::hash_password(&plain)).await??;
+            let hash = accounts::hashing::run(move || accounts::hash_password(&plain)).await??;
             let mut tx = pool.begin().await?;
             let account = NewAccount {
                 email,

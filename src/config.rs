@@ -294,6 +294,17 @@ pub struct Settings {
     #[arg(long, env = "CARETHREAD_MAX_BODY_BYTES", default_value_t = 128 * 1024, global = true)]
     pub max_body_bytes: usize,
 
+    /// Seconds a client has to send a request's headers (and that an idle connection stays open)
+    /// before the connection is closed.
+    #[arg(long, env = "CARETHREAD_HEADER_TIMEOUT_SECONDS", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..=300), global = true)]
+    pub header_timeout_seconds: u64,
+
+    /// Most connections this process holds open at once; more wait to be accepted.
+    #[arg(long, env = "CARETHREAD_MAX_CONNECTIONS", default_value_t = 4096,
+          value_parser = clap::value_parser!(u32).range(1..), global = true)]
+    pub max_connections: u32,
+
     /// Most database connections this process opens.
     #[arg(
         long,
@@ -353,6 +364,8 @@ pub struct Config {
     pub files_dir: Option<PathBuf>,
     pub thread_cache_bytes: usize,
     pub article_refresh: std::time::Duration,
+    pub header_timeout: std::time::Duration,
+    pub max_connections: usize,
 }
 
 impl Settings {
@@ -385,6 +398,8 @@ impl Settings {
             max_body_bytes: self.max_body_bytes,
             thread_cache_bytes: self.thread_cache_mb.saturating_mul(1024 * 1024),
             article_refresh: std::time::Duration::from_millis(self.article_refresh_ms),
+            header_timeout: std::time::Duration::from_secs(self.header_timeout_seconds),
+            max_connections: usize::try_from(self.max_connections).unwrap_or(usize::MAX),
             public_url: self
                 .public_url
                 .clone()

@@ -22,6 +22,9 @@ pub enum AppError {
     NotReportable,
     #[error("forbidden: {0}")]
     Forbidden(&'static str),
+    /// Too many passwords are being checked at once (see `accounts::hashing`).
+    #[error("busy")]
+    Busy,
     /// The database is known to be down (see `db::Outage`).
     #[error("database unavailable")]
     Unavailable,
@@ -37,6 +40,7 @@ impl AppError {
             Self::NotFound | Self::NotReportable => StatusCode::NOT_FOUND,
             Self::LinkExpired => StatusCode::GONE,
             Self::CommentsClosed | Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::Busy => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Database(e) if is_unavailable(e) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Database(_) | Self::Other(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -90,6 +94,7 @@ impl IntoResponse for AppError {
                 "This link has expired or has already been used. Please ask an admin for a new one.",
             ),
             Self::Unavailable => ErrorPage::unavailable(),
+            Self::Busy => ErrorPage::for_status(StatusCode::TOO_MANY_REQUESTS),
             _ if status == StatusCode::SERVICE_UNAVAILABLE => {
                 tracing::warn!(error = %self, "database unavailable");
                 let mut response = ErrorPage::unavailable().into_response_with(status);

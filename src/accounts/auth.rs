@@ -1,8 +1,6 @@
 //! Sign-in: the axum-login backend, sessions in PostgreSQL, the `CurrentStaff` extractor,
 //! lockouts after repeated failures, and one-shot messages carried across a redirect.
 
-use std::net::IpAddr;
-
 use axum::{
     extract::FromRequestParts,
     http::{Method, request::Parts},
@@ -47,8 +45,9 @@ pub struct Credentials {
 pub enum BackendError {
     #[error(transparent)]
     Database(#[from] sqlx::Error),
-    #[error("password hashing task failed")]
-    Task(#[from] tokio::task::JoinError),
+    /// Too many passwords are being checked at once: try again in a moment.
+    #[error(transparent)]
+    Busy(#[from] super::hashing::Busy),
 }
 
 impl AuthnBackend for Backend {
@@ -69,7 +68,7 @@ impl AuthnBackend for Backend {
             None => (None, DUMMY_HASH.clone()),
         };
         let password = creds.password;
-        let (verified, password) = tokio::task::spawn_blocking(move || {
+        let (verified, password) = super::hashing::run(move || {
             let verified = verify_password(&password, &stored);
             (verified, password)
         })
@@ -79,7 +78,7 @@ impl AuthnBackend for Backend {
             Verified::No => Ok(None),
             Verified::Yes => Ok(store::find_active(&self.db, id).await?),
             Verified::YesButRehash => {
-                let fresh = tokio::task::spawn_blocking(move || hash_password(&password)).await?;
+                let fresh = super::hashing::run(move || hash_password(&password)).await?;
                 if let Ok(fresh) = fresh {
                     store::set_password_hash(&self.db, id, &fresh).await?;
                 }
@@ -245,47 +244,73 @@ fn percent_decode(text: &str) -> String {
     String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
-/// Failed sign-ins: 10 for one account within 15 minutes, or 25 from one address within
-/// 5 minutes, refuse further attempts for 15 minutes.
+/// Failed sign-ins lock out whoever is guessing, not the account's owner:
+/// - 10 failures for one account from one address within 15 minutes lock that address out of
+///   that account for 15 minutes (the owner, elsewhere, can still sign in);
+/// - 25 failures from one address within 5 minutes, whatever the accounts, lock that address out;
+/// - 50 failures for one account from 10 or more addresses within 15 minutes (a spread-out
+///   attack) lock the account for everyone for 15 minutes.
+///
+/// Addresses are kept only as keyed hashes.
 pub struct Lockout;
 
+struct Rule {
+    limit: i64,
+    window_secs: f64,
+    /// Distinct addresses the failures must come from.
+    sources: i64,
+}
+
 impl Lockout {
-    const ACCOUNT_LIMIT: i64 = 10;
-    const ACCOUNT_WINDOW_SECS: f64 = 15.0 * 60.0;
-    const ADDRESS_LIMIT: i64 = 25;
-    const ADDRESS_WINDOW_SECS: f64 = 5.0 * 60.0;
+    const PAIR: Rule = Rule {
+        limit: 10,
+        window_secs: 15.0 * 60.0,
+        sources: 1,
+    };
+    const ADDRESS: Rule = Rule {
+        limit: 25,
+        window_secs: 5.0 * 60.0,
+        sources: 1,
+    };
+    const ACCOUNT: Rule = Rule {
+        limit: 50,
+        window_secs: 15.0 * 60.0,
+        sources: 10,
+    };
     const LOCKOUT_SECS: f64 = 15.0 * 60.0;
 
-    pub fn keys(email: &str, address: IpAddr) -> [String; 2] {
+    /// The keys for this account from this address, from this address, and for this account.
+    fn keys(email: &str, address_hash: &[u8]) -> [String; 3] {
+        let email = email.trim().to_lowercase();
+        let address: String = address_hash.iter().map(|b| format!("{b:02x}")).collect();
         [
-            format!("account:{}", email.trim().to_lowercase()),
+            format!("account-from:{email}:{address}"),
             format!("address:{address}"),
+            format!("account:{email}"),
         ]
     }
 
-    pub async fn in_force(db: &PgPool, email: &str, address: IpAddr) -> sqlx::Result<Option<DateTime<Utc>>> {
-        store::lockout_until(db, &Self::keys(email, address)).await
+    pub async fn in_force(db: &PgPool, email: &str, address_hash: &[u8]) -> sqlx::Result<Option<DateTime<Utc>>> {
+        store::lockout_until(db, &Self::keys(email, address_hash)).await
     }
 
-    pub async fn record_failure(db: &PgPool, email: &str, address: IpAddr) -> sqlx::Result<()> {
-        let [account, address] = Self::keys(email, address);
+    pub async fn record_failure(db: &PgPool, email: &str, address_hash: &[u8]) -> sqlx::Result<()> {
+        let keys = Self::keys(email, address_hash);
         let mut tx = db.begin().await?;
-        store::record_failure(
-            &mut tx,
-            &account,
-            Self::ACCOUNT_LIMIT,
-            Self::ACCOUNT_WINDOW_SECS,
-            Self::LOCKOUT_SECS,
-        )
-        .await?;
-        store::record_failure(
-            &mut tx,
-            &address,
-            Self::ADDRESS_LIMIT,
-            Self::ADDRESS_WINDOW_SECS,
-            Self::LOCKOUT_SECS,
-        )
-        .await?;
+        for (key, rule) in keys.iter().zip([Self::PAIR, Self::ADDRESS, Self::ACCOUNT]) {
+            store::record_failure(
+                &mut tx,
+                &store::Failure {
+                    key,
+                    source: address_hash,
+                    limit: rule.limit,
+                    window_secs: rule.window_secs,
+                    sources: rule.sources,
+                    lockout_secs: Self::LOCKOUT_SECS,
+                },
+            )
+            .await?;
+        }
         tx.commit().await
     }
 }

@@ -1,6 +1,7 @@
 //! Staff accounts: roles, passwords, sign-in, sessions, invitations and reset links.
 
 pub mod auth;
+pub mod hashing;
 pub mod routes;
 pub mod store;
 pub mod tokens;
@@ -132,7 +133,7 @@ impl NewPassword {
 }
 
 /// Hashes with argon2id and OWASP's parameters (19 MiB, 2 passes, 1 lane). Slow on purpose: call
-/// it from `spawn_blocking`.
+/// it through [`hashing::run`].
 pub fn hash_password(password: &str) -> anyhow::Result<String> {
     let salt = SaltString::generate(&mut OsRng);
     Argon2::default()

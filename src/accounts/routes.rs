@@ -16,7 +16,7 @@ use tower_sessions::Session;
 
 use super::{
     NewPassword,
-    auth::{AuthSession, Credentials, CurrentStaff, Lockout, safe_next, set_flash, sign_in},
+    auth::{AuthSession, BackendError, Credentials, CurrentStaff, Lockout, safe_next, set_flash, sign_in},
     hash_password,
     store::{self, TokenPurpose},
     tokens,
@@ -42,6 +42,9 @@ pub fn router() -> Router<AppState> {
             get(show_change_password).post(change_password),
         )
 }
+
+/// Shown when too many passwords are being checked at once (see `accounts::hashing`).
+const BUSY: &str = "Many people are signing in just now. Please wait a moment and try again.";
 
 pub fn form_token(token: &CsrfToken) -> Result<String> {
     token
@@ -120,8 +123,8 @@ async fn submit_login(
             "For your safety we could not accept the form this time. Please sign in again.".into(),
         );
     }
-    let address = state.client_address(peer, &headers);
-    if let Some(until) = Lockout::in_force(&state.db, &form.email, address).await? {
+    let address = crate::safety::spam::address_hash(&state.address_key, state.client_address(peer, &headers));
+    if let Some(until) = Lockout::in_force(&state.db, &form.email, &address).await? {
         let minutes = (until - chrono::Utc::now()).num_minutes() + 1;
         return again(
             StatusCode::TOO_MANY_REQUESTS,
@@ -134,12 +137,15 @@ async fn submit_login(
         email: form.email.clone(),
         password: form.password.clone(),
     };
-    let staff = auth
-        .authenticate(credentials)
-        .await
-        .map_err(|e| anyhow::anyhow!("sign-in: {e}"))?;
+    let staff = match auth.authenticate(credentials).await {
+        Ok(staff) => staff,
+        Err(axum_login::Error::Backend(BackendError::Busy(_))) => {
+            return again(StatusCode::SERVICE_UNAVAILABLE, BUSY.into());
+        }
+        Err(error) => return Err(anyhow::anyhow!("sign-in: {error}").into()),
+    };
     let Some(staff) = staff else {
-        Lockout::record_failure(&state.db, &form.email, address).await?;
+        Lockout::record_failure(&state.db, &form.email, &address).await?;
         tracing::info!("failed sign-in");
         return again(
             StatusCode::UNAUTHORIZED,
@@ -270,9 +276,9 @@ async fn use_link(
             .into_response());
     }
     let password = form.password;
-    let hash = tokio::task::spawn_blocking(move || hash_password(&password))
+    let hash = super::hashing::run(move || hash_password(&password))
         .await
-        .map_err(anyhow::Error::from)??;
+        .map_err(|_| AppError::Busy)??;
     store::set_password_hash(&mut *tx, owner.user_id, &hash).await?;
     store::mark_token_used(&mut *tx, owner.token_id).await?;
     let action = match purpose {
@@ -384,11 +390,10 @@ async fn change_password(
             email: staff.email.clone(),
             password: form.current.clone(),
         };
-        match auth
-            .authenticate(credentials)
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?
-        {
+        match auth.authenticate(credentials).await.map_err(|e| match e {
+            axum_login::Error::Backend(BackendError::Busy(_)) => AppError::Busy,
+            other => anyhow::anyhow!("{other}").into(),
+        })? {
             None => Some("Your current password is not right. Please type it again."),
             Some(_) => NewPassword::parse(
                 &form.password,
@@ -417,9 +422,9 @@ async fn change_password(
             .into_response());
     }
     let password = form.password;
-    let hash = tokio::task::spawn_blocking(move || hash_password(&password))
+    let hash = super::hashing::run(move || hash_password(&password))
         .await
-        .map_err(anyhow::Error::from)??;
+        .map_err(|_| AppError::Busy)??;
     let mut tx = state.db.begin().await?;
     store::set_password_hash(&mut *tx, staff.id, &hash).await?;
     audit::record(

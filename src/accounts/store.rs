@@ -265,28 +265,40 @@ pub async fn lockout_until(db: impl PgExecutor<'_>, keys: &[String]) -> sqlx::Re
     .await
 }
 
-/// Records a failed sign-in under `key`; locks the key out for `lockout` if this makes `limit`
-/// failures within `window`.
-pub async fn record_failure(
-    db: &mut PgConnection,
-    key: &str,
-    limit: i64,
-    window_secs: f64,
-    lockout_secs: f64,
-) -> sqlx::Result<()> {
-    sqlx::query!("INSERT INTO login_failures (key) VALUES ($1)", key)
-        .execute(&mut *db)
-        .await?;
+/// A failed sign-in, and the rule it is counted under.
+pub struct Failure<'a> {
+    pub key: &'a str,
+    /// A keyed hash of the client address.
+    pub source: &'a [u8],
+    pub limit: i64,
+    pub window_secs: f64,
+    /// How many distinct sources the failures must come from before the key is locked.
+    pub sources: i64,
+    pub lockout_secs: f64,
+}
+
+/// Records a failed sign-in under its key; locks the key out for `lockout_secs` if this makes
+/// `limit` failures from at least `sources` addresses within the window.
+pub async fn record_failure(db: &mut PgConnection, failure: &Failure<'_>) -> sqlx::Result<()> {
+    sqlx::query!(
+        "INSERT INTO login_failures (key, source) VALUES ($1, $2)",
+        failure.key,
+        failure.source
+    )
+    .execute(&mut *db)
+    .await?;
     sqlx::query!(
         r#"INSERT INTO login_lockouts (key, until)
            SELECT $1, now() + make_interval(secs => $4)
-            WHERE (SELECT count(*) FROM login_failures
-                    WHERE key = $1 AND created_at > now() - make_interval(secs => $3)) >= $2
+             FROM login_failures
+            WHERE key = $1 AND created_at > now() - make_interval(secs => $3)
+           HAVING count(*) >= $2 AND count(DISTINCT source) >= $5
            ON CONFLICT (key) DO UPDATE SET until = EXCLUDED.until, created_at = now()"#,
-        key,
-        limit,
-        window_secs,
-        lockout_secs
+        failure.key,
+        failure.limit,
+        failure.window_secs,
+        failure.lockout_secs,
+        failure.sources
     )
     .execute(&mut *db)
     .await?;

@@ -11,8 +11,17 @@ use super::AppState;
 
 const STYLESHEET: &str = include_str!("../../static/css/carethread.css");
 
-/// Bumped with each release so browsers can keep the file for a long time.
-pub const STYLESHEET_PATH: &str = concat!("/static/css/carethread.css?v=", env!("CARGO_PKG_VERSION"));
+/// The stylesheet's address carries a hash of its content, so browsers may keep it for a year and
+/// still fetch a changed one at once, whatever the version number says.
+pub fn stylesheet_path() -> &'static str {
+    static PATH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(STYLESHEET.as_bytes());
+        let hash: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+        format!("/static/css/carethread.css?v={hash}")
+    });
+    &PATH
+}
 
 pub fn router(files_dir: Option<&std::path::Path>) -> Router<AppState> {
     let router = Router::new().route("/static/css/carethread.css", get(stylesheet));
@@ -40,9 +49,24 @@ async fn stylesheet() -> impl IntoResponse {
             ),
             (
                 header::CACHE_CONTROL,
-                HeaderValue::from_static("public, max-age=604800"),
+                HeaderValue::from_static("public, max-age=31536000, immutable"),
             ),
         ],
         STYLESHEET,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_stylesheet_address_names_its_content() {
+        use sha2::Digest;
+        let path = stylesheet_path();
+        let digest = sha2::Sha256::digest(STYLESHEET.as_bytes());
+        let start: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+        assert_eq!(path, format!("/static/css/carethread.css?v={start}"));
+        assert!(!path.contains(env!("CARGO_PKG_VERSION")));
+    }
 }
