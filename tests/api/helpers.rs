@@ -357,6 +357,25 @@ pub struct StaffUser {
     pub client: reqwest::Client,
 }
 
+/// A reader's browser behind the trusted local proxy, seen as coming from `address` (tests set
+/// `trusted_proxies` to 127.0.0.1).
+pub fn reader_at(address: &str) -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .timeout(Duration::from_secs(30))
+        .default_headers(
+            [(
+                header::HeaderName::from_static("x-forwarded-for"),
+                address.parse().expect("an address"),
+            )]
+            .into_iter()
+            .collect(),
+        )
+        .build()
+        .expect("client")
+}
+
 pub fn new_client() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())

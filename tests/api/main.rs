@@ -4,6 +4,7 @@
 
 mod accounts;
 mod admin;
+mod attacks;
 mod browser;
 mod cache;
 mod cli;

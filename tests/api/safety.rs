@@ -8,7 +8,7 @@ use carethread::{
 use reqwest::{StatusCode, header};
 use sqlx::Row;
 
-use crate::helpers::{TestApp, escaped, location, new_client, position};
+use crate::helpers::{TestApp, escaped, location, new_client, position, reader_at};
 
 async fn only_comment(app: &TestApp) -> sqlx::postgres::PgRow {
     sqlx::query(
@@ -396,22 +396,6 @@ async fn the_article_rate_limit_holds_across_readers() {
 }
 
 // ---- Reports -------------------------------------------------------------------------------
-
-fn reader_at(address: &str) -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .cookie_store(true)
-        .default_headers(
-            [(
-                header::HeaderName::from_static("x-forwarded-for"),
-                address.parse().unwrap(),
-            )]
-            .into_iter()
-            .collect(),
-        )
-        .build()
-        .unwrap()
-}
 
 async fn report(app: &TestApp, client: &reqwest::Client, id: i64, reason: &str) -> reqwest::Response {
     let path = format!("/articles/a/comments/{id}/report");
