@@ -1,17 +1,121 @@
-//! What each command does. `main` parses the command line and calls [`run`].
+//! The command line: its commands, and what each does. `main` parses it and calls [`run`].
 
 use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
 use tokio::net::TcpListener;
 
 use crate::{
     accounts::{self, NewPassword, store::NewAccount},
     articles::{self, NewArticle},
     audit,
-    config::{ArticleCommand, Cli, Command, PrivacyCommand, SafetyCommand, Settings, UserCommand},
+    config::{Config, Settings},
     db::{self, Database, Usage},
-    demo,
-    web::{self, AppState},
+    demo, server,
+    state::AppState,
 };
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "carethread",
+    version,
+    about = "Moderated comments for health-information websites"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub settings: Settings,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the website (the default when no command is given).
+    Serve,
+    /// Apply pending database migrations, then exit.
+    Migrate,
+    /// Add or list staff accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Add, list, close or open articles.
+    #[command(subcommand)]
+    Article(ArticleCommand),
+    /// Load the demo article and its comments (does nothing if they are already there).
+    Demo,
+    /// Load benchmark data: articles and comments in bulk (see bench/run.sh).
+    BenchData {
+        #[arg(long, default_value_t = 1000)]
+        articles: usize,
+        #[arg(long, default_value_t = 10_000)]
+        comments: usize,
+    },
+    /// Try the warning-sign list: reads comments on stdin, one a line, prints JSON lines.
+    #[command(subcommand)]
+    Safety(SafetyCommand),
+    /// Export or erase what is stored about an email address.
+    #[command(subcommand)]
+    Privacy(PrivacyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SafetyCommand {
+    /// Reads text on stdin, one comment per line, and prints `{"urgent": …, "signs": […]}` for each.
+    Check,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PrivacyCommand {
+    /// Prints everything stored about EMAIL as JSON.
+    Export { email: String },
+    /// Removes EMAIL and anonymises the comments written with it.
+    Erase { email: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a staff account. The password is asked for, or read from CARETHREAD_PASSWORD.
+    Add {
+        #[arg(long)]
+        email: String,
+        /// The name other staff see.
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_enum)]
+        role: crate::accounts::Role,
+        /// Mark the account verified at once (a midwife whose registration you have checked).
+        #[arg(long)]
+        verified: bool,
+        /// Professional registration number, recorded with the verification.
+        #[arg(long, requires = "verified")]
+        registration_number: Option<String>,
+    },
+    /// List staff accounts.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ArticleCommand {
+    /// Add an article that takes comments.
+    Add {
+        /// Short name used in the address, e.g. after-a-miscarriage.
+        #[arg(long)]
+        slug: String,
+        /// The article's title as readers know it.
+        #[arg(long)]
+        title: String,
+        /// Address of the article on your own website.
+        #[arg(long)]
+        url: String,
+        /// Add it with comments closed.
+        #[arg(long)]
+        closed: bool,
+    },
+    /// List every article with its comment counts.
+    List,
+    /// Stop taking new comments on an article (published comments stay visible).
+    Close { slug: String },
+    /// Take comments on an article again.
+    Open { slug: String },
+}
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let settings = cli.settings;
@@ -168,7 +272,7 @@ async fn user_command(pool: &sqlx::PgPool, command: UserCommand) -> anyhow::Resu
             if !email_address::EmailAddress::is_valid(email) {
                 bail!("'{email}' is not a valid email address");
             }
-            if name.is_empty() || name.chars().count() > crate::comments::NAME_MAX_CHARS {
+            if name.is_empty() || name.chars().count() > crate::text::NAME_MAX_CHARS {
                 bail!("the name must be between 1 and 80 characters");
             }
             let password = read_password()?;
@@ -246,12 +350,12 @@ async fn user_command(pool: &sqlx::PgPool, command: UserCommand) -> anyhow::Resu
 /// One JSON object a line of stdin, from the same triage the web uses.
 fn safety_check(settings: &Settings) -> anyhow::Result<()> {
     use std::io::{BufRead, Write};
-    let config = settings.try_config()?;
+    let config = Config::from_settings(settings)?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     for line in std::io::stdin().lock().lines() {
         let line = line.context("could not read stdin (is it UTF-8 text?)")?;
-        let text = crate::safety::text::normalise(&line);
+        let text = crate::text::normalise(&line);
         serde_json::to_writer(&mut out, &config.warning_signs.check(&text))?;
         out.write_all(b"\n")?;
     }
@@ -296,8 +400,8 @@ async fn serve_on(settings: &Settings, db: &Database) -> anyhow::Result<()> {
     let secret = db::site_secret(&db.pool)
         .await
         .context("could not read the site secret: has the database been migrated? (`carethread migrate`)")?;
-    let state =
-        AppState::new(db.pool.clone(), settings.try_config()?, &secret)?.watched_by(db.outage.clone());
+    let state = AppState::new(db.pool.clone(), Config::from_settings(settings)?, &secret)?
+        .watched_by(db.outage.clone());
     let listener = TcpListener::bind(settings.addr)
         .await
         .with_context(|| format!("could not listen on {}", settings.addr))?;
@@ -327,7 +431,7 @@ async fn serve_on(settings: &Settings, db: &Database) -> anyhow::Result<()> {
         }
     };
     tokio::select! {
-        served = web::serve(listener, state, signal) => served?,
+        served = server::serve(listener, state, signal) => served?,
         () = grace => tracing::warn!(
             seconds = SHUTDOWN_GRACE.as_secs(),
             "requests still open after the shutdown grace period; stopping anyway"
@@ -365,4 +469,15 @@ async fn shutdown_signal() {
         () = terminate => {},
     }
     tracing::info!("shutting down");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_subcommand_means_serve() {
+        let cli = Cli::parse_from(["carethread"]);
+        assert!(cli.command.is_none());
+    }
 }

@@ -2,8 +2,9 @@
 
 use std::{net::SocketAddr, path::PathBuf};
 
+use anyhow::Context;
 use chrono_tz::Tz;
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser};
 use secrecy::SecretString;
 
 /// The notice shown above every thread unless `CARETHREAD_NOTICE` replaces it.
@@ -24,107 +25,30 @@ pub const DEFAULT_SAFETY_MESSAGE: &str =
 - For urgent medical help, call NHS 111 or your GP or maternity unit.
 - If you are struggling to cope, Samaritans are there day and night: call 116 123 (free).";
 
+/// Settings alone, as a program with no commands would take them (for defaults and tests).
 #[derive(Debug, Parser)]
-#[command(
-    name = "carethread",
-    version,
-    about = "Moderated comments for health-information websites"
-)]
-pub struct Cli {
+struct SettingsOnly {
     #[command(flatten)]
-    pub settings: Settings,
-    #[command(subcommand)]
-    pub command: Option<Command>,
+    settings: Settings,
 }
 
-#[derive(Debug, Subcommand)]
-pub enum Command {
-    /// Serve the website (the default when no command is given).
-    Serve,
-    /// Apply pending database migrations, then exit.
-    Migrate,
-    /// Add or list staff accounts.
-    #[command(subcommand)]
-    User(UserCommand),
-    /// Add, list, close or open articles.
-    #[command(subcommand)]
-    Article(ArticleCommand),
-    /// Load the demo article and its comments (does nothing if they are already there).
-    Demo,
-    /// Load benchmark data: articles and comments in bulk (see bench/run.sh).
-    BenchData {
-        #[arg(long, default_value_t = 1000)]
-        articles: usize,
-        #[arg(long, default_value_t = 10_000)]
-        comments: usize,
-    },
-    /// Try the warning-sign list: reads comments on stdin, one a line, prints JSON lines.
-    #[command(subcommand)]
-    Safety(SafetyCommand),
-    /// Export or erase what is stored about an email address.
-    #[command(subcommand)]
-    Privacy(PrivacyCommand),
-}
+impl Settings {
+    /// Settings from command-line words (the first is the program's name) and the environment.
+    pub fn parse_from<I, T>(words: I) -> Self
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        SettingsOnly::parse_from(words).settings
+    }
 
-#[derive(Debug, Subcommand)]
-pub enum SafetyCommand {
-    /// Reads text on stdin, one comment per line, and prints `{"urgent": …, "signs": […]}` for each.
-    Check,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum PrivacyCommand {
-    /// Prints everything stored about EMAIL as JSON.
-    Export { email: String },
-    /// Removes EMAIL and anonymises the comments written with it.
-    Erase { email: String },
-}
-
-#[derive(Debug, Subcommand)]
-pub enum UserCommand {
-    /// Create a staff account. The password is asked for, or read from CARETHREAD_PASSWORD.
-    Add {
-        #[arg(long)]
-        email: String,
-        /// The name other staff see.
-        #[arg(long)]
-        name: String,
-        #[arg(long, value_enum)]
-        role: crate::accounts::Role,
-        /// Mark the account verified at once (a midwife whose registration you have checked).
-        #[arg(long)]
-        verified: bool,
-        /// Professional registration number, recorded with the verification.
-        #[arg(long, requires = "verified")]
-        registration_number: Option<String>,
-    },
-    /// List staff accounts.
-    List,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum ArticleCommand {
-    /// Add an article that takes comments.
-    Add {
-        /// Short name used in the address, e.g. after-a-miscarriage.
-        #[arg(long)]
-        slug: String,
-        /// The article's title as readers know it.
-        #[arg(long)]
-        title: String,
-        /// Address of the article on your own website.
-        #[arg(long)]
-        url: String,
-        /// Add it with comments closed.
-        #[arg(long)]
-        closed: bool,
-    },
-    /// List every article with its comment counts.
-    List,
-    /// Stop taking new comments on an article (published comments stay visible).
-    Close { slug: String },
-    /// Take comments on an article again.
-    Open { slug: String },
+    pub fn try_parse_from<I, T>(words: I) -> Result<Self, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        SettingsOnly::try_parse_from(words).map(|s| s.settings)
+    }
 }
 
 /// Settings shared by every command. Each flag has a `CARETHREAD_*` variable of the same meaning.
@@ -368,22 +292,24 @@ pub struct Config {
     pub max_connections: usize,
 }
 
-impl Settings {
-    /// The run-time configuration, or what is wrong with the settings.
-    pub fn try_config(&self) -> anyhow::Result<Config> {
-        let mut config = self.config();
-        if let Some(path) = &self.warning_signs {
-            let list = std::fs::read_to_string(path).map_err(|e| {
-                anyhow::anyhow!("could not read the warning signs in {}: {e}", path.display())
-            })?;
-            config.warning_signs = crate::safety::triage::WarningSigns::parse(&list)
-                .map_err(|e| anyhow::anyhow!("the warning signs in {}: {e}", path.display()))?;
-        }
-        Ok(config)
+impl Config {
+    /// The run-time configuration from `settings`, or what is wrong with them.
+    pub fn from_settings(settings: &Settings) -> anyhow::Result<Self> {
+        let warning_signs = match &settings.warning_signs {
+            Some(path) => {
+                let list = std::fs::read_to_string(path)
+                    .with_context(|| format!("could not read the warning signs in {}", path.display()))?;
+                crate::safety::triage::WarningSigns::parse(&list)
+                    .map_err(|e| anyhow::anyhow!("the warning signs in {}: {e}", path.display()))?
+            }
+            None => crate::safety::triage::WarningSigns::builtin(),
+        };
+        Ok(settings.config(warning_signs))
     }
+}
 
-    /// The configuration with the built-in warning signs (see [`Settings::try_config`]).
-    pub fn config(&self) -> Config {
+impl Settings {
+    fn config(&self, warning_signs: crate::safety::triage::WarningSigns) -> Config {
         let https = self
             .public_url
             .as_deref()
@@ -412,7 +338,7 @@ impl Settings {
             disclaimer: self.disclaimer.clone(),
             trusted_proxies: self.trusted_proxies.clone(),
             session_max_age: chrono::Duration::hours(i64::from(self.session_max_hours)),
-            warning_signs: crate::safety::triage::WarningSigns::builtin(),
+            warning_signs,
             safety_message: self.safety_message.clone(),
             banned_phrases: self
                 .banned_phrases
@@ -437,7 +363,8 @@ impl Config {
     /// The defaults, except that every request reads the article afresh: tests change the
     /// database behind the application's back and expect to see it at once.
     pub fn for_tests() -> Self {
-        let mut config = Cli::parse_from(["carethread"]).settings.config();
+        let mut config = Self::from_settings(&Settings::parse_from(["carethread"]))
+            .expect("the default settings are valid");
         config.article_refresh = std::time::Duration::ZERO;
         config
     }
@@ -449,36 +376,35 @@ mod tests {
 
     #[test]
     fn the_default_notice_names_the_organisation() {
-        let cli = Cli::parse_from(["carethread", "--organisation", "Example Trust"]);
-        let config = cli.settings.config();
+        let config = Config::from_settings(&Settings::parse_from([
+            "carethread",
+            "--organisation",
+            "Example Trust",
+        ]))
+        .unwrap();
         assert!(config.notice.contains("not answered by Example Trust."));
         assert!(!config.notice.contains("{organisation}"));
     }
 
     #[test]
     fn cookies_are_secure_when_the_public_url_is_https() {
-        let cli = Cli::parse_from(["carethread", "--public-url", "https://comments.example.org"]);
-        assert!(cli.settings.config().cookie_secure);
-        let cli = Cli::parse_from(["carethread", "--public-url", "http://localhost:3000"]);
-        assert!(!cli.settings.config().cookie_secure);
-        let cli = Cli::parse_from([
-            "carethread",
-            "--public-url",
-            "https://comments.example.org",
-            "--cookie-secure",
-            "false",
-        ]);
-        assert!(!cli.settings.config().cookie_secure);
-    }
-
-    #[test]
-    fn no_subcommand_means_serve() {
-        let cli = Cli::parse_from(["carethread"]);
-        assert!(cli.command.is_none());
+        let config = |words: &[&str]| Config::from_settings(&Settings::parse_from(words)).unwrap();
+        assert!(config(&["carethread", "--public-url", "https://comments.example.org"]).cookie_secure);
+        assert!(!config(&["carethread", "--public-url", "http://localhost:3000"]).cookie_secure);
+        assert!(
+            !config(&[
+                "carethread",
+                "--public-url",
+                "https://comments.example.org",
+                "--cookie-secure",
+                "false",
+            ])
+            .cookie_secure
+        );
     }
 
     #[test]
     fn an_unknown_time_zone_is_refused() {
-        assert!(Cli::try_parse_from(["carethread", "--timezone", "Mars/Olympus"]).is_err());
+        assert!(Settings::try_parse_from(["carethread", "--timezone", "Mars/Olympus"]).is_err());
     }
 }

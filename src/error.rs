@@ -31,6 +31,8 @@ pub enum AppError {
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
     #[error(transparent)]
+    FormToken(#[from] crate::web::form::TokenError),
+    #[error(transparent)]
     Other(#[from] anyhow::Error),
 }
 
@@ -43,7 +45,7 @@ impl AppError {
             Self::Busy => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Database(e) if is_unavailable(e) => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Database(_) | Self::Other(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Database(_) | Self::FormToken(_) | Self::Other(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -52,9 +54,6 @@ impl AppError {
         self.status() == StatusCode::SERVICE_UNAVAILABLE
     }
 }
-
-/// How long a reader is asked to wait before trying again when the database is unavailable.
-pub const RETRY_AFTER_SECONDS: &str = "10";
 
 /// Marks a response that found the database unreachable, so the web layer can stop waiting for it.
 #[derive(Debug, Clone, Copy)]
@@ -103,6 +102,10 @@ impl IntoResponse for AppError {
             }
             Self::Database(e) => {
                 tracing::error!(error = %e, "database error");
+                ErrorPage::internal()
+            }
+            Self::FormToken(e) => {
+                tracing::error!(error = %e, "internal error");
                 ErrorPage::internal()
             }
             Self::Other(e) => {

@@ -14,7 +14,13 @@ pub mod demo;
 pub mod error;
 pub mod moderation;
 pub mod privacy;
+pub mod router;
 pub mod safety;
+pub mod server;
+pub mod state;
+pub mod text;
 pub mod web;
 
-pub use web::{AppState, app, serve};
+pub use router::app;
+pub use server::serve;
+pub use state::AppState;

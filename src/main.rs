@@ -12,7 +12,7 @@ async fn main() -> std::process::ExitCode {
         // Colours only for a person at a terminal, not in log files.
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .init();
-    let cli = carethread::config::Cli::parse();
+    let cli = carethread::cli::Cli::parse();
     match carethread::cli::run(cli).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {

@@ -290,7 +290,11 @@ impl Lockout {
         ]
     }
 
-    pub async fn in_force(db: &PgPool, email: &str, address_hash: &[u8]) -> sqlx::Result<Option<DateTime<Utc>>> {
+    pub async fn in_force(
+        db: &PgPool,
+        email: &str,
+        address_hash: &[u8],
+    ) -> sqlx::Result<Option<DateTime<Utc>>> {
         store::lockout_until(db, &Self::keys(email, address_hash)).await
     }
 

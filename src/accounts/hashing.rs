@@ -73,7 +73,10 @@ mod tests {
             .map(|_| {
                 let wait = std::sync::Arc::clone(&wait);
                 tokio::spawn(run(move || {
-                    let _ = wait.lock().unwrap().recv_timeout(std::time::Duration::from_secs(5));
+                    let _ = wait
+                        .lock()
+                        .unwrap()
+                        .recv_timeout(std::time::Duration::from_secs(5));
                 }))
             })
             .collect();

@@ -1,8 +1,10 @@
 //! Staff accounts: roles, passwords, sign-in, sessions, invitations and reset links.
 
 pub mod auth;
+pub mod guard;
 pub mod hashing;
 pub mod routes;
+pub mod service;
 pub mod store;
 pub mod tokens;
 

@@ -1,34 +1,43 @@
 //! Sign-in, sign-out, one-time links and changing one's own password.
 
-use std::net::SocketAddr;
+use std::sync::Arc;
 
 use askama::Template;
 use axum::{
     Router,
-    extract::{ConnectInfo, Path, Query, State},
+    extract::{FromRef, Path, Query},
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
 };
-use axum_csrf::CsrfToken;
+use axum_csrf::{CsrfConfig, CsrfToken};
 use serde::Deserialize;
-use tower_sessions::Session;
+use sqlx::PgPool;
 
 use super::{
-    NewPassword,
-    auth::{AuthSession, BackendError, Credentials, CurrentStaff, Lockout, safe_next, set_flash, sign_in},
-    hash_password,
-    store::{self, TokenPurpose},
-    tokens,
+    auth::{AuthSession, Credentials, safe_next, set_flash},
+    guard::{AnyStaff, StaffChrome, Visitor},
+    service::{self, SignedIn},
+    store::TokenPurpose,
 };
-use crate::web::form::StrictForm;
 use crate::{
-    audit,
-    error::{AppError, Result},
-    web::{AppState, page::render, staff::StaffChrome},
+    config::Config,
+    error::Result,
+    web::{
+        client::ClientKeys,
+        form::{Checked, CsrfForm, Refusal, new_token},
+        page::render,
+    },
 };
 
-pub fn router() -> Router<AppState> {
+pub fn router<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    CsrfConfig: FromRef<S>,
+    PgPool: FromRef<S>,
+    Arc<Config>: FromRef<S>,
+    ClientKeys: FromRef<S>,
+{
     Router::new()
         .route("/login", get(show_login).post(submit_login))
         .route("/logout", post(logout))
@@ -45,12 +54,6 @@ pub fn router() -> Router<AppState> {
 
 /// Shown when too many passwords are being checked at once (see `accounts::hashing`).
 const BUSY: &str = "Many people are signing in just now. Please wait a moment and try again.";
-
-pub fn form_token(token: &CsrfToken) -> Result<String> {
-    token
-        .authenticity_token()
-        .map_err(|e| AppError::Other(anyhow::anyhow!("form token: {e:?}")))
-}
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
@@ -84,7 +87,7 @@ async fn show_login(auth: AuthSession, csrf: CsrfToken, Query(query): Query<Logi
         next,
         message,
         problem: None,
-        token: form_token(&csrf)?,
+        token: new_token(&csrf)?,
     };
     Ok((csrf, render(StatusCode::OK, &page)).into_response())
 }
@@ -95,88 +98,54 @@ pub struct LoginForm {
     email: String,
     password: String,
     next: String,
-    authenticity_token: String,
 }
 
-async fn submit_login(
-    State(state): State<AppState>,
-    mut auth: AuthSession,
-    csrf: CsrfToken,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: axum::http::HeaderMap,
-    StrictForm(form): StrictForm<LoginForm>,
-) -> Result<Response> {
+async fn submit_login(mut visitor: Visitor, checked: Checked<LoginForm>) -> Result<Response> {
+    let form = &checked.form;
     let next = safe_next(Some(&form.next));
-    let again = |status: StatusCode, problem: String| -> Result<Response> {
-        let page = LoginPage {
+    let (status, problem) = if checked.token_ok {
+        let credentials = Credentials {
             email: form.email.clone(),
-            next: next.clone(),
-            message: None,
-            problem: Some(problem),
-            token: form_token(&csrf)?,
+            password: form.password.clone(),
         };
-        Ok((csrf.clone(), render(status, &page)).into_response())
-    };
-    if csrf.verify(&form.authenticity_token).is_err() {
-        return again(
-            StatusCode::FORBIDDEN,
-            "For your safety we could not accept the form this time. Please sign in again.".into(),
-        );
-    }
-    let address = crate::safety::spam::address_hash(&state.address_key, state.client_address(peer, &headers));
-    if let Some(until) = Lockout::in_force(&state.db, &form.email, &address).await? {
-        let minutes = (until - chrono::Utc::now()).num_minutes() + 1;
-        return again(
-            StatusCode::TOO_MANY_REQUESTS,
-            format!(
-                "There have been too many attempts to sign in. To keep accounts safe, please wait {minutes} minutes and try again."
-            ),
-        );
-    }
-    let credentials = Credentials {
-        email: form.email.clone(),
-        password: form.password.clone(),
-    };
-    let staff = match auth.authenticate(credentials).await {
-        Ok(staff) => staff,
-        Err(axum_login::Error::Backend(BackendError::Busy(_))) => {
-            return again(StatusCode::SERVICE_UNAVAILABLE, BUSY.into());
+        let max_age = visitor.config.session_max_age;
+        match service::sign_in_with_password(&visitor.db, &mut visitor.auth, credentials, &visitor.client.hash, max_age).await? {
+            SignedIn::Yes => return Ok(Redirect::to(&next).into_response()),
+            SignedIn::LockedOut(minutes) => (StatusCode::TOO_MANY_REQUESTS, format!("There have been too many attempts to sign in. To keep accounts safe, please wait {minutes} minutes and try again.")),
+            SignedIn::No => (StatusCode::UNAUTHORIZED, "That email address and password do not match an account we know. Please check them and try again.".to_owned()),
+            SignedIn::Busy => (StatusCode::SERVICE_UNAVAILABLE, BUSY.to_owned()),
         }
-        Err(error) => return Err(anyhow::anyhow!("sign-in: {error}").into()),
+    } else {
+        (
+            StatusCode::FORBIDDEN,
+            "For your safety we could not accept the form this time. Please sign in again.".to_owned(),
+        )
     };
-    let Some(staff) = staff else {
-        Lockout::record_failure(&state.db, &form.email, &address).await?;
-        tracing::info!("failed sign-in");
-        return again(
-            StatusCode::UNAUTHORIZED,
-            "That email address and password do not match an account we know. Please check them and try again.".into(),
-        );
+    let page = LoginPage {
+        email: form.email.clone(),
+        next,
+        message: None,
+        problem: Some(problem),
+        token: new_token(&checked.csrf)?,
     };
-    sign_in(&mut auth, &staff, state.config.session_max_age).await?;
-    store::record_login(&state.db, staff.id).await?;
-    tracing::info!(user.id = staff.id, "signed in");
-    Ok(Redirect::to(&next).into_response())
+    Ok((checked.csrf, render(status, &page)).into_response())
+}
+
+/// Signing out says less than other refused forms: there was nothing to change.
+pub struct SignOutRefused;
+
+impl Refusal for SignOutRefused {
+    const MESSAGE: &'static str =
+        "For your safety we could not accept that form. Please go back and try again.";
 }
 
 #[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct TokenOnlyForm {
-    authenticity_token: String,
-}
+pub struct NoFields {}
 
-async fn logout(
-    mut auth: AuthSession,
-    csrf: CsrfToken,
-    StrictForm(form): StrictForm<TokenOnlyForm>,
-) -> Result<Response> {
-    if csrf.verify(&form.authenticity_token).is_err() {
-        return Err(AppError::Forbidden(
-            "For your safety we could not accept that form. Please go back and try again.",
-        ));
-    }
+async fn logout(mut auth: AuthSession, _form: CsrfForm<NoFields, SignOutRefused>) -> Result<Response> {
     auth.logout()
         .await
-        .map_err(|e| anyhow::anyhow!("sign-out: {e}"))?;
+        .map_err(|e| anyhow::Error::new(e).context("sign-out"))?;
     Ok(Redirect::to("/login?reason=signed-out").into_response())
 }
 
@@ -195,7 +164,6 @@ struct SetPasswordPage {
 pub struct SetPasswordForm {
     password: String,
     confirm: String,
-    authenticity_token: String,
 }
 
 fn link_page(
@@ -205,139 +173,95 @@ fn link_page(
     problem: Option<&'static str>,
     token: String,
 ) -> SetPasswordPage {
-    match purpose {
-        TokenPurpose::Invitation => SetPasswordPage {
-            heading: "Welcome to the team",
-            intro: format!("Hello {owner_name}. Please choose a password to finish setting up your account."),
-            action: format!("/invitations/{link}"),
-            problem,
-            token,
-        },
-        TokenPurpose::PasswordReset => SetPasswordPage {
-            heading: "Choose a new password",
-            intro: format!("Hello {owner_name}. Please choose a new password for your account."),
-            action: format!("/password-reset/{link}"),
-            problem,
-            token,
-        },
+    let (heading, intro, path) = match purpose {
+        TokenPurpose::Invitation => (
+            "Welcome to the team",
+            "Please choose a password to finish setting up your account.",
+            "invitations",
+        ),
+        TokenPurpose::PasswordReset => (
+            "Choose a new password",
+            "Please choose a new password for your account.",
+            "password-reset",
+        ),
+    };
+    SetPasswordPage {
+        heading,
+        intro: format!("Hello {owner_name}. {intro}"),
+        action: format!("/{path}/{link}"),
+        problem,
+        token,
     }
 }
 
-async fn show_link(state: &AppState, csrf: CsrfToken, link: &str, purpose: TokenPurpose) -> Result<Response> {
-    let owner = store::find_valid_token(&state.db, &tokens::hash(link), purpose)
-        .await?
-        .ok_or(AppError::LinkExpired)?;
-    let page = link_page(purpose, &owner.display_name, link, None, form_token(&csrf)?);
+async fn show_link(
+    visitor: &Visitor,
+    csrf: CsrfToken,
+    link: &str,
+    purpose: TokenPurpose,
+) -> Result<Response> {
+    let name = service::link_owner(&visitor.db, link, purpose).await?;
+    let page = link_page(purpose, &name, link, None, new_token(&csrf)?);
     Ok((csrf, render(StatusCode::OK, &page)).into_response())
 }
 
 async fn use_link(
-    state: &AppState,
-    auth: &mut AuthSession,
-    csrf: CsrfToken,
+    mut visitor: Visitor,
     link: &str,
     purpose: TokenPurpose,
-    form: SetPasswordForm,
+    checked: Checked<SetPasswordForm>,
 ) -> Result<Response> {
-    let mut tx = state.db.begin().await?;
-    let owner = store::find_valid_token(&mut *tx, &tokens::hash(link), purpose)
+    let name = service::link_owner(&visitor.db, link, purpose).await?;
+    let (status, problem) = if checked.token_ok {
+        let (form, max_age) = (&checked.form, visitor.config.session_max_age);
+        let passwords = (form.password.as_str(), form.confirm.as_str());
+        match service::set_password_from_link(
+            &visitor.db,
+            &mut visitor.auth,
+            max_age,
+            (link, purpose),
+            passwords,
+        )
         .await?
-        .ok_or(AppError::LinkExpired)?;
-    let csrf_ok = csrf.verify(&form.authenticity_token).is_ok();
-    let problem = if !csrf_ok {
-        Some("For your safety we could not accept the form this time. Please type your password again.")
+        {
+            None => {
+                set_flash(&visitor.auth.session, "Your password is set. Welcome.").await;
+                return Ok(Redirect::to("/moderation").into_response());
+            }
+            Some(problem) => (StatusCode::UNPROCESSABLE_ENTITY, problem),
+        }
     } else {
-        NewPassword::parse(
-            &form.password,
-            &form.confirm,
-            &[&owner.email, &owner.display_name],
+        (
+            StatusCode::FORBIDDEN,
+            "For your safety we could not accept the form this time. Please type your password again.",
         )
-        .err()
     };
-    if let Some(problem) = problem {
-        let page = link_page(
-            purpose,
-            &owner.display_name,
-            link,
-            Some(problem),
-            form_token(&csrf)?,
-        );
-        return Ok((
-            csrf,
-            render(
-                if csrf_ok {
-                    StatusCode::UNPROCESSABLE_ENTITY
-                } else {
-                    StatusCode::FORBIDDEN
-                },
-                &page,
-            ),
-        )
-            .into_response());
-    }
-    let password = form.password;
-    let hash = super::hashing::run(move || hash_password(&password))
-        .await
-        .map_err(|_| AppError::Busy)??;
-    store::set_password_hash(&mut *tx, owner.user_id, &hash).await?;
-    store::mark_token_used(&mut *tx, owner.token_id).await?;
-    let action = match purpose {
-        TokenPurpose::Invitation => audit::Action::InvitationAccepted,
-        TokenPurpose::PasswordReset => audit::Action::PasswordResetUsed,
-    };
-    audit::record(
-        &mut tx,
-        Some(owner.user_id),
-        action,
-        audit::Target::Account(owner.user_id),
-        None,
-    )
-    .await?;
-    tx.commit().await?;
-
-    // A new password ends every other session of the account; this one starts signed in.
-    let staff = store::find_active(&state.db, owner.user_id)
-        .await?
-        .ok_or(AppError::LinkExpired)?;
-    sign_in(auth, &staff, state.config.session_max_age).await?;
-    set_flash(&auth.session, "Your password is set. Welcome.").await;
-    Ok(Redirect::to("/moderation").into_response())
+    let page = link_page(purpose, &name, link, Some(problem), new_token(&checked.csrf)?);
+    Ok((checked.csrf, render(status, &page)).into_response())
 }
 
-async fn show_invitation(
-    State(state): State<AppState>,
-    csrf: CsrfToken,
-    Path(link): Path<String>,
-) -> Result<Response> {
-    show_link(&state, csrf, &link, TokenPurpose::Invitation).await
+async fn show_invitation(visitor: Visitor, csrf: CsrfToken, Path(link): Path<String>) -> Result<Response> {
+    show_link(&visitor, csrf, &link, TokenPurpose::Invitation).await
 }
 
 async fn accept_invitation(
-    State(state): State<AppState>,
-    mut auth: AuthSession,
-    csrf: CsrfToken,
+    visitor: Visitor,
     Path(link): Path<String>,
-    StrictForm(form): StrictForm<SetPasswordForm>,
+    checked: Checked<SetPasswordForm>,
 ) -> Result<Response> {
-    use_link(&state, &mut auth, csrf, &link, TokenPurpose::Invitation, form).await
+    use_link(visitor, &link, TokenPurpose::Invitation, checked).await
 }
 
-async fn show_reset(
-    State(state): State<AppState>,
-    csrf: CsrfToken,
-    Path(link): Path<String>,
-) -> Result<Response> {
-    show_link(&state, csrf, &link, TokenPurpose::PasswordReset).await
+async fn show_reset(visitor: Visitor, csrf: CsrfToken, Path(link): Path<String>) -> Result<Response> {
+    show_link(&visitor, csrf, &link, TokenPurpose::PasswordReset).await
 }
 
 async fn submit_reset(
-    State(state): State<AppState>,
-    mut auth: AuthSession,
-    csrf: CsrfToken,
+    visitor: Visitor,
     Path(link): Path<String>,
-    StrictForm(form): StrictForm<SetPasswordForm>,
+    checked: Checked<SetPasswordForm>,
 ) -> Result<Response> {
-    use_link(&state, &mut auth, csrf, &link, TokenPurpose::PasswordReset, form).await
+    use_link(visitor, &link, TokenPurpose::PasswordReset, checked).await
 }
 
 #[derive(Template)]
@@ -347,23 +271,12 @@ struct ChangePasswordPage {
     problem: Option<&'static str>,
 }
 
-async fn show_change_password(
-    CurrentStaff(staff): CurrentStaff,
-    session: Session,
-    csrf: CsrfToken,
-) -> Result<Response> {
-    let chrome = StaffChrome::new(&staff, &csrf, &session).await?;
-    Ok((
-        csrf,
-        render(
-            StatusCode::OK,
-            &ChangePasswordPage {
-                chrome,
-                problem: None,
-            },
-        ),
-    )
-        .into_response())
+async fn show_change_password(AnyStaff(page): AnyStaff) -> Result<Response> {
+    let view = ChangePasswordPage {
+        chrome: page.chrome().await?,
+        problem: None,
+    };
+    Ok(page.render(StatusCode::OK, &view))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -372,79 +285,48 @@ pub struct ChangePasswordForm {
     current: String,
     password: String,
     confirm: String,
-    authenticity_token: String,
 }
 
 async fn change_password(
-    State(state): State<AppState>,
-    CurrentStaff(staff): CurrentStaff,
+    AnyStaff(page): AnyStaff,
     mut auth: AuthSession,
-    csrf: CsrfToken,
-    StrictForm(form): StrictForm<ChangePasswordForm>,
+    checked: Checked<ChangePasswordForm>,
 ) -> Result<Response> {
-    let csrf_ok = csrf.verify(&form.authenticity_token).is_ok();
-    let problem = if !csrf_ok {
-        Some("For your safety we could not accept the form this time. Please try again.")
-    } else {
-        let credentials = Credentials {
-            email: staff.email.clone(),
-            password: form.current.clone(),
-        };
-        match auth.authenticate(credentials).await.map_err(|e| match e {
-            axum_login::Error::Backend(BackendError::Busy(_)) => AppError::Busy,
-            other => anyhow::anyhow!("{other}").into(),
-        })? {
-            None => Some("Your current password is not right. Please type it again."),
-            Some(_) => NewPassword::parse(
-                &form.password,
-                &form.confirm,
-                &[&staff.email, &staff.display_name],
-            )
-            .err(),
-        }
-    };
-    if let Some(problem) = problem {
-        let chrome = StaffChrome::new(&staff, &csrf, &auth.session).await?;
-        return Ok((
-            csrf,
-            render(
-                if csrf_ok {
-                    StatusCode::UNPROCESSABLE_ENTITY
-                } else {
-                    StatusCode::FORBIDDEN
-                },
-                &ChangePasswordPage {
-                    chrome,
-                    problem: Some(problem),
-                },
-            ),
+    let form = &checked.form;
+    let (status, problem) = if checked.token_ok {
+        let passwords = (
+            form.current.as_str(),
+            form.password.as_str(),
+            form.confirm.as_str(),
+        );
+        match service::change_password(
+            &page.db,
+            &mut auth,
+            page.config.session_max_age,
+            &page.staff,
+            passwords,
         )
-            .into_response());
-    }
-    let password = form.password;
-    let hash = super::hashing::run(move || hash_password(&password))
-        .await
-        .map_err(|_| AppError::Busy)??;
-    let mut tx = state.db.begin().await?;
-    store::set_password_hash(&mut *tx, staff.id, &hash).await?;
-    audit::record(
-        &mut tx,
-        Some(staff.id),
-        audit::Action::PasswordChanged,
-        audit::Target::Account(staff.id),
-        None,
-    )
-    .await?;
-    tx.commit().await?;
-    // Other sessions now fail their check; keep this one signed in with the new password.
-    let staff = store::find_active(&state.db, staff.id)
         .await?
-        .ok_or(AppError::NotFound)?;
-    sign_in(&mut auth, &staff, state.config.session_max_age).await?;
-    set_flash(
-        &auth.session,
-        "Your password has been changed. You have been signed out everywhere else.",
-    )
-    .await;
-    Ok(Redirect::to("/moderation").into_response())
+        {
+            None => {
+                set_flash(
+                    &auth.session,
+                    "Your password has been changed. You have been signed out everywhere else.",
+                )
+                .await;
+                return Ok(Redirect::to("/moderation").into_response());
+            }
+            Some(problem) => (StatusCode::UNPROCESSABLE_ENTITY, problem),
+        }
+    } else {
+        (
+            StatusCode::FORBIDDEN,
+            "For your safety we could not accept the form this time. Please try again.",
+        )
+    };
+    let view = ChangePasswordPage {
+        chrome: page.chrome().await?,
+        problem: Some(problem),
+    };
+    Ok(page.render(status, &view))
 }

@@ -120,6 +120,17 @@ pub async fn count_accounts(db: impl PgExecutor<'_>) -> sqlx::Result<i64> {
         .await
 }
 
+/// Whether account `id` has chosen a password (an invitation not yet accepted has none).
+pub async fn has_password(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<bool> {
+    let has = sqlx::query_scalar!(
+        r#"SELECT password_hash IS NOT NULL AS "has!" FROM users WHERE id = $1"#,
+        id
+    )
+    .fetch_optional(db)
+    .await?;
+    Ok(has.unwrap_or(false))
+}
+
 pub async fn find_account_name(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<Option<String>> {
     sqlx::query_scalar!("SELECT display_name FROM users WHERE id = $1", id)
         .fetch_optional(db)

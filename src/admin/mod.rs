@@ -1,3 +1,65 @@
-//! Admin: accounts, articles and the audit log. Every page and action here is for admins only.
+//! `/admin`: accounts, articles, the audit log and privacy requests, one file per page as
+//! `templates/admin/` has them. Every handler takes [`Admin`](crate::accounts::guard::Admin).
 
-pub mod routes;
+mod accounts;
+mod articles;
+mod audit;
+mod privacy;
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::{
+    Router,
+    extract::FromRef,
+    http::StatusCode,
+    response::Response,
+    routing::{get, post},
+};
+use axum_csrf::CsrfConfig;
+use sqlx::PgPool;
+
+use crate::{
+    accounts::guard::{Admin, StaffChrome},
+    config::Config,
+    error::Result,
+};
+
+pub fn router<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    CsrfConfig: FromRef<S>,
+    PgPool: FromRef<S>,
+    Arc<Config>: FromRef<S>,
+{
+    Router::new()
+        .route("/admin", get(overview))
+        .route("/admin/accounts", get(accounts::show))
+        .route("/admin/accounts/invite", post(accounts::invite))
+        .route("/admin/accounts/{id}/verify", post(accounts::verify))
+        .route("/admin/accounts/{id}/role", post(accounts::change_role))
+        .route("/admin/accounts/{id}/disable", post(accounts::disable))
+        .route("/admin/accounts/{id}/enable", post(accounts::enable))
+        .route("/admin/accounts/{id}/reset-link", post(accounts::reset_link))
+        .route("/admin/articles", get(articles::show).post(articles::add))
+        .route("/admin/articles/{slug}/edit", post(articles::edit))
+        .route("/admin/articles/{slug}/close", post(articles::close))
+        .route("/admin/articles/{slug}/open", post(articles::open))
+        .route("/admin/audit", get(audit::show))
+        .route("/admin/privacy", get(privacy::show))
+        .route("/admin/privacy/export", post(privacy::export))
+        .route("/admin/privacy/erase", post(privacy::erase))
+}
+
+#[derive(Template)]
+#[template(path = "admin/overview.html")]
+struct OverviewPage {
+    chrome: StaffChrome,
+}
+
+async fn overview(Admin(page): Admin) -> Result<Response> {
+    let view = OverviewPage {
+        chrome: page.chrome().await?,
+    };
+    Ok(page.render(StatusCode::OK, &view))
+}

@@ -2,6 +2,7 @@
 
 pub mod memo;
 pub mod routes;
+pub mod service;
 pub mod store;
 
 use chrono::{DateTime, Utc};
@@ -63,7 +64,7 @@ pub struct NewArticle {
 
 impl NewArticle {
     pub fn parse(slug: &str, title: &str, url: &str, comments_open: bool) -> Result<Self, String> {
-        use crate::safety::text::normalise_line;
+        use crate::text::normalise_line;
         let slug = Slug::parse(slug)?;
         // The same normalisation as readers' text: no hidden or reordering characters.
         let title = normalise_line(title);

@@ -1,12 +1,23 @@
 //! The front page: articles that take comments.
 
 use askama::Template;
-use axum::{Router, extract::State, http::StatusCode, response::Response, routing::get};
+use axum::{
+    Router,
+    extract::{FromRef, State},
+    http::StatusCode,
+    response::Response,
+    routing::get,
+};
+use sqlx::PgPool;
 
 use super::{ArticleSummary, store};
-use crate::{error::Result, web::AppState, web::page::render};
+use crate::{error::Result, web::page::render};
 
-pub fn router() -> Router<AppState> {
+pub fn router<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    PgPool: FromRef<S>,
+{
     Router::new().route("/", get(index))
 }
 
@@ -16,7 +27,7 @@ struct IndexPage {
     articles: Vec<ArticleSummary>,
 }
 
-async fn index(State(state): State<AppState>) -> Result<Response> {
-    let articles = store::list_open(&state.db).await?;
+async fn index(State(db): State<PgPool>) -> Result<Response> {
+    let articles = store::list_open(&db).await?;
     Ok(render(StatusCode::OK, &IndexPage { articles }))
 }

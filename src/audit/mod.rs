@@ -2,6 +2,7 @@
 //! Append-only: the database refuses to change or remove a row.
 
 pub mod store;
+pub mod view;
 
 use sqlx::PgConnection;
 

@@ -8,7 +8,7 @@ use std::{
     sync::{Arc, Mutex, OnceLock},
 };
 
-use super::{routes::CommentView, thread::ThreadItem};
+use super::{thread::ThreadItem, view::CommentView};
 
 /// One page of threads.
 pub struct ThreadData {

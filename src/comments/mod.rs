@@ -1,18 +1,78 @@
 //! Comments: what guests post, how it is checked, and how published threads are read.
 
 pub mod cache;
+pub mod reading;
+pub mod report;
 pub mod routes;
 pub mod store;
 pub mod submit;
 pub mod text;
 pub mod thread;
+pub mod view;
 
+use std::sync::Arc;
+
+use axum::{
+    extract::{FromRef, FromRequestParts},
+    http::request::Parts,
+    response::{IntoResponse, Response},
+};
+use axum_csrf::{CsrfConfig, CsrfToken};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
+use sqlx::PgPool;
 
-use crate::safety::text::{normalise, normalise_line};
+use crate::{
+    articles::memo::ArticleMemo,
+    config::Config,
+    db::Outage,
+    text::{normalise, normalise_line},
+    web::client::{Client, ClientKeys},
+};
 
-pub const NAME_MAX_CHARS: usize = 80;
+/// What readers' pages and posting need from the application.
+#[derive(Clone)]
+pub struct Context {
+    pub db: PgPool,
+    pub config: Arc<Config>,
+    pub threads: Arc<cache::ThreadCache>,
+    pub articles: Arc<ArticleMemo>,
+    /// Signs the time a comment form was shown.
+    pub stamp_key: Arc<[u8]>,
+    pub outage: Arc<Outage>,
+}
+
+/// A reader's request: the context, the form token for the page's forms, and who they are (as a
+/// keyed hash).
+pub struct Reader {
+    pub ctx: Context,
+    pub csrf: CsrfToken,
+    pub client: Client,
+}
+
+impl<S> FromRequestParts<S> for Reader
+where
+    S: Send + Sync,
+    Context: FromRef<S>,
+    CsrfConfig: FromRef<S>,
+    ClientKeys: FromRef<S>,
+{
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self {
+            ctx: Context::from_ref(state),
+            csrf: CsrfToken::from_request_parts(parts, state)
+                .await
+                .map_err(IntoResponse::into_response)?,
+            client: Client::from_request_parts(parts, state)
+                .await
+                .map_err(IntoResponse::into_response)?,
+        })
+    }
+}
+
+pub use crate::text::NAME_MAX_CHARS;
 pub const BODY_MAX_CHARS: usize = 5000;
 const EMAIL_MAX_CHARS: usize = 254;
 
@@ -58,7 +118,6 @@ pub struct CommentForm {
     pub email: String,
     pub body: String,
     pub parent_id: String,
-    pub authenticity_token: String,
     /// Hidden from people; a bot that fills it in gives itself away.
     pub website: String,
     /// When the form was shown, signed (see `safety::spam::stamp`).

@@ -9,10 +9,91 @@
 //! applied twice, and they are told what happened instead.
 
 pub mod markdown;
+pub mod queue;
 pub mod routes;
+pub mod service;
 pub mod store;
+pub mod view;
 
-use crate::comments::CommentStatus;
+use crate::{audit::Action, comments::CommentStatus};
+
+/// A moderator's decision on a comment, with everything the product says about it in one place:
+/// which statuses it may start from, where it leads, how the audit log names it and what the
+/// moderator is told. The SQL (`status = ANY(…)`) and the buttons on the dashboard both read it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// A waiting comment is published.
+    Approve,
+    /// A comment leaves readers' pages, with its replies.
+    Hide,
+    /// A hidden comment and its replies come back.
+    Unhide,
+    /// A comment in the spam tab joins the waiting queue.
+    NotSpam,
+}
+
+impl Decision {
+    pub const ALL: [Decision; 4] = [
+        Decision::Approve,
+        Decision::Hide,
+        Decision::Unhide,
+        Decision::NotSpam,
+    ];
+
+    /// The statuses a comment may have for this decision to apply.
+    pub fn starts_from(self) -> &'static [CommentStatus] {
+        use CommentStatus::{Hidden, Pending, Published, Spam};
+        match self {
+            Decision::Approve => &[Pending],
+            Decision::Hide => &[Pending, Published, Spam],
+            Decision::Unhide => &[Hidden],
+            Decision::NotSpam => &[Spam],
+        }
+    }
+
+    /// The status the comment has afterwards.
+    pub fn leads_to(self) -> CommentStatus {
+        match self {
+            Decision::Approve | Decision::Unhide => CommentStatus::Published,
+            Decision::Hide => CommentStatus::Hidden,
+            Decision::NotSpam => CommentStatus::Pending,
+        }
+    }
+
+    pub fn applies_to(self, status: CommentStatus) -> bool {
+        self.starts_from().contains(&status)
+    }
+
+    pub fn audit_action(self) -> Action {
+        match self {
+            Decision::Approve => Action::CommentApproved,
+            Decision::Hide => Action::CommentHidden,
+            Decision::Unhide => Action::CommentUnhidden,
+            Decision::NotSpam => Action::CommentNotSpam,
+        }
+    }
+
+    /// What the moderator is told once it is done.
+    pub fn done(self) -> &'static str {
+        match self {
+            Decision::Approve => "Approved. The comment is now published.",
+            Decision::Hide => "Hidden. Readers no longer see this comment or its replies.",
+            Decision::Unhide => "Unhidden. The comment and its replies are published again.",
+            Decision::NotSpam => "Moved to the waiting queue.",
+        }
+    }
+}
+
+/// Statuses in which a guest's words may be edited (to take out personal details): not once
+/// hidden, since readers will not see them again unless it is unhidden.
+pub const EDITABLE: [CommentStatus; 3] = [
+    CommentStatus::Pending,
+    CommentStatus::Published,
+    CommentStatus::Spam,
+];
+
+/// Statuses of a comment a staff reply may answer: a waiting one is approved with the reply.
+pub const ANSWERABLE: [CommentStatus; 2] = [CommentStatus::Pending, CommentStatus::Published];
 
 pub const REPLY_MAX_CHARS: usize = 5000;
 pub const REASON_MAX_CHARS: usize = 500;
@@ -69,7 +150,7 @@ impl Tab {
 /// A staff reply's text, checked.
 pub fn parse_reply(body: &str) -> Result<String, &'static str> {
     // The same normalisation as readers' text: no hidden or reordering characters.
-    let body = crate::safety::text::normalise(body);
+    let body = crate::text::normalise(body);
     let body = body.trim();
     if body.is_empty() {
         return Err("Please write your reply.");
@@ -82,7 +163,7 @@ pub fn parse_reply(body: &str) -> Result<String, &'static str> {
 
 /// A hide reason, checked: optional, short, one paragraph.
 pub fn parse_reason(reason: &str) -> Result<Option<String>, &'static str> {
-    let reason = crate::safety::text::normalise_line(reason);
+    let reason = crate::text::normalise_line(reason);
     if reason.chars().count() > REASON_MAX_CHARS {
         return Err("Please keep the reason under 500 characters.");
     }
@@ -116,6 +197,17 @@ mod tests {
             Some("shares a phone number")
         );
         assert!(parse_reason(&"a".repeat(501)).is_err());
+    }
+
+    #[test]
+    fn every_decision_leads_somewhere_it_does_not_start_from() {
+        for decision in Decision::ALL {
+            assert!(!decision.applies_to(decision.leads_to()), "{decision:?}");
+            assert!(!decision.starts_from().is_empty());
+        }
+        assert!(Decision::Hide.applies_to(CommentStatus::Spam));
+        assert!(!Decision::Approve.applies_to(CommentStatus::Hidden));
+        assert!(!EDITABLE.contains(&CommentStatus::Hidden));
     }
 
     #[test]

@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgExecutor};
 
+use super::{Decision, EDITABLE};
 use crate::comments::{AuthorKind, CommentStatus};
 
 pub struct Counts {
@@ -155,76 +156,85 @@ pub async fn status_of(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<Option<
     .await
 }
 
-/// pending → published. `false` when the comment was not waiting. Earlier reports are cleared: a
+/// Applies `decision` to comment `id` if its status allows it (see [`Decision::starts_from`]);
+/// `false` when it did not (someone else decided first). Approving clears earlier reports: a
 /// comment a moderator has read and approved needs as many new reports to come back.
-pub async fn approve(tx: &mut PgConnection, id: i64, by: i64) -> sqlx::Result<bool> {
-    let done = sqlx::query!(
-        "UPDATE comments SET status = 'published', published_at = now(), moderated_by = $2, moderated_at = now(),
-                report_count = 0
-          WHERE id = $1 AND status = 'pending'",
-        id,
-        by
-    )
-    .execute(&mut *tx)
-    .await?;
-    if done.rows_affected() == 1 {
+pub async fn apply(
+    tx: &mut PgConnection,
+    id: i64,
+    by: i64,
+    decision: Decision,
+    reason: Option<&str>,
+) -> sqlx::Result<bool> {
+    let from = decision.starts_from();
+    let done = match decision {
+        Decision::Approve => {
+            sqlx::query!(
+                "UPDATE comments SET status = 'published', published_at = now(), moderated_by = $2,
+                        moderated_at = now(), report_count = 0
+                  WHERE id = $1 AND status = ANY($3)",
+                id,
+                by,
+                from as &[CommentStatus]
+            )
+            .execute(&mut *tx)
+            .await?
+        }
+        Decision::Hide => {
+            sqlx::query!(
+                "UPDATE comments SET status = 'hidden', hidden_reason = $4, moderated_by = $2, moderated_at = now()
+                  WHERE id = $1 AND status = ANY($3)",
+                id,
+                by,
+                from as &[CommentStatus],
+                reason
+            )
+            .execute(&mut *tx)
+            .await?
+        }
+        Decision::Unhide => {
+            sqlx::query!(
+                "UPDATE comments SET status = 'published', published_at = coalesce(published_at, now()),
+                        hidden_reason = NULL, moderated_by = $2, moderated_at = now()
+                  WHERE id = $1 AND status = ANY($3)",
+                id,
+                by,
+                from as &[CommentStatus]
+            )
+            .execute(&mut *tx)
+            .await?
+        }
+        Decision::NotSpam => {
+            sqlx::query!(
+                "UPDATE comments SET status = 'pending', spam_reason = NULL, moderated_by = $2, moderated_at = now()
+                  WHERE id = $1 AND status = ANY($3)",
+                id,
+                by,
+                from as &[CommentStatus]
+            )
+            .execute(&mut *tx)
+            .await?
+        }
+    };
+    let changed = done.rows_affected() == 1;
+    if changed && decision == Decision::Approve {
         sqlx::query!("DELETE FROM comment_reports WHERE comment_id = $1", id)
             .execute(&mut *tx)
             .await?;
     }
-    Ok(done.rows_affected() == 1)
+    Ok(changed)
 }
 
-/// spam → pending: a moderator says it is not spam; it joins the queue.
-pub async fn not_spam(tx: &mut PgConnection, id: i64, by: i64) -> sqlx::Result<bool> {
-    let done = sqlx::query!(
-        "UPDATE comments SET status = 'pending', spam_reason = NULL, moderated_by = $2, moderated_at = now()
-          WHERE id = $1 AND status = 'spam'",
-        id,
-        by
-    )
-    .execute(tx)
-    .await?;
-    Ok(done.rows_affected() == 1)
-}
-
-/// Replaces a guest's words (to remove personal details). `false` for staff replies and hidden
-/// comments, which the dashboard does not offer to edit.
+/// Replaces a guest's words (to remove personal details). `false` for staff replies and for
+/// comments whose status does not allow it (see [`EDITABLE`]).
 pub async fn edit_guest_text(tx: &mut PgConnection, id: i64, by: i64, body: &str) -> sqlx::Result<bool> {
     let done = sqlx::query!(
         "UPDATE comments SET body = $3, moderated_by = $2, moderated_at = now()
-          WHERE id = $1 AND author_kind = 'guest' AND status <> 'hidden'",
+          WHERE id = $1 AND author_kind = 'guest' AND status = ANY($4)",
         id,
         by,
-        body
-    )
-    .execute(tx)
-    .await?;
-    Ok(done.rows_affected() == 1)
-}
-
-/// pending, published or spam → hidden. `false` when it was already hidden.
-pub async fn hide(tx: &mut PgConnection, id: i64, by: i64, reason: Option<&str>) -> sqlx::Result<bool> {
-    let done = sqlx::query!(
-        "UPDATE comments SET status = 'hidden', hidden_reason = $3, moderated_by = $2, moderated_at = now()
-          WHERE id = $1 AND status IN ('pending', 'published', 'spam')",
-        id,
-        by,
-        reason
-    )
-    .execute(tx)
-    .await?;
-    Ok(done.rows_affected() == 1)
-}
-
-/// hidden → published. `false` when it was not hidden.
-pub async fn unhide(tx: &mut PgConnection, id: i64, by: i64) -> sqlx::Result<bool> {
-    let done = sqlx::query!(
-        "UPDATE comments SET status = 'published', published_at = coalesce(published_at, now()),
-                hidden_reason = NULL, moderated_by = $2, moderated_at = now()
-          WHERE id = $1 AND status = 'hidden'",
-        id,
-        by
+        body,
+        &EDITABLE as &[CommentStatus]
     )
     .execute(tx)
     .await?;

@@ -7,8 +7,6 @@ use axum::{
     routing::get,
 };
 
-use super::AppState;
-
 const STYLESHEET: &str = include_str!("../../static/css/carethread.css");
 
 /// The stylesheet's address carries a hash of its content, so browsers may keep it for a year and
@@ -23,7 +21,7 @@ pub fn stylesheet_path() -> &'static str {
     &PATH
 }
 
-pub fn router(files_dir: Option<&std::path::Path>) -> Router<AppState> {
+pub fn router<S: Clone + Send + Sync + 'static>(files_dir: Option<&std::path::Path>) -> Router<S> {
     let router = Router::new().route("/static/css/carethread.css", get(stylesheet));
     match files_dir {
         // The operator's own files, cached for an hour.

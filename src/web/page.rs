@@ -6,6 +6,9 @@ use axum::{
     response::{Html, IntoResponse, Response},
 };
 
+/// How long a reader is asked to wait before trying again when the service is unavailable.
+pub const RETRY_AFTER_SECONDS: &str = "10";
+
 /// The highest page number any list accepts; far past the end of any real list.
 pub const MAX_PAGE: i64 = 100_000;
 
@@ -21,12 +24,9 @@ pub fn page_number(raw: Option<&str>) -> i64 {
 /// generic error page instead of half a page.
 pub fn render<T: Template>(status: StatusCode, template: &T) -> Response {
     match template.render() {
-        Ok(html) if status == StatusCode::SERVICE_UNAVAILABLE => (
-            status,
-            [(header::RETRY_AFTER, crate::error::RETRY_AFTER_SECONDS)],
-            Html(html),
-        )
-            .into_response(),
+        Ok(html) if status == StatusCode::SERVICE_UNAVAILABLE => {
+            (status, [(header::RETRY_AFTER, RETRY_AFTER_SECONDS)], Html(html)).into_response()
+        }
         Ok(html) => (status, Html(html)).into_response(),
         Err(error) => {
             tracing::error!(%error, "template failed to render");
@@ -44,15 +44,51 @@ pub fn render<T: Template>(status: StatusCode, template: &T) -> Response {
     }
 }
 
+/// "5 minutes ago", for queues where the age matters more than the date.
+pub fn age(at: chrono::DateTime<chrono::Utc>) -> String {
+    let secs = (chrono::Utc::now() - at).num_seconds().max(0);
+    let plural = |n: i64, unit: &str| {
+        if n == 1 {
+            format!("1 {unit} ago")
+        } else {
+            format!("{n} {unit}s ago")
+        }
+    };
+    match secs {
+        0..60 => "just now".into(),
+        60..3600 => plural(secs / 60, "minute"),
+        3600..86400 => plural(secs / 3600, "hour"),
+        _ => plural(secs / 86400, "day"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::{Duration, Utc};
+
+    #[test]
+    fn ages_read_naturally() {
+        assert_eq!(age(Utc::now()), "just now");
+        assert_eq!(age(Utc::now() - Duration::minutes(1)), "1 minute ago");
+        assert_eq!(age(Utc::now() - Duration::minutes(5)), "5 minutes ago");
+        assert_eq!(age(Utc::now() - Duration::hours(3)), "3 hours ago");
+        assert_eq!(age(Utc::now() - Duration::days(2)), "2 days ago");
+    }
 
     #[test]
     fn page_numbers_are_clamped() {
         assert_eq!(page_number(None), 1);
         assert_eq!(page_number(Some("3")), 3);
-        for odd in ["0", "-1", "-9223372036854775808", "abc", "", "1e3", "99999999999999999999"] {
+        for odd in [
+            "0",
+            "-1",
+            "-9223372036854775808",
+            "abc",
+            "",
+            "1e3",
+            "99999999999999999999",
+        ] {
             assert_eq!(page_number(Some(odd)), 1, "{odd}");
         }
         assert_eq!(page_number(Some("9223372036854775807")), MAX_PAGE);

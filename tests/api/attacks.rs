@@ -15,9 +15,7 @@ use carethread::{
 use reqwest::{StatusCode, header};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::helpers::{
-    STAFF_PASSWORD, TestApp, hidden_field, location, new_client, reader_at,
-};
+use crate::helpers::{STAFF_PASSWORD, TestApp, hidden_field, location, new_client, reader_at};
 
 /// Forms that lead a browser to another site, or that would break the `Location` header. They
 /// are sent as typed: the client percent-encodes them on the way.
@@ -98,8 +96,8 @@ async fn sign_in_and_moderation_forms_never_send_a_browser_to_another_site() {
     assert!(BYPASSES.len() >= 40);
     for bad in BYPASSES {
         // Already signed in: the sign-in page sends the browser straight on.
-        let url = reqwest::Url::parse_with_params(&format!("{}/login", app.address), &[("next", bad)])
-            .unwrap();
+        let url =
+            reqwest::Url::parse_with_params(&format!("{}/login", app.address), &[("next", bad)]).unwrap();
         let response = admin.client.get(url).send().await.unwrap();
         assert_stays_here(&response, bad);
 
@@ -126,7 +124,12 @@ async fn sign_in_and_moderation_forms_never_send_a_browser_to_another_site() {
 #[tokio::test]
 async fn raw_control_bytes_in_a_next_address_are_refused_not_a_server_error() {
     let app = TestApp::spawn().await;
-    for raw in ["/%09/evil.example", "/%0B/evil.example", "/%0C/evil.example", "/%00/x"] {
+    for raw in [
+        "/%09/evil.example",
+        "/%0B/evil.example",
+        "/%0C/evil.example",
+        "/%00/x",
+    ] {
         let response = app.get(&format!("/login?next={raw}")).await;
         assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{raw}");
     }
@@ -167,9 +170,7 @@ async fn planters_session(app: &TestApp) -> String {
     app.create_staff("Mallory", Role::Moderator, false).await;
     let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
     let client = browser_with(&jar);
-    let response = app
-        .sign_in(&client, "mallory@example.org", STAFF_PASSWORD)
-        .await;
+    let response = app.sign_in(&client, "mallory@example.org", STAFF_PASSWORD).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     session_cookie(&jar, app).expect("a session cookie")
 }
@@ -247,7 +248,12 @@ async fn setting_a_password_from_a_one_time_link_gets_a_new_session_id() {
 }
 
 /// Opens the page `count` times and keeps each shown form's token and stamp.
-async fn shown_forms(app: &TestApp, client: &reqwest::Client, slug: &str, count: usize) -> Vec<(String, String)> {
+async fn shown_forms(
+    app: &TestApp,
+    client: &reqwest::Client,
+    slug: &str,
+    count: usize,
+) -> Vec<(String, String)> {
     let mut forms = Vec::with_capacity(count);
     for _ in 0..count {
         let html = app
@@ -299,7 +305,10 @@ async fn forty_posts_at_once_from_one_address_store_exactly_the_limit() {
         }
     });
     let answers = futures_join_all(posts).await;
-    let stored = answers.iter().filter(|(s, ..)| *s == StatusCode::SEE_OTHER).count();
+    let stored = answers
+        .iter()
+        .filter(|(s, ..)| *s == StatusCode::SEE_OTHER)
+        .count();
     assert_eq!(stored, 5);
     assert_eq!(app.comment_count().await, 5);
     for (status, body, html) in &answers {
@@ -354,7 +363,11 @@ async fn comments_in_the_spam_tab_do_not_count_against_the_article_limit() {
             .post_comment_as(
                 &bot,
                 "a",
-                &[("name", "Bot"), ("body", &format!("buy now {i}")), ("website", "x")],
+                &[
+                    ("name", "Bot"),
+                    ("body", &format!("buy now {i}")),
+                    ("website", "x"),
+                ],
             )
             .await;
         assert_eq!(response.status(), StatusCode::SEE_OTHER);
@@ -363,7 +376,11 @@ async fn comments_in_the_spam_tab_do_not_count_against_the_article_limit() {
     let response = app
         .post_comment_as(&reader, "a", &[("name", "Kim"), ("body", "A real question.")])
         .await;
-    assert_eq!(response.status(), StatusCode::SEE_OTHER, "the real reader is heard");
+    assert_eq!(
+        response.status(),
+        StatusCode::SEE_OTHER,
+        "the real reader is heard"
+    );
     let pending: i64 = sqlx::query_scalar("SELECT count(*) FROM comments WHERE status = 'pending'")
         .fetch_one(&app.db)
         .await
@@ -386,14 +403,27 @@ async fn one_shown_form_stores_one_comment_and_replays_of_it_go_to_the_spam_tab(
     // What a replaying script copies along with the form: the browser's cookies.
     let cookies = {
         use reqwest::cookie::CookieStore;
-        jar.cookies(&reqwest::Url::parse(&app.address).unwrap())
-            .unwrap()
+        jar.cookies(&reqwest::Url::parse(&app.address).unwrap()).unwrap()
     };
-    let response = send_form(&app, &first, "a", &form, &[("name", "Sam"), ("body", "My question.")]).await;
+    let response = send_form(
+        &app,
+        &first,
+        "a",
+        &form,
+        &[("name", "Sam"), ("body", "My question.")],
+    )
+    .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
 
     // The same form sent again as it was: a double click, nothing new.
-    let again = send_form(&app, &first, "a", &form, &[("name", "Sam"), ("body", "My question.")]).await;
+    let again = send_form(
+        &app,
+        &first,
+        "a",
+        &form,
+        &[("name", "Sam"), ("body", "My question.")],
+    )
+    .await;
     assert_eq!(again.status(), StatusCode::SEE_OTHER);
     assert_eq!(app.comment_count().await, 1);
 
@@ -408,9 +438,15 @@ async fn one_shown_form_stores_one_comment_and_replays_of_it_go_to_the_spam_tab(
                 .default_headers(headers)
                 .build()
                 .unwrap();
-            send_form(app, &client, "a", form, &[("name", "Bot"), ("body", &format!("replay {i}"))])
-                .await
-                .status()
+            send_form(
+                app,
+                &client,
+                "a",
+                form,
+                &[("name", "Bot"), ("body", &format!("replay {i}"))],
+            )
+            .await
+            .status()
         }
     });
     for status in futures_join_all(replays).await {
@@ -536,7 +572,11 @@ async fn a_reapproved_comment_needs_three_new_reports_to_return_to_the_queue() {
     assert_eq!(app.status_of(id).await, "pending");
     let moderator = app.staff("Kim", Role::Moderator, false).await;
     let response = app
-        .post_as(&moderator.client, &format!("/moderation/comments/{id}/approve"), &[])
+        .post_as(
+            &moderator.client,
+            &format!("/moderation/comments/{id}/approve"),
+            &[],
+        )
         .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(app.status_of(id).await, "published");
@@ -544,7 +584,11 @@ async fn a_reapproved_comment_needs_three_new_reports_to_return_to_the_queue() {
     for i in 3..5 {
         report_from(&app, &format!("192.0.2.{i}"), id).await;
     }
-    assert_eq!(app.status_of(id).await, "published", "two new reports are not enough");
+    assert_eq!(
+        app.status_of(id).await,
+        "published",
+        "two new reports are not enough"
+    );
     report_from(&app, "192.0.2.9", id).await;
     assert_eq!(app.status_of(id).await, "pending");
 }
@@ -590,23 +634,48 @@ async fn nul_and_every_control_character_in_any_field_or_address_never_cause_a_s
         }
         let b = bad.as_str();
         let forms: Vec<(String, Vec<(&str, &str)>)> = vec![
-            ("/admin/accounts/invite".into(), vec![("name", b), ("email", b), ("role", b)]),
-            (format!("/admin/accounts/{invitee}/verify"), vec![("registration_number", b)]),
+            (
+                "/admin/accounts/invite".into(),
+                vec![("name", b), ("email", b), ("role", b)],
+            ),
+            (
+                format!("/admin/accounts/{invitee}/verify"),
+                vec![("registration_number", b)],
+            ),
             (format!("/admin/accounts/{invitee}/role"), vec![("role", b)]),
-            ("/admin/articles".into(), vec![("slug", b), ("title", b), ("url", b)]),
-            ("/admin/articles".into(), vec![("slug", "new"), ("title", b), ("url", "https://example.org/x")]),
+            (
+                "/admin/articles".into(),
+                vec![("slug", b), ("title", b), ("url", b)],
+            ),
+            (
+                "/admin/articles".into(),
+                vec![("slug", "new"), ("title", b), ("url", "https://example.org/x")],
+            ),
             ("/admin/articles/a/edit".into(), vec![("title", b), ("url", b)]),
             ("/admin/privacy/export".into(), vec![("email", b)]),
             ("/admin/privacy/erase".into(), vec![("email", b), ("confirm", b)]),
             // Edit and reply before the hide, unhide after it: each step is one the page offers.
             (format!("/moderation/comments/{comment}/edit"), vec![("body", b)]),
-            (format!("/moderation/comments/{comment}/reply"), vec![("body", b), ("back", b)]),
-            (format!("/moderation/comments/{comment}/hide"), vec![("reason", b), ("back", b)]),
-            (format!("/moderation/comments/{comment}/unhide"), vec![("back", b)]),
+            (
+                format!("/moderation/comments/{comment}/reply"),
+                vec![("body", b), ("back", b)],
+            ),
+            (
+                format!("/moderation/comments/{comment}/hide"),
+                vec![("reason", b), ("back", b)],
+            ),
+            (
+                format!("/moderation/comments/{comment}/unhide"),
+                vec![("back", b)],
+            ),
         ];
         for (path, fields) in &forms {
             let response = app.post_as(&admin.client, path, fields).await;
-            assert_ne!(response.status(), StatusCode::FORBIDDEN, "{path}: the form was accepted");
+            assert_ne!(
+                response.status(),
+                StatusCode::FORBIDDEN,
+                "{path}: the form was accepted"
+            );
             check(response.status(), path);
         }
         let reader = new_client();
@@ -646,7 +715,16 @@ async fn page_numbers_out_of_range_show_a_page_not_an_error() {
     let app = TestApp::spawn().await;
     app.add_article("a", "A").await;
     let moderator = app.staff("Kim", Role::Moderator, false).await;
-    for page in ["0", "-1", "9223372036854775807", "-9223372036854775808", "99999999999999999999", "abc", "1e9", ""] {
+    for page in [
+        "0",
+        "-1",
+        "9223372036854775807",
+        "-9223372036854775808",
+        "99999999999999999999",
+        "abc",
+        "1e9",
+        "",
+    ] {
         for path in [
             format!("/moderation?page={page}"),
             format!("/moderation?status=published&page={page}"),
@@ -695,7 +773,9 @@ async fn connections_past_the_limit_wait_and_are_then_served() {
     .await;
     let address = app.address.trim_start_matches("http://").to_owned();
     let mut idle = tokio::net::TcpStream::connect(&address).await.unwrap();
-    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n").await.unwrap();
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
     // The one place is taken until the slow client is cut off; then this request is answered.
     let response = app.get("/healthz").await;
     assert_eq!(response.status(), StatusCode::OK);
@@ -731,12 +811,19 @@ async fn a_flood_of_wrong_sign_ins_is_answered_without_a_server_error() {
     let statuses = futures_join_all(attempts).await;
     for status in &statuses {
         assert!(
-            [StatusCode::UNAUTHORIZED, StatusCode::SERVICE_UNAVAILABLE, StatusCode::TOO_MANY_REQUESTS]
-                .contains(status),
+            [
+                StatusCode::UNAUTHORIZED,
+                StatusCode::SERVICE_UNAVAILABLE,
+                StatusCode::TOO_MANY_REQUESTS
+            ]
+            .contains(status),
             "{status}"
         );
     }
-    assert!(statuses.contains(&StatusCode::UNAUTHORIZED), "passwords are still checked");
+    assert!(
+        statuses.contains(&StatusCode::UNAUTHORIZED),
+        "passwords are still checked"
+    );
     // Once the flood has passed, the owner signs in as usual.
     let owner = reader_at("192.0.2.200");
     assert_eq!(
@@ -848,7 +935,11 @@ async fn midwives_awaiting_verification_do_not_see_guests_emails() {
     app.add_article("a", "A").await;
     app.post_comment(
         "a",
-        &[("name", "Sam"), ("email", "sam.reader@example.net"), ("body", "A question.")],
+        &[
+            ("name", "Sam"),
+            ("email", "sam.reader@example.net"),
+            ("body", "A question."),
+        ],
     )
     .await;
     let id: i64 = sqlx::query_scalar("SELECT id FROM comments")
@@ -862,7 +953,12 @@ async fn midwives_awaiting_verification_do_not_see_guests_emails() {
         assert!(!html.contains("sam.reader@example.net"), "{path} hides the email");
     }
     let moderator = app.staff("Kim", Role::Moderator, false).await;
-    let html = app.get_as(&moderator.client, "/moderation").await.text().await.unwrap();
+    let html = app
+        .get_as(&moderator.client, "/moderation")
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(html.contains("sam.reader@example.net"));
 }
 
@@ -872,11 +968,17 @@ async fn wrong_passwords_from_one_address_lock_out_that_address_not_the_owner() 
     app.create_staff("Ada", Role::Admin, true).await;
     let stranger = reader_at("203.0.113.7");
     for _ in 0..10 {
-        let response = app.sign_in(&stranger, "ada@example.org", "a wrong guess here").await;
+        let response = app
+            .sign_in(&stranger, "ada@example.org", "a wrong guess here")
+            .await;
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     }
     let response = app.sign_in(&stranger, "ada@example.org", STAFF_PASSWORD).await;
-    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS, "the guesser waits");
+    assert_eq!(
+        response.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "the guesser waits"
+    );
     let owner = reader_at("192.0.2.50");
     let response = app.sign_in(&owner, "ada@example.org", STAFF_PASSWORD).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER, "the owner signs in");
@@ -889,7 +991,9 @@ async fn failures_spread_over_many_addresses_lock_the_account_for_everyone() {
     for i in 0..10 {
         let guesser = reader_at(&format!("203.0.113.{i}"));
         for _ in 0..5 {
-            let response = app.sign_in(&guesser, "ada@example.org", "a wrong guess here").await;
+            let response = app
+                .sign_in(&guesser, "ada@example.org", "a wrong guess here")
+                .await;
             assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
         }
     }

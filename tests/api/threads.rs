@@ -2,7 +2,6 @@
 
 use carethread::comments::CommentStatus::{Hidden, Pending, Published};
 use chrono::{TimeZone, Utc};
-use clap::Parser;
 use reqwest::StatusCode;
 
 use crate::helpers::{TestApp, escaped, position};
@@ -63,9 +62,9 @@ async fn the_organisation_name_and_the_whole_notice_are_configurable() {
     assert!(!html.contains("monitored but not answered"));
 
     let app = TestApp::spawn_with(|c| {
-        *c = carethread::config::Cli::parse_from(["carethread", "--organisation", "Example Baby Trust"])
-            .settings
-            .config();
+        let settings =
+            carethread::config::Settings::parse_from(["carethread", "--organisation", "Example Baby Trust"]);
+        *c = carethread::config::Config::from_settings(&settings).expect("valid settings");
     })
     .await;
     app.add_article("a", "A").await;

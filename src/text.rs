@@ -1,8 +1,12 @@
-//! Text is normalised before it is checked or stored: Unicode NFC, Unix line endings, and no
-//! control characters or bidirectional overrides (which can make text read differently from how
-//! it is stored). Limits apply to the normalised text.
+//! Text is normalised before it is checked or stored, whoever sent it (a reader, a member of
+//! staff, the command line): Unicode NFC, Unix line endings, and no control characters or
+//! bidirectional overrides (which can make text read differently from how it is stored). Limits
+//! apply to the normalised text.
 
 use unicode_normalization::UnicodeNormalization;
+
+/// The longest name a person may give (a guest's, or a member of staff's), in characters.
+pub const NAME_MAX_CHARS: usize = 80;
 
 /// Characters that reorder text on screen: embeddings, overrides and isolates.
 fn is_bidi_control(c: char) -> bool {

@@ -1,0 +1,177 @@
+//! The read side of a thread page: the article (through the memo), its published threads
+//! (through the cache, rendered once per version) and the page around them.
+
+use std::sync::Arc;
+
+use askama::Template;
+
+use super::{
+    Context,
+    cache::ThreadData,
+    store,
+    text::Segment,
+    thread::layout,
+    view::{Banner, CommentView, FormView, PageLink, SafetyMessage, ThreadList, ThreadPage, ThreadQuery},
+};
+use crate::{
+    articles::{self, Article},
+    error::{AppError, Result},
+};
+
+/// The article, from the memo when it was read a moment ago (see `articles::memo`).
+pub async fn load_article(ctx: &Context, slug: &str) -> Result<Article> {
+    if let Some(article) = ctx.articles.get(slug) {
+        return Ok(article);
+    }
+    let read = ctx.articles.reading();
+    let article = articles::store::find_by_slug(&ctx.db, slug)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    ctx.articles.put(&article, read);
+    Ok(article)
+}
+
+/// A page of the thread with `form` and `banner`.
+pub async fn thread_page(
+    ctx: &Context,
+    article: Article,
+    page: u32,
+    form: FormView,
+    banner: Banner,
+) -> Result<ThreadPage> {
+    let thread = load_threads(ctx, &article, page).await?;
+    // Kept from before the article was closed or reopened: render it as it is now.
+    render_list(ctx, &article, page, &thread)?;
+    let per_page = i64::from(ctx.config.threads_per_page);
+    let page_count = u32::try_from((thread.total_threads + per_page - 1) / per_page).unwrap_or(u32::MAX);
+    let mut page_view = ThreadPage {
+        article,
+        notice: ctx.config.notice.clone(),
+        thread,
+        page,
+        pages: Vec::new(),
+        banner,
+        form,
+    };
+    page_view.pages = (1..=page_count)
+        .map(|number| PageLink {
+            number,
+            href: page_view.thread_href(number),
+            current: number == page,
+        })
+        .collect();
+    Ok(page_view)
+}
+
+/// One page of published threads, from the cache while the article's comments are unchanged.
+async fn load_threads(ctx: &Context, article: &Article, page: u32) -> Result<Arc<ThreadData>> {
+    let load = || async {
+        let per_page = ctx.config.threads_per_page;
+        let offset = i64::from(page - 1) * i64::from(per_page);
+        let total_threads = store::count_threads(&ctx.db, article.id).await?;
+        let rows = store::thread_page(&ctx.db, article.id, i64::from(per_page), offset).await?;
+        let rows = rows
+            .into_iter()
+            .map(|row| {
+                let depth = u32::try_from(row.depth).unwrap_or(1);
+                (CommentView::new(row, &ctx.config), depth)
+            })
+            .collect::<Vec<_>>();
+        // The rendered list takes about twice the text again.
+        let bytes = rows_bytes(&rows) * 3;
+        let data = ThreadData {
+            items: layout(rows, ctx.config.max_depth),
+            total_threads,
+            bytes,
+            rendered: Default::default(),
+        };
+        render_list(ctx, article, page, &data)?;
+        Ok(Arc::new(data))
+    };
+    ctx.threads
+        .get_or_load(article.id, page, article.comments_version, load)
+        .await
+}
+
+/// Renders the page's list of comments once, for the article as it is now (open or closed).
+fn render_list(ctx: &Context, article: &Article, page: u32, thread: &ThreadData) -> Result<()> {
+    let cell = &thread.rendered[usize::from(article.comments_open)];
+    if cell.get().is_none() {
+        let list = ThreadList {
+            items: &thread.items,
+            slug: &article.slug,
+            page,
+            comments_open: article.comments_open,
+            verified_badge: &ctx.config.verified_badge,
+        };
+        let html = list
+            .render()
+            .map_err(|e| AppError::Other(anyhow::Error::new(e).context("thread list")))?;
+        let _ = cell.set(html);
+    }
+    Ok(())
+}
+
+/// About what a page of comments takes in memory: their text (kept as segments) and names.
+fn rows_bytes(rows: &[(CommentView, u32)]) -> usize {
+    rows.iter()
+        .map(|(c, _)| {
+            let text: usize = c
+                .body
+                .paragraphs
+                .iter()
+                .flatten()
+                .flatten()
+                .map(|s| match s {
+                    Segment::Text(t) | Segment::Link(t) | Segment::Mark(t, _) => t.len() + 32,
+                })
+                .sum();
+            text + c.author_name.len() + c.staff_reply.as_ref().map_or(0, |(h, d)| h.len() + d.len()) + 256
+        })
+        .sum()
+}
+
+/// The query of the thread page after a post; anything else is ignored.
+pub fn banner_for(ctx: &Context, query: &ThreadQuery) -> Banner {
+    match (query.posted.as_deref(), query.reported.as_deref()) {
+        (Some("safety"), _) => Banner::PostedWithSafety(SafetyMessage::new(&ctx.config.safety_message)),
+        (Some(_), _) => Banner::Posted,
+        (_, Some("queue" | "1")) => {
+            Banner::Reported("Thank you for telling us. A moderator will look at this comment.")
+        }
+        (_, Some("again")) => Banner::Reported(
+            "You have already reported this comment. Thank you: a moderator will look at it.",
+        ),
+        _ => Banner::None,
+    }
+}
+
+/// The form as a reader first sees it: empty, with a fresh token and stamp, answering
+/// `?reply_to=` when that comment is there to answer.
+pub async fn fresh_form(
+    ctx: &Context,
+    article: &Article,
+    query: &ThreadQuery,
+    token: String,
+) -> Result<FormView> {
+    let mut form = FormView {
+        token,
+        stamp: crate::safety::spam::stamp(&ctx.stamp_key, chrono::Utc::now().timestamp()),
+        ..Default::default()
+    };
+    if let Some(reply_to) = query
+        .reply_to
+        .as_deref()
+        .and_then(|id| id.trim().parse::<i64>().ok())
+    {
+        match store::find_reply_target(&ctx.db, article.id, reply_to).await? {
+            Some(target) => form.replying_to = Some(target.into()),
+            None => {
+                form.problem = Some(
+                    "The comment you wanted to reply to is not available any more. You can still add a new comment.",
+                )
+            }
+        }
+    }
+    Ok(form)
+}

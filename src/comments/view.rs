@@ -1,0 +1,250 @@
+//! What readers' pages show: a thread, its comments, the form and the messages around it.
+
+use std::sync::Arc;
+
+use askama::Template;
+use serde::Deserialize;
+
+use super::{
+    AuthorKind, FormErrors, ThreadRow,
+    cache::ThreadData,
+    store::ReplyTarget,
+    text::{PlainText, Segment},
+    thread::ThreadItem,
+};
+use crate::{articles::Article, config::Config};
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ThreadQuery {
+    pub page: Option<String>,
+    pub reply_to: Option<String>,
+    pub posted: Option<String>,
+    pub reported: Option<String>,
+}
+
+impl ThreadQuery {
+    pub fn page(&self) -> u32 {
+        u32::try_from(crate::web::page::page_number(self.page.as_deref())).unwrap_or(1)
+    }
+}
+
+/// A comment as the template shows it.
+pub struct CommentView {
+    pub id: i64,
+    pub author_name: String,
+    pub is_guest: bool,
+    /// A verified staff reply: its sanitised HTML and the disclaimer it was published with.
+    pub staff_reply: Option<(String, String)>,
+    pub posted_on: String,
+    pub posted_at_iso: String,
+    pub body: PlainText,
+    pub parent_name: Option<String>,
+}
+
+impl CommentView {
+    pub fn new(row: ThreadRow, config: &Config) -> Self {
+        let local = row.created_at.with_timezone(&config.timezone);
+        let is_guest = row.author_kind == AuthorKind::Guest;
+        let author_name = match (is_guest, config.show_staff_names) {
+            (true, _) => row.author_name,
+            (false, true) => format!("{} ({})", row.author_name, config.staff_label),
+            (false, false) => config.staff_label.clone(),
+        };
+        Self {
+            id: row.id,
+            author_name,
+            is_guest,
+            staff_reply: if is_guest {
+                None
+            } else {
+                row.body_html.zip(row.disclaimer)
+            },
+            posted_on: local.format("%d %b %Y - %H:%M").to_string(),
+            posted_at_iso: row.created_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            body: PlainText::new(&row.body),
+            parent_name: row.parent_name,
+        }
+    }
+}
+
+/// The comment a reader is answering, shown above the form.
+pub struct ReplyingTo {
+    pub id: i64,
+    pub author_name: String,
+    pub excerpt: String,
+}
+
+impl From<ReplyTarget> for ReplyingTo {
+    fn from(target: ReplyTarget) -> Self {
+        const EXCERPT_CHARS: usize = 140;
+        let flat = target.body.split_whitespace().collect::<Vec<_>>().join(" ");
+        let excerpt = if flat.chars().count() > EXCERPT_CHARS {
+            format!(
+                "{}…",
+                flat.chars().take(EXCERPT_CHARS).collect::<String>().trim_end()
+            )
+        } else {
+            flat
+        };
+        Self {
+            id: target.id,
+            author_name: target.author_name,
+            excerpt,
+        }
+    }
+}
+
+pub struct PageLink {
+    pub number: u32,
+    pub href: String,
+    pub current: bool,
+}
+
+/// The published comments of one page: the same for every reader, so rendered once and kept
+/// with the cached thread.
+#[derive(Template)]
+#[template(path = "comments/_threads.html")]
+pub struct ThreadList<'a> {
+    pub items: &'a [ThreadItem<CommentView>],
+    pub slug: &'a str,
+    pub page: u32,
+    pub comments_open: bool,
+    pub verified_badge: &'a str,
+}
+
+impl ThreadList<'_> {
+    fn reply_href(&self, comment_id: &i64) -> String {
+        let page = if self.page > 1 {
+            format!("&page={}", self.page)
+        } else {
+            String::new()
+        };
+        format!("/articles/{}?reply_to={comment_id}{page}#comment-form", self.slug)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "comments/thread.html")]
+pub struct ThreadPage {
+    pub article: Article,
+    pub notice: String,
+    /// Shared with the thread cache.
+    pub thread: Arc<ThreadData>,
+    pub page: u32,
+    pub pages: Vec<PageLink>,
+    pub banner: Banner,
+    pub form: FormView,
+}
+
+/// A message at the top of the thread after the reader did something.
+pub enum Banner {
+    None,
+    Posted,
+    /// Posted, and it mentions a warning sign: what to do now, before any moderator reads it.
+    PostedWithSafety(SafetyMessage),
+    Reported(&'static str),
+}
+
+/// The configured safety message: a lead sentence and a list of what to do.
+pub struct SafetyMessage {
+    pub lead: Vec<String>,
+    pub items: Vec<String>,
+}
+
+impl SafetyMessage {
+    pub fn new(text: &str) -> Self {
+        let (items, lead): (Vec<&str>, Vec<&str>) = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .partition(|l| l.starts_with("- "));
+        Self {
+            lead: lead.into_iter().map(str::to_owned).collect(),
+            items: items
+                .into_iter()
+                .map(|l| l.trim_start_matches("- ").to_owned())
+                .collect(),
+        }
+    }
+}
+
+/// The comment form, with what the reader typed and what needs fixing.
+#[derive(Default)]
+pub struct FormView {
+    pub name: String,
+    pub email: String,
+    pub body: String,
+    pub replying_to: Option<ReplyingTo>,
+    pub errors: FormErrors,
+    /// A problem with the whole form rather than one field.
+    pub problem: Option<&'static str>,
+    pub token: String,
+    /// The signed time the form was shown, carried through re-displays.
+    pub stamp: String,
+    /// The comment being replied to, kept as sent when it could not be looked up.
+    pub kept_parent: String,
+}
+
+impl FormView {
+    pub fn has_errors(&self) -> bool {
+        !self.errors.is_empty() || self.problem.is_some()
+    }
+}
+
+impl ThreadPage {
+    pub fn thread_href(&self, page: u32) -> String {
+        if page <= 1 {
+            format!("/articles/{}", self.article.slug)
+        } else {
+            format!("/articles/{}?page={page}", self.article.slug)
+        }
+    }
+
+    /// The page's list of comments, rendered once per version of the thread (see `ThreadList`).
+    fn threads_html(&self) -> &str {
+        self.thread.rendered[usize::from(self.article.comments_open)]
+            .get()
+            .map_or("", String::as_str)
+    }
+
+    fn page_count(&self) -> u32 {
+        self.pages.len() as u32
+    }
+
+    fn previous_href(&self) -> Option<String> {
+        (self.page > 1 && self.page <= self.page_count()).then(|| self.thread_href(self.page - 1))
+    }
+
+    fn next_href(&self) -> Option<String> {
+        (self.page < self.page_count()).then(|| self.thread_href(self.page + 1))
+    }
+}
+
+/// The article, from the memo when it was read a moment ago (see `articles::memo`).
+#[derive(Template)]
+#[template(path = "comments/not_sent.html")]
+pub struct NotSentPage {
+    pub article: NotSentArticle,
+    pub form: FormView,
+}
+
+pub struct NotSentArticle {
+    pub slug: String,
+}
+
+#[derive(Template)]
+#[template(path = "comments/report.html")]
+pub struct ReportPage {
+    pub article: Article,
+    pub comment: ReplyingTo,
+    pub reasons: [&'static str; 5],
+    pub problem: Option<&'static str>,
+    pub token: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ReportForm {
+    pub reason: String,
+}

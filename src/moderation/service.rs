@@ -1,0 +1,193 @@
+//! Moderation's rules: decisions, edits and staff replies, each one transaction with its audit
+//! entry. Tested without HTTP in `tests/api/services.rs`.
+
+use sqlx::PgPool;
+
+use super::{
+    ANSWERABLE, Decision, markdown, parse_reason, parse_reply,
+    store::{self, NewStaffReply},
+};
+use crate::{
+    accounts::Staff,
+    audit::{self, Action, Target},
+    comments::CommentStatus,
+    config::Config,
+    error::{AppError, Result},
+    web::page::age,
+};
+
+/// Applies `decision` to comment `id` for `staff`, and says what happened: done, or what someone
+/// else did first. A hide `reason` that is too long is refused with what to fix.
+pub async fn decide(db: &PgPool, staff: &Staff, id: i64, decision: Decision, reason: &str) -> Result<String> {
+    let reason = match decision {
+        Decision::Hide => match parse_reason(reason) {
+            Ok(reason) => reason,
+            Err(problem) => return Ok(problem.to_owned()),
+        },
+        Decision::Approve | Decision::Unhide | Decision::NotSpam => None,
+    };
+    let mut tx = db.begin().await?;
+    if !store::apply(&mut tx, id, staff.id, decision, reason.as_deref()).await? {
+        drop(tx);
+        return already_done(db, id).await;
+    }
+    let action = decision.audit_action();
+    audit::record(
+        &mut tx,
+        Some(staff.id),
+        action,
+        Target::Comment(id),
+        reason.as_deref(),
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(
+        comment.id = id,
+        user.id = staff.id,
+        action = action.as_str(),
+        "moderation decision"
+    );
+    Ok(decision.done().to_owned())
+}
+
+/// Tells a member of staff that someone else got there first, and who.
+async fn already_done(db: &PgPool, id: i64) -> Result<String> {
+    let status = store::status_of(db, id).await?.ok_or(AppError::NotFound)?;
+    let last = audit::store::latest_for_comment(db, id).await?;
+    let state_word = match status {
+        CommentStatus::Pending => "waiting for moderation",
+        CommentStatus::Published => "published",
+        CommentStatus::Hidden => "hidden",
+        CommentStatus::Spam => "in the spam tab",
+    };
+    Ok(match last {
+        Some(entry) => format!(
+            "Nothing was changed: this comment is already {state_word} ({} {} {}).",
+            entry.actor_name.as_deref().unwrap_or("someone"),
+            Action::describe(&entry.action).replace(" a comment", " it"),
+            age(entry.at)
+        ),
+        None => format!("Nothing was changed: this comment is already {state_word}."),
+    })
+}
+
+/// What became of an edit of a guest's words.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Edited {
+    Saved,
+    /// The text left is empty or too long: the edit is shown again.
+    Invalid(&'static str),
+    /// A staff reply, or a comment whose status does not allow editing (see `EDITABLE`).
+    NotEditable(&'static str),
+}
+
+/// Replaces a guest's words, to take out personal details before approving. The audit log
+/// records that it was edited, not what was removed.
+pub async fn edit(db: &PgPool, staff: &Staff, id: i64, body: &str) -> Result<Edited> {
+    let Ok(body) = crate::comments::parse_body(body) else {
+        return Ok(Edited::Invalid(
+            "The comment must keep between 1 and 5000 characters. Your edit is still here.",
+        ));
+    };
+    let mut tx = db.begin().await?;
+    if !store::edit_guest_text(&mut tx, id, staff.id, &body).await? {
+        let why = match store::status_of(&mut *tx, id).await? {
+            None => return Err(AppError::NotFound),
+            Some(CommentStatus::Hidden) => {
+                "Hidden comments are not edited. Unhide it first if it needs changing."
+            }
+            Some(_) => "Staff replies are not edited here.",
+        };
+        return Ok(Edited::NotEditable(why));
+    }
+    audit::record(
+        &mut tx,
+        Some(staff.id),
+        Action::CommentEdited,
+        Target::Comment(id),
+        None,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Edited::Saved)
+}
+
+/// What became of a staff reply.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Replied {
+    /// Published; `approved` when the comment it answers was waiting and is now published too.
+    Published { id: i64, approved: bool },
+    /// The reply cannot be published as it is, or not under this comment: shown again with its
+    /// text. `conflict` when it is the comment, not the reply, that stands in the way.
+    Refused { problem: &'static str, conflict: bool },
+}
+
+/// Publishes a staff reply under comment `id`, approving it first if it was waiting.
+pub async fn reply(db: &PgPool, config: &Config, staff: &Staff, id: i64, body: &str) -> Result<Replied> {
+    let body = match parse_reply(body) {
+        Ok(body) => body,
+        Err(problem) => {
+            return Ok(Replied::Refused {
+                problem,
+                conflict: false,
+            });
+        }
+    };
+    let mut tx = db.begin().await?;
+    let parent = store::lock_parent(&mut tx, id).await?.ok_or(AppError::NotFound)?;
+    if !ANSWERABLE.contains(&parent.status) {
+        let problem = match parent.status {
+            CommentStatus::Spam => {
+                "This comment is in the spam tab. If it is a real reader's, mark it as not spam first. Your reply is still here."
+            }
+            _ => {
+                "This comment has been hidden, so readers would not see a reply under it. Your reply is still here."
+            }
+        };
+        return Ok(Replied::Refused {
+            problem,
+            conflict: true,
+        });
+    }
+    let approved = parent.status == CommentStatus::Pending;
+    if approved {
+        store::apply(&mut tx, id, staff.id, Decision::Approve, None).await?;
+        audit::record(
+            &mut tx,
+            Some(staff.id),
+            Action::CommentApproved,
+            Target::Comment(id),
+            None,
+        )
+        .await?;
+    }
+    let reply = NewStaffReply {
+        article_id: parent.article_id,
+        parent_id: id,
+        author_user_id: staff.id,
+        author_name: &staff.display_name,
+        body: &body,
+        body_html: &markdown::render(&body),
+        disclaimer: &config.disclaimer,
+    };
+    let reply_id = store::insert_staff_reply(&mut tx, &reply).await?;
+    audit::record(
+        &mut tx,
+        Some(staff.id),
+        Action::CommentReplied,
+        Target::Comment(reply_id),
+        None,
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(
+        comment.id = id,
+        reply.id = reply_id,
+        user.id = staff.id,
+        "staff reply published"
+    );
+    Ok(Replied::Published {
+        id: reply_id,
+        approved,
+    })
+}

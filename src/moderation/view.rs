@@ -1,0 +1,189 @@
+//! What the dashboard shows: queue items, tabs, a comment's page.
+
+use askama::Template;
+
+use super::{
+    Decision, EDITABLE, Tab,
+    store::{ExistingReply, QueueRow},
+};
+use crate::{
+    accounts::{Staff, guard::StaffChrome},
+    comments::{
+        AuthorKind, CommentStatus,
+        text::{PlainText, Segment},
+    },
+    safety::personal,
+    web::page::age,
+};
+
+/// A comment on the dashboard.
+pub struct ItemView {
+    pub id: i64,
+    pub article_slug: String,
+    pub article_title: String,
+    pub is_staff: bool,
+    pub author_name: String,
+    pub author_email: Option<String>,
+    pub body: PlainText,
+    pub body_html: Option<String>,
+    pub status: &'static str,
+    pub can_hide: bool,
+    pub can_approve: bool,
+    pub can_unhide: bool,
+    pub can_mark_not_spam: bool,
+    pub can_edit: bool,
+    pub hidden_reason: Option<String>,
+    pub urgent_signs: Vec<String>,
+    pub spam_reason: Option<String>,
+    pub reports: Option<String>,
+    /// Kinds of personal data found in a guest's text, for the moderator to check.
+    pub personal_data: Vec<&'static str>,
+    /// The text as typed, for the edit form.
+    pub raw_body: String,
+    pub age: String,
+    pub created_iso: String,
+    pub in_reply_to: Option<(String, String)>,
+    pub moderated: Option<String>,
+    pub published_replies: i64,
+}
+
+impl From<QueueRow> for ItemView {
+    fn from(row: QueueRow) -> Self {
+        let excerpt = |body: &str| {
+            let flat = body.split_whitespace().collect::<Vec<_>>().join(" ");
+            if flat.chars().count() > 160 {
+                format!("{}…", flat.chars().take(160).collect::<String>())
+            } else {
+                flat
+            }
+        };
+        let is_staff = row.author_kind == AuthorKind::Staff;
+        let found = if is_staff {
+            Vec::new()
+        } else {
+            personal::find(&row.body)
+        };
+        let marks: Vec<_> = found.iter().map(|f| (f.range.clone(), f.kind.label())).collect();
+        let mut personal_data: Vec<&'static str> = found.iter().map(|f| f.kind.label()).collect();
+        personal_data.dedup();
+        Self {
+            id: row.id,
+            article_slug: row.article_slug,
+            article_title: row.article_title,
+            is_staff,
+            author_name: row.author_name,
+            author_email: row.author_email,
+            body: PlainText::marked(&row.body, &marks),
+            raw_body: row.body,
+            personal_data,
+            urgent_signs: row.urgent_signs,
+            spam_reason: row.spam_reason,
+            reports: (row.report_count > 0).then(|| {
+                let n = row.report_count;
+                let times = if n == 1 {
+                    "once".to_owned()
+                } else {
+                    format!("{n} times")
+                };
+                format!("Reported {times}: {}", row.report_reasons.unwrap_or_default())
+            }),
+            can_mark_not_spam: Decision::NotSpam.applies_to(row.status),
+            can_edit: !is_staff && EDITABLE.contains(&row.status),
+            body_html: row.body_html,
+            status: match row.status {
+                CommentStatus::Pending => "Waiting",
+                CommentStatus::Published => "Published",
+                CommentStatus::Hidden => "Hidden",
+                CommentStatus::Spam => "Spam",
+            },
+            can_approve: Decision::Approve.applies_to(row.status),
+            can_hide: Decision::Hide.applies_to(row.status),
+            can_unhide: Decision::Unhide.applies_to(row.status),
+            hidden_reason: row.hidden_reason,
+            age: age(row.created_at),
+            created_iso: row.created_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            in_reply_to: row
+                .parent_author_name
+                .zip(row.parent_body.as_deref().map(excerpt)),
+            moderated: row
+                .moderated_by_name
+                .zip(row.moderated_at)
+                .map(|(name, at)| format!("{name}, {}", age(at))),
+            published_replies: row.published_replies,
+        }
+    }
+}
+
+impl ItemView {
+    /// What this member of staff may see of it: a midwife account that no admin has verified yet
+    /// sees no guest's email address (that role is not vetted until then).
+    pub fn seen_by(mut self, staff: &Staff) -> Self {
+        if !staff.can_moderate() {
+            self.author_email = None;
+        }
+        self
+    }
+}
+
+pub struct TabLink {
+    pub label: &'static str,
+    pub href: String,
+    pub count: String,
+    pub current: bool,
+}
+
+pub struct ArticleOption {
+    pub slug: String,
+    pub title: String,
+    pub selected: bool,
+}
+
+#[derive(Template)]
+#[template(path = "moderation/queue.html")]
+pub struct QueuePage {
+    pub chrome: StaffChrome,
+    /// "2 urgent comments are waiting; the oldest for 3 hours."
+    pub urgent: Option<String>,
+    pub tab: Tab,
+    pub tabs: Vec<TabLink>,
+    /// Pick the article from a list (or type its slug, on sites with many articles).
+    pub picker: bool,
+    pub article_filter: String,
+    pub articles: Vec<ArticleOption>,
+    pub items: Vec<ItemView>,
+    pub back: String,
+    pub next_page: Option<String>,
+    pub previous_page: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "moderation/comment.html")]
+pub struct CommentPage {
+    pub chrome: StaffChrome,
+    pub item: ItemView,
+    /// An edit that needs fixing, with its text.
+    pub edit_body: Option<String>,
+    pub edit_problem: Option<&'static str>,
+    pub replies: Vec<ReplyView>,
+    pub reply_body: String,
+    pub problem: Option<&'static str>,
+    pub back: String,
+}
+
+pub struct ReplyView {
+    pub is_staff: bool,
+    pub author_name: String,
+    pub body: PlainText,
+    pub age: String,
+}
+
+impl From<ExistingReply> for ReplyView {
+    fn from(r: ExistingReply) -> Self {
+        Self {
+            is_staff: r.author_kind == AuthorKind::Staff,
+            author_name: r.author_name,
+            body: PlainText::new(&r.body),
+            age: age(r.created_at),
+        }
+    }
+}

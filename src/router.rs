@@ -1,0 +1,275 @@
+//! The router: the only module that names every feature's routes, and the middleware around
+//! them. The order of the layers is written down where they are added.
+
+use std::{sync::Arc, time::Duration};
+
+use axum::{
+    Router,
+    body::Body,
+    extract::{MatchedPath, Request, State},
+    http::{HeaderName, HeaderValue, StatusCode, header},
+    middleware::{self, Next},
+    response::{IntoResponse, Response},
+    routing::get,
+};
+use sqlx::PgPool;
+use tower::ServiceBuilder;
+use tower_http::{
+    catch_panic::CatchPanicLayer,
+    compression::CompressionLayer,
+    limit::RequestBodyLimitLayer,
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    set_header::SetResponseHeaderLayer,
+    timeout::TimeoutLayer,
+    trace::TraceLayer,
+};
+
+use crate::{
+    accounts, admin,
+    articles::{self, memo::ArticleMemo},
+    comments,
+    db::Outage,
+    error::{AppError, DatabaseUnreachable},
+    moderation,
+    state::AppState,
+    web::{
+        assets,
+        page::{ErrorPage, RETRY_AFTER_SECONDS},
+    },
+};
+
+/// Pages load only our own stylesheet and scripts; nothing from other sites, no inline code.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self'; \
+    script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The whole application with its middleware.
+pub fn app(state: AppState) -> Router {
+    let max_body = state.config.max_body_bytes;
+    // Browsers that have seen the site over https keep to https for a year.
+    let hsts = state.config.https.then(|| {
+        SetResponseHeaderLayer::overriding(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        )
+    });
+    // Everything that needs the database answers 503 at once while it is known to be down; a
+    // request that may change something empties the article memo once answered. Guest posting is
+    // its own group, outside both: while the database is down its handler gives the reader their
+    // words back, and a new comment waits for moderation, so readers' pages do not change.
+    let gated = Router::new()
+        .merge(articles::routes::router())
+        .merge(comments::routes::reading())
+        .merge(staff_routes(&state))
+        .route_layer(middleware::from_fn_with_state(
+            Arc::clone(&state.outage),
+            refuse_while_down,
+        ))
+        .route_layer(middleware::from_fn_with_state(
+            Arc::clone(&state.articles),
+            forget_articles_after_changes,
+        ));
+    Router::new()
+        .merge(gated)
+        .merge(comments::routes::posting())
+        .route_layer(middleware::from_fn_with_state(
+            (Arc::clone(&state.outage), state.db.clone()),
+            report_unreachable,
+        ))
+        .route("/healthz", get(healthz))
+        .merge(assets::router(state.config.files_dir.as_deref()))
+        .fallback(not_found)
+        .with_state(state)
+        // Layers run top to bottom on the way in: the request id is set first so every log line
+        // carries it; friendly pages replace bare error statuses last, on the way out.
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+                .layer(
+                    TraceLayer::new_for_http()
+                        .make_span_with(|request: &Request| {
+                            let path = request
+                                .extensions()
+                                .get::<MatchedPath>()
+                                .map_or("unmatched", MatchedPath::as_str);
+                            let id = request
+                                .headers()
+                                .get(&REQUEST_ID)
+                                .and_then(|v| v.to_str().ok())
+                                .unwrap_or("");
+                            tracing::info_span!("request", method = %request.method(), path, request_id = id)
+                        })
+                        // The cause of a 5xx is logged once where it happens; during a database outage a
+                        // line per answered request would bury it.
+                        .on_failure(tower_http::trace::DefaultOnFailure::new().level(tracing::Level::DEBUG)),
+                )
+                .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+                .layer(CatchPanicLayer::new())
+                .layer(SetResponseHeaderLayer::if_not_present(
+                    header::CONTENT_SECURITY_POLICY,
+                    HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+                ))
+                .layer(SetResponseHeaderLayer::overriding(
+                    header::X_CONTENT_TYPE_OPTIONS,
+                    HeaderValue::from_static("nosniff"),
+                ))
+                // Article addresses say what a reader is going through: never send them to other sites.
+                .layer(SetResponseHeaderLayer::overriding(
+                    header::REFERRER_POLICY,
+                    HeaderValue::from_static("same-origin"),
+                ))
+                .layer(SetResponseHeaderLayer::overriding(
+                    header::X_FRAME_OPTIONS,
+                    HeaderValue::from_static("DENY"),
+                ))
+                .option_layer(hsts)
+                .layer(CompressionLayer::new())
+                .layer(middleware::from_fn(friendly_error_pages))
+                .layer(TimeoutLayer::with_status_code(
+                    StatusCode::REQUEST_TIMEOUT,
+                    Duration::from_secs(30),
+                ))
+                .layer(middleware::from_fn(limit_headers))
+                .layer(middleware::from_fn(refuse_control_characters))
+                .layer(RequestBodyLimitLayer::new(max_body)),
+        )
+}
+
+/// Sign-in, the dashboard and admin: the only routes with sessions. Readers' pages never touch
+/// the session store.
+fn staff_routes(state: &AppState) -> Router<AppState> {
+    Router::new()
+        .merge(accounts::routes::router())
+        .merge(moderation::routes::router())
+        .merge(admin::router())
+        .layer(accounts::auth::auth_layer(
+            state.db.clone(),
+            state.config.cookie_secure,
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
+}
+
+/// While the database is known to be down, pages that need it are answered 503 at once instead
+/// of each waiting for a connection.
+async fn refuse_while_down(State(outage): State<Arc<Outage>>, request: Request, next: Next) -> Response {
+    if outage.is_down() {
+        return AppError::Unavailable.into_response();
+    }
+    next.run(request).await
+}
+
+/// A response that found the database unreachable reports it, so the next requests stop
+/// waiting for it (see `db::Outage`).
+async fn report_unreachable(
+    State((outage, db)): State<(Arc<Outage>, PgPool)>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let response = next.run(request).await;
+    if response.extensions().get::<DatabaseUnreachable>().is_some() {
+        outage.report(&db);
+    }
+    response
+}
+
+/// A request that may have changed something empties the article memo once it is answered, so
+/// this process shows its own changes at once (see `articles::memo`).
+async fn forget_articles_after_changes(
+    State(articles): State<Arc<ArticleMemo>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let changes = !request.method().is_safe();
+    let response = next.run(request).await;
+    if changes {
+        articles.forget_all();
+    }
+    response
+}
+
+/// Layers and extractors answer some errors (413, 405, 408, a malformed form) with a bare status.
+/// Give those the same calm page as every other error.
+async fn friendly_error_pages(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_html = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if (status.is_client_error() || status.is_server_error()) && !is_html {
+        let mut page = ErrorPage::for_status(status).into_response_with(status);
+        for kept in [header::ALLOW, header::RETRY_AFTER] {
+            if let Some(value) = response.headers().get(&kept) {
+                page.headers_mut().insert(kept, value.clone());
+            }
+        }
+        return page;
+    }
+    response
+}
+
+/// Requests with more than 16 KiB of headers are refused (431) before any work is done.
+async fn limit_headers(request: Request, next: Next) -> Response {
+    const MAX_HEADER_BYTES: usize = 16 * 1024;
+    let size: usize = request
+        .headers()
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len() + 4)
+        .sum();
+    if size > MAX_HEADER_BYTES {
+        return StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE.into_response();
+    }
+    next.run(request).await
+}
+
+/// An address whose path or query carries a control character (a NUL, a tab, a line break…),
+/// as sent or once percent-decoded, is refused (400) before any handler or the database sees it:
+/// no page of ours has such an address.
+async fn refuse_control_characters(request: Request, next: Next) -> Response {
+    let uri = request.uri();
+    let path_and_query = uri.path_and_query().map_or("", |pq| pq.as_str());
+    let decoded = percent_encoding_free(path_and_query);
+    if decoded.iter().any(|b| b.is_ascii_control())
+        || String::from_utf8_lossy(&decoded).chars().any(char::is_control)
+    {
+        return StatusCode::BAD_REQUEST.into_response();
+    }
+    next.run(request).await
+}
+
+/// `%XX` decoded, `+` kept: enough to see what a handler would be given.
+fn percent_encoding_free(text: &str) -> Vec<u8> {
+    form_urlencoded::parse(text.as_bytes())
+        .flat_map(|(name, value)| {
+            let mut bytes = name.into_owned().into_bytes();
+            bytes.extend_from_slice(value.as_bytes());
+            bytes
+        })
+        .collect()
+}
+
+async fn not_found() -> Response {
+    AppError::NotFound.into_response()
+}
+
+/// 200 when the database answers within two seconds, 503 otherwise (at once while it is known to
+/// be down).
+async fn healthz(State(state): State<AppState>) -> Response {
+    let ping = sqlx::query_scalar!("SELECT 1 AS \"one!\"").fetch_one(&state.db);
+    if !state.outage.is_down()
+        && let Ok(Ok(_)) = tokio::time::timeout(Duration::from_secs(2), ping).await
+    {
+        return (StatusCode::OK, [(header::CONTENT_TYPE, "text/plain")], "ok").into_response();
+    }
+    Response::builder()
+        .status(StatusCode::SERVICE_UNAVAILABLE)
+        .header(header::CONTENT_TYPE, "text/plain")
+        .header(header::RETRY_AFTER, RETRY_AFTER_SECONDS)
+        .body(Body::from("database unavailable"))
+        .unwrap_or_default()
+}

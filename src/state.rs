@@ -1,0 +1,121 @@
+//! The application's state, built once at start, and the parts of it each feature asks for.
+//!
+//! Handlers never take the whole state: each takes the part it needs (`PgPool`, `Arc<Config>`, a
+//! feature's own context), so features do not depend on this module and it is the only one that
+//! knows them all, with the router.
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use axum_csrf::CsrfConfig;
+use secrecy::ExposeSecret;
+use sqlx::PgPool;
+
+use crate::{
+    articles::memo::ArticleMemo,
+    comments::{self, cache::ThreadCache},
+    config::Config,
+    db::Outage,
+    web::client::ClientKeys,
+};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: PgPool,
+    pub config: Arc<Config>,
+    pub csrf: CsrfConfig,
+    /// Keys the hashes of client addresses, with the proxies whose word is trusted.
+    pub clients: ClientKeys,
+    /// Signs the time a comment form was shown.
+    pub stamp_key: Arc<[u8]>,
+    /// Published threads ready to render, per article page and version.
+    pub threads: Arc<ThreadCache>,
+    /// Whether the database is reachable just now.
+    pub outage: Arc<Outage>,
+    /// Articles read a moment ago.
+    pub articles: Arc<ArticleMemo>,
+}
+
+impl AppState {
+    /// `secret` protects the form-token cookie and derives the other keys; every process serving
+    /// the same site must share it (it lives in the database).
+    pub fn new(db: PgPool, config: Config, secret: &[u8]) -> anyhow::Result<Self> {
+        let key = axum_csrf::Key::try_from(secret)
+            .map_err(|_| anyhow::anyhow!("the site secret must be at least 64 bytes long"))?;
+        let csrf = CsrfConfig::default()
+            .with_key(Some(key))
+            .with_cookie_name("carethread_form")
+            .with_cookie_path("/")
+            .with_cookie_same_site(axum_csrf::SameSite::Lax)
+            .with_http_only(true)
+            .with_secure(config.cookie_secure)
+            .with_salt("carethread-form-token");
+        let derive = |purpose: &str| -> Arc<[u8]> {
+            use hmac::Mac;
+            let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret).expect("any key length");
+            mac.update(purpose.as_bytes());
+            mac.finalize().into_bytes().to_vec().into()
+        };
+        let address_key = match &config.address_key {
+            Some(key) => key.expose_secret().as_bytes().to_vec().into(),
+            None => derive("client address hashes"),
+        };
+        Ok(Self {
+            db,
+            clients: ClientKeys {
+                trusted_proxies: config.trusted_proxies.clone().into(),
+                address_key,
+            },
+            csrf,
+            stamp_key: derive("comment form stamps"),
+            threads: Arc::new(ThreadCache::new(config.thread_cache_bytes)),
+            articles: Arc::new(ArticleMemo::new(config.article_refresh)),
+            outage: Arc::default(),
+            config: Arc::new(config),
+        })
+    }
+
+    /// Shares the outage watch that the pool's options were built with (see `db::Outage`).
+    #[must_use]
+    pub fn watched_by(mut self, outage: Arc<Outage>) -> Self {
+        self.outage = outage;
+        self
+    }
+}
+
+impl FromRef<AppState> for CsrfConfig {
+    fn from_ref(state: &AppState) -> Self {
+        state.csrf.clone()
+    }
+}
+
+impl FromRef<AppState> for PgPool {
+    fn from_ref(state: &AppState) -> Self {
+        state.db.clone()
+    }
+}
+
+impl FromRef<AppState> for Arc<Config> {
+    fn from_ref(state: &AppState) -> Self {
+        Arc::clone(&state.config)
+    }
+}
+
+impl FromRef<AppState> for ClientKeys {
+    fn from_ref(state: &AppState) -> Self {
+        state.clients.clone()
+    }
+}
+
+impl FromRef<AppState> for comments::Context {
+    fn from_ref(state: &AppState) -> Self {
+        Self {
+            db: state.db.clone(),
+            config: Arc::clone(&state.config),
+            threads: Arc::clone(&state.threads),
+            articles: Arc::clone(&state.articles),
+            stamp_key: Arc::clone(&state.stamp_key),
+            outage: Arc::clone(&state.outage),
+        }
+    }
+}
