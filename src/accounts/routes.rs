@@ -205,6 +205,9 @@ async fn show_link(
     Ok((csrf, render(StatusCode::OK, &page)).into_response())
 }
 
+const STALE_PASSWORD_FORM: &str =
+    "For your safety we could not accept the form this time. Please type your password again.";
+
 async fn use_link(
     mut visitor: Visitor,
     link: &str,
@@ -212,29 +215,18 @@ async fn use_link(
     checked: Checked<SetPasswordForm>,
 ) -> Result<Response> {
     let name = service::link_owner(&visitor.db, link, purpose).await?;
-    let (status, problem) = if checked.token_ok {
-        let (form, max_age) = (&checked.form, visitor.config.session_max_age);
-        let passwords = (form.password.as_str(), form.confirm.as_str());
-        match service::set_password_from_link(
-            &visitor.db,
-            &mut visitor.auth,
-            max_age,
-            (link, purpose),
-            passwords,
-        )
-        .await?
-        {
-            None => {
-                set_flash(&visitor.auth.session, "Your password is set. Welcome.").await;
-                return Ok(Redirect::to("/moderation").into_response());
-            }
-            Some(problem) => (StatusCode::UNPROCESSABLE_ENTITY, problem),
-        }
+    let (db, max_age) = (&visitor.db, visitor.config.session_max_age);
+    let passwords = (checked.form.password.as_str(), checked.form.confirm.as_str());
+    let problem = if checked.token_ok {
+        service::set_password_from_link(db, &mut visitor.auth, max_age, (link, purpose), passwords)
+            .await?
+            .map(|problem| (StatusCode::UNPROCESSABLE_ENTITY, problem))
     } else {
-        (
-            StatusCode::FORBIDDEN,
-            "For your safety we could not accept the form this time. Please type your password again.",
-        )
+        Some((StatusCode::FORBIDDEN, STALE_PASSWORD_FORM))
+    };
+    let Some((status, problem)) = problem else {
+        set_flash(&visitor.auth.session, "Your password is set. Welcome.").await;
+        return Ok(Redirect::to("/moderation").into_response());
     };
     let page = link_page(purpose, &name, link, Some(problem), new_token(&checked.csrf)?);
     Ok((checked.csrf, render(status, &page)).into_response())
@@ -287,42 +279,31 @@ pub struct ChangePasswordForm {
     confirm: String,
 }
 
+const PASSWORD_CHANGED: &str = "Your password has been changed. You have been signed out everywhere else.";
+
 async fn change_password(
     AnyStaff(page): AnyStaff,
     mut auth: AuthSession,
     checked: Checked<ChangePasswordForm>,
 ) -> Result<Response> {
     let form = &checked.form;
-    let (status, problem) = if checked.token_ok {
-        let passwords = (
-            form.current.as_str(),
-            form.password.as_str(),
-            form.confirm.as_str(),
-        );
-        match service::change_password(
-            &page.db,
-            &mut auth,
-            page.config.session_max_age,
-            &page.staff,
-            passwords,
-        )
-        .await?
-        {
-            None => {
-                set_flash(
-                    &auth.session,
-                    "Your password has been changed. You have been signed out everywhere else.",
-                )
-                .await;
-                return Ok(Redirect::to("/moderation").into_response());
-            }
-            Some(problem) => (StatusCode::UNPROCESSABLE_ENTITY, problem),
-        }
+    let passwords = (
+        form.current.as_str(),
+        form.password.as_str(),
+        form.confirm.as_str(),
+    );
+    let max_age = page.config.session_max_age;
+    let problem = if checked.token_ok {
+        service::change_password(&page.db, &mut auth, max_age, &page.staff, passwords)
+            .await?
+            .map(|problem| (StatusCode::UNPROCESSABLE_ENTITY, problem))
     } else {
-        (
-            StatusCode::FORBIDDEN,
-            "For your safety we could not accept the form this time. Please try again.",
-        )
+        let stale = "For your safety we could not accept the form this time. Please try again.";
+        Some((StatusCode::FORBIDDEN, stale))
+    };
+    let Some((status, problem)) = problem else {
+        set_flash(&auth.session, PASSWORD_CHANGED).await;
+        return Ok(Redirect::to("/moderation").into_response());
     };
     let view = ChangePasswordPage {
         chrome: page.chrome().await?,

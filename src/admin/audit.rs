@@ -5,7 +5,7 @@ use axum::{extract::Query, http::StatusCode, response::Response};
 
 use crate::{
     accounts::{
-        guard::{Admin, StaffChrome},
+        guard::{Admin, StaffChrome, StaffPage},
         store as accounts_store,
     },
     audit::{
@@ -43,36 +43,40 @@ pub async fn show(Admin(page): Admin, Query(query): Query<AuditQuery>) -> Result
         })
         .flatten();
     let tz = page.config.timezone;
-    let rows = entries
-        .iter()
-        .take(PAGE as usize)
-        .map(|e| AuditRow::new(e, tz))
-        .collect();
-    let actors = accounts_store::list_accounts(&page.db)
+    let view = AuditPage {
+        chrome: page.chrome().await?,
+        rows: entries
+            .iter()
+            .take(PAGE as usize)
+            .map(|e| AuditRow::new(e, tz))
+            .collect(),
+        actors: actor_choices(&page, filter.actor_id).await?,
+        actions: action_choices(filter.action.as_deref()),
+        target: query.target.clone().unwrap_or_default(),
+        older,
+    };
+    Ok(page.render(StatusCode::OK, &view))
+}
+
+async fn actor_choices(page: &StaffPage, selected: Option<i64>) -> Result<Vec<Choice>> {
+    Ok(accounts_store::list_accounts(&page.db)
         .await?
         .into_iter()
         .map(|a| Choice {
-            selected: filter.actor_id == Some(a.id),
+            selected: selected == Some(a.id),
             value: a.id.to_string(),
             label: a.display_name,
         })
-        .collect();
-    let actions = Action::ALL
+        .collect())
+}
+
+fn action_choices(selected: Option<&str>) -> Vec<Choice> {
+    Action::ALL
         .into_iter()
         .map(|a| Choice {
             value: a.as_str().to_owned(),
             label: Action::describe(a.as_str()).to_owned(),
-            selected: filter.action.as_deref() == Some(a.as_str()),
+            selected: selected == Some(a.as_str()),
         })
-        .collect();
-    let target = query.target.clone().unwrap_or_default();
-    let view = AuditPage {
-        chrome: page.chrome().await?,
-        rows,
-        actors,
-        actions,
-        target,
-        older,
-    };
-    Ok(page.render(StatusCode::OK, &view))
+        .collect()
 }

@@ -94,49 +94,53 @@ async fn submit_comment(
     }
 }
 
+/// What a reader is shown again with their form: a status, what to fix, and a message.
+type Refusal = (StatusCode, FormErrors, Option<&'static str>);
+
 async fn post_comment(reader: &Reader, slug: &str, checked: &Checked<CommentForm>) -> Result<Response> {
     let ctx = &reader.ctx;
     let article = load_article(ctx, slug).await?;
     if !article.comments_open {
         return Err(AppError::CommentsClosed);
     }
-    if !checked.token_ok {
+    let refusal = if checked.token_ok {
+        let submission = Submission {
+            form: &checked.form,
+            client_hash: &reader.client.hash,
+            now: chrono::Utc::now(),
+        };
+        match refusal(submit::submit(&ctx.db, &ctx.config, &ctx.stamp_key, &article, &submission).await?) {
+            Ok(urgent) => return Ok(thanks(&article.slug, urgent)),
+            Err(refusal) => refusal,
+        }
+    } else {
         tracing::info!("comment form refused: missing or stale form token");
-        let problem = Some(STALE_COMMENT_FORM);
-        return show_again(
-            ctx,
-            checked,
-            article,
+        (
             StatusCode::FORBIDDEN,
             FormErrors::default(),
-            problem,
+            Some(STALE_COMMENT_FORM),
         )
-        .await;
-    }
-    let submission = Submission {
-        form: &checked.form,
-        client_hash: &reader.client.hash,
-        now: chrono::Utc::now(),
     };
-    let (status, errors, problem) =
-        match submit::submit(&ctx.db, &ctx.config, &ctx.stamp_key, &article, &submission).await? {
-            // Spam is thanked like anything else: telling a bot what tripped it only helps it.
-            Outcome::Stored { urgent, .. } | Outcome::Repeat { urgent } => {
-                return Ok(thanks(&article.slug, urgent));
-            }
-            Outcome::AddressLimited => (
-                StatusCode::TOO_MANY_REQUESTS,
-                FormErrors::default(),
-                Some(RATE_LIMITED),
-            ),
-            Outcome::ArticleBusy => (
-                StatusCode::TOO_MANY_REQUESTS,
-                FormErrors::default(),
-                Some(ARTICLE_BUSY),
-            ),
-            Outcome::Invalid(errors) => (StatusCode::UNPROCESSABLE_ENTITY, errors, None),
-        };
-    show_again(ctx, checked, article, status, errors, problem).await
+    show_again(ctx, checked, article, refusal).await
+}
+
+/// Stored (or stored before): whether it was urgent. Otherwise what the reader is shown.
+fn refusal(outcome: Outcome) -> Result<bool, Refusal> {
+    match outcome {
+        // Spam is thanked like anything else: telling a bot what tripped it only helps it.
+        Outcome::Stored { urgent, .. } | Outcome::Repeat { urgent } => Ok(urgent),
+        Outcome::AddressLimited => Err((
+            StatusCode::TOO_MANY_REQUESTS,
+            FormErrors::default(),
+            Some(RATE_LIMITED),
+        )),
+        Outcome::ArticleBusy => Err((
+            StatusCode::TOO_MANY_REQUESTS,
+            FormErrors::default(),
+            Some(ARTICLE_BUSY),
+        )),
+        Outcome::Invalid(errors) => Err((StatusCode::UNPROCESSABLE_ENTITY, errors, None)),
+    }
 }
 
 /// The thread again with the form as the reader sent it, a fresh token and what to fix.
@@ -144,9 +148,7 @@ async fn show_again(
     ctx: &Context,
     checked: &Checked<CommentForm>,
     article: Article,
-    status: StatusCode,
-    errors: FormErrors,
-    problem: Option<&'static str>,
+    (status, errors, problem): Refusal,
 ) -> Result<Response> {
     let input = &checked.form;
     let replying_to = match input.parent_id.trim().parse::<i64>() {
@@ -222,25 +224,32 @@ async fn report_page(
     Ok((csrf.clone(), render(status, &page)).into_response())
 }
 
+/// The reason chosen, or why the report form is shown again.
+fn chosen_reason(checked: &Checked<ReportForm>) -> Result<&'static str, (StatusCode, &'static str)> {
+    match (
+        checked.token_ok,
+        REASONS.into_iter().find(|r| *r == checked.form.reason),
+    ) {
+        (true, Some(reason)) => Ok(reason),
+        (false, _) => Err((
+            StatusCode::FORBIDDEN,
+            "For your safety we could not accept the form this time. Please choose a reason and send it again.",
+        )),
+        (true, None) => Err((StatusCode::UNPROCESSABLE_ENTITY, "Please choose a reason.")),
+    }
+}
+
 async fn submit_report(
     reader: Reader,
     Path((slug, id)): Path<(String, i64)>,
     checked: Checked<ReportForm>,
 ) -> Result<Response> {
     let ctx = &reader.ctx;
-    let reason = REASONS.into_iter().find(|r| *r == checked.form.reason);
-    let problem = match (checked.token_ok, reason) {
-        (false, _) => Some((
-            StatusCode::FORBIDDEN,
-            "For your safety we could not accept the form this time. Please choose a reason and send it again.",
-        )),
-        (true, None) => Some((StatusCode::UNPROCESSABLE_ENTITY, "Please choose a reason.")),
-        (true, Some(_)) => None,
-    };
-    let (Some(reason), None) = (reason, problem) else {
-        let (status, problem) =
-            problem.unwrap_or((StatusCode::UNPROCESSABLE_ENTITY, "Please choose a reason."));
-        return report_page(ctx, &checked.csrf, &slug, id, status, Some(problem)).await;
+    let reason = match chosen_reason(&checked) {
+        Ok(reason) => reason,
+        Err((status, problem)) => {
+            return report_page(ctx, &checked.csrf, &slug, id, status, Some(problem)).await;
+        }
     };
     let article = load_article(ctx, &slug).await?;
     store::find_reportable(&ctx.db, article.id, id)

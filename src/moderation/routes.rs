@@ -153,30 +153,25 @@ async fn reply(
     checked: Checked<DecisionForm>,
 ) -> Result<Response> {
     let form = checked.form;
-    let outcome = if checked.token_ok {
-        service::reply(&page.db, &page.config, &page.staff, id, &form.body).await?
+    let (problem, status) = if !checked.token_ok {
+        (STALE_REPLY, StatusCode::FORBIDDEN)
     } else {
-        Replied::Refused {
-            problem: STALE_REPLY,
-            conflict: false,
+        match service::reply(&page.db, &page.config, &page.staff, id, &form.body).await? {
+            Replied::Published { approved, .. } => {
+                let also = if approved {
+                    " The comment it answers is approved too."
+                } else {
+                    ""
+                };
+                page.flash(format!("Your reply is published.{also}")).await;
+                return Ok(Redirect::to(&safe_next(Some(&form.back))).into_response());
+            }
+            Replied::Refused {
+                problem,
+                conflict: true,
+            } => (problem, StatusCode::CONFLICT),
+            Replied::Refused { problem, .. } => (problem, StatusCode::UNPROCESSABLE_ENTITY),
         }
-    };
-    let (problem, status) = match outcome {
-        Replied::Published { approved, .. } => {
-            let also = if approved {
-                " The comment it answers is approved too."
-            } else {
-                ""
-            };
-            page.flash(format!("Your reply is published.{also}")).await;
-            return Ok(Redirect::to(&safe_next(Some(&form.back))).into_response());
-        }
-        Replied::Refused {
-            problem,
-            conflict: true,
-        } => (problem, StatusCode::CONFLICT),
-        Replied::Refused { problem, .. } if !checked.token_ok => (problem, StatusCode::FORBIDDEN),
-        Replied::Refused { problem, .. } => (problem, StatusCode::UNPROCESSABLE_ENTITY),
     };
     let view = comment_page(&page, id, Some((form.body, problem)), None).await?;
     Ok(page.render(status, &view))
