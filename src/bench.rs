@@ -78,24 +78,24 @@ pub async fn load(pool: &PgPool, articles: usize, comments: usize) -> anyhow::Re
         let (article, status) = if n < HOT_COMMENTS {
             (0, "published")
         } else if n < HOT_COMMENTS + PENDING_COMMENTS {
-            (rng.random_range(0..articles), "pending")
+            (rng.gen_range(0..articles), "pending")
         } else {
-            let status = match rng.random_range(0..100) {
+            let status = match rng.gen_range(0..100) {
                 0..2 => "hidden",
                 2..5 => "pending",
                 _ => "published",
             };
             // Leave the hot article at exactly its 200.
             let article = if articles > 1 {
-                rng.random_range(1..articles)
+                rng.gen_range(1..articles)
             } else {
                 0
             };
             (article, status)
         };
         let siblings = &threads[article];
-        let reply_to = (!siblings.is_empty() && rng.random_bool(0.4))
-            .then(|| siblings[rng.random_range(siblings.len().saturating_sub(20)..siblings.len())]);
+        let reply_to = (!siblings.is_empty() && rng.gen_bool(0.4))
+            .then(|| siblings[rng.gen_range(siblings.len().saturating_sub(20)..siblings.len())]);
         let parent = reply_to.filter(|(_, depth)| *depth < 6);
         let body = body(&mut rng);
         // Oldest first, half a minute apart: ids then follow creation order, as they do live.
@@ -104,7 +104,7 @@ pub async fn load(pool: &PgPool, articles: usize, comments: usize) -> anyhow::Re
             "{local}\t{}\t{}\tReader {}\t{body}\t{status}\t{}\n",
             first_article + article as i64,
             parent.map_or("\\N".to_owned(), |(id, _)| id.to_string()),
-            rng.random_range(1..5000),
+            rng.gen_range(1..5000),
             created.to_rfc3339()
         ));
         if status == "published" {
@@ -161,10 +161,10 @@ pub async fn load(pool: &PgPool, articles: usize, comments: usize) -> anyhow::Re
 
 fn body(rng: &mut StdRng) -> String {
     // Mostly a few sentences; sometimes several paragraphs.
-    let words = match rng.random_range(0..10) {
-        0..6 => rng.random_range(8..60),
-        6..9 => rng.random_range(60..160),
-        _ => rng.random_range(160..400),
+    let words = match rng.gen_range(0..10) {
+        0..6 => rng.gen_range(8..60),
+        6..9 => rng.gen_range(60..160),
+        _ => rng.gen_range(160..400),
     };
     let mut out = String::new();
     for i in 0..words {
@@ -172,7 +172,7 @@ fn body(rng: &mut StdRng) -> String {
             // Paragraph breaks are escaped for COPY's text format.
             out.push_str(if i % 70 == 0 { "\\n\\n" } else { " " });
         }
-        out.push_str(WORDS[rng.random_range(0..WORDS.len())]);
+        out.push_str(WORDS[rng.gen_range(0..WORDS.len())]);
     }
     out.push('.');
     out

@@ -300,7 +300,8 @@ impl Config {
                 let list = std::fs::read_to_string(path)
                     .with_context(|| format!("could not read the warning signs in {}", path.display()))?;
                 crate::safety::triage::WarningSigns::parse(&list)
-                    .map_err(|e| anyhow::anyhow!("the warning signs in {}: {e}", path.display()))?
+                    .map_err(anyhow::Error::msg)
+                    .with_context(|| format!("the warning signs in {}", path.display()))?
             }
             None => crate::safety::triage::WarningSigns::builtin(),
         };

@@ -1,6 +1,7 @@
 //! Sign-in: the axum-login backend, sessions in PostgreSQL, the `CurrentStaff` extractor,
 //! lockouts after repeated failures, and one-shot messages carried across a redirect.
 
+use anyhow::Context;
 use axum::{
     extract::FromRequestParts,
     http::{Method, request::Parts},
@@ -115,18 +116,18 @@ pub async fn sign_in(
 ) -> Result<(), AppError> {
     auth.login(staff)
         .await
-        .map_err(|e| anyhow::anyhow!("sign-in failed: {e}"))?;
+        .context("sign-in failed")?;
     // axum-login renews the id only for a session that was not signed in. A browser may hold a
     // session someone else signed in and planted: renew it whatever it held, so no id known
     // before this sign-in opens the account after it.
     auth.session
         .cycle_id()
         .await
-        .map_err(|e| anyhow::anyhow!("session: {e}"))?;
+        .context("session")?;
     auth.session
         .insert(ENDS_AT, (Utc::now() + max_age).timestamp())
         .await
-        .map_err(|e| anyhow::anyhow!("session: {e}"))?;
+        .context("session")?;
     Ok(())
 }
 
@@ -325,7 +326,7 @@ pub async fn housekeeping(db: &PgPool) -> anyhow::Result<()> {
     PostgresStore::new(db.clone())
         .delete_expired()
         .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        .context("removing expired sessions")?;
     store::prune_failures(db).await?;
     Ok(())
 }

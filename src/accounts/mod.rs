@@ -141,7 +141,7 @@ pub fn hash_password(password: &str) -> anyhow::Result<String> {
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
         .map(|hash| hash.to_string())
-        .map_err(|e| anyhow::anyhow!("could not hash the password: {e}"))
+        .map_err(|e| anyhow::Error::msg(e.to_string()).context("could not hash the password"))
 }
 
 #[derive(Debug, PartialEq, Eq)]

@@ -12,7 +12,7 @@ pub struct OneTimeToken {
 
 pub fn generate() -> OneTimeToken {
     let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
+    rand::thread_rng().fill_bytes(&mut bytes);
     let token = URL_SAFE_NO_PAD.encode(bytes);
     let hash = hash(&token);
     OneTimeToken { token, hash }
