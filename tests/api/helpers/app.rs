@@ -9,7 +9,7 @@ use reqwest::{StatusCode, header};
 use sqlx::PgPool;
 use tokio::sync::oneshot;
 
-use super::{database::TestDatabase, html::hidden_field};
+use super::{database::TestDatabase, html::hidden_field, logs};
 
 pub struct TestApp {
     pub address: String,
@@ -41,6 +41,7 @@ impl TestApp {
 
     /// Serves `state` (whose pool may point anywhere) while keeping `db` for the test's own checks.
     pub async fn serve(state: AppState, db: PgPool, database: TestDatabase) -> Self {
+        logs::install();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let address = format!("http://{}", listener.local_addr().expect("address"));
         let (tx, rx) = oneshot::channel::<()>();
