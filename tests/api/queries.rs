@@ -1,72 +1,15 @@
 //! How many SQL statements a page costs: a fixed few, however many comments it shows.
 //!
-//! sqlx reports every statement it runs as a `sqlx::query` tracing event. One process-wide
-//! subscriber writes each statement into a list kept by the thread it ran on, when that thread
-//! has asked for one. The test runtime runs the server on the test's own thread, so the list holds
-//! exactly the statements this test's requests cause, apart from the driver's own type lookups.
-
-use std::{cell::RefCell, sync::Once};
+//! sqlx reports every statement it runs as a `sqlx::query` tracing event, and the tests' one
+//! process-wide subscriber (`helpers/logs.rs`) writes each into a list kept by the thread it ran
+//! on, when that thread has asked for one. The test runtime runs the server on the test's own
+//! thread, so the list holds exactly the statements this test's requests cause, apart from the
+//! driver's own type lookups.
 
 use carethread::{accounts::Role, comments::CommentStatus::*};
 use reqwest::StatusCode;
-use tracing::{Event, Metadata, Subscriber, span};
 
-use crate::helpers::TestApp;
-
-thread_local! {
-    static STATEMENTS: RefCell<Option<Vec<String>>> = const { RefCell::new(None) };
-}
-
-/// Sends `sqlx::query` events to the list of the thread they happen on.
-struct StatementLog;
-
-impl Subscriber for StatementLog {
-    fn enabled(&self, metadata: &Metadata<'_>) -> bool {
-        metadata.target() == "sqlx::query"
-    }
-    fn new_span(&self, _: &span::Attributes<'_>) -> span::Id {
-        span::Id::from_u64(1)
-    }
-    fn record(&self, _: &span::Id, _: &span::Record<'_>) {}
-    fn record_follows_from(&self, _: &span::Id, _: &span::Id) {}
-    fn event(&self, event: &Event<'_>) {
-        /// The statement's first words, as sqlx summarises it.
-        struct Summary(String);
-        impl tracing::field::Visit for Summary {
-            fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
-                if field.name() == "summary" {
-                    self.0 = format!("{value:?}");
-                }
-            }
-        }
-        let mut summary = Summary(String::new());
-        event.record(&mut summary);
-        // The driver looks up custom types once per new connection; those are not the page's.
-        if summary.0.contains("pg_catalog") || summary.0.contains("regtype") {
-            return;
-        }
-        STATEMENTS.with(|list| {
-            if let Some(list) = list.borrow_mut().as_mut() {
-                list.push(summary.0);
-            }
-        });
-    }
-    fn enter(&self, _: &span::Id) {}
-    fn exit(&self, _: &span::Id) {}
-}
-
-/// Starts keeping this thread's statements.
-fn keep_statements() {
-    static INSTALL: Once = Once::new();
-    INSTALL.call_once(|| {
-        tracing::subscriber::set_global_default(StatementLog).expect("no other global subscriber");
-    });
-    STATEMENTS.with(|list| *list.borrow_mut() = Some(Vec::new()));
-}
-
-fn take_statements() -> Vec<String> {
-    STATEMENTS.with(|list| list.borrow_mut().as_mut().map(std::mem::take).unwrap_or_default())
-}
+use crate::helpers::{TestApp, keep_statements, take_statements};
 
 /// Statements run while fetching `path` as `client`, after the test's own set-up has finished.
 async fn statements_for(app: &TestApp, client: &reqwest::Client, path: &str) -> usize {

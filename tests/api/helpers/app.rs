@@ -1,167 +1,15 @@
-use std::{
-    sync::{
-        LazyLock,
-        atomic::{AtomicU32, Ordering},
-    },
-    time::Duration,
-};
+//! The application under test: served on a free local port against a fresh database, with
+//! browsers for readers and staff and helpers that post forms the way a browser does.
 
-use carethread::{
-    AppState,
-    accounts::Role,
-    comments::CommentStatus,
-    config::Config,
-    db::{MIGRATOR, embedded::EmbeddedPostgres},
-};
+use std::{sync::LazyLock, time::Duration};
+
+use carethread::{AppState, accounts::Role, comments::CommentStatus, config::Config};
 use chrono::{DateTime, Utc};
 use reqwest::{StatusCode, header};
-use sqlx::{Connection, Executor, PgConnection, PgPool, postgres::PgConnectOptions};
-use tokio::sync::{OnceCell, oneshot};
+use sqlx::PgPool;
+use tokio::sync::oneshot;
 
-/// Where the test databases live, shared by every test in this process.
-struct TestServer {
-    admin: PgConnectOptions,
-    /// Address of a database on this server, with `{db}` for its name.
-    url_pattern: String,
-    template: String,
-}
-
-static SERVER: OnceCell<TestServer> = OnceCell::const_new();
-static NEXT_DB: AtomicU32 = AtomicU32::new(0);
-
-async fn server() -> &'static TestServer {
-    SERVER.get_or_init(start_server).await
-}
-
-async fn start_server() -> TestServer {
-    let (admin, url_pattern) = match std::env::var("DATABASE_URL") {
-        Ok(url) => {
-            let mut parsed = url::Url::parse(&url).expect("DATABASE_URL is a URL");
-            parsed.set_path("/{db}");
-            let pattern = parsed.to_string().replace("%7Bdb%7D", "{db}");
-            (
-                url.parse::<PgConnectOptions>()
-                    .expect("DATABASE_URL is a PostgreSQL address"),
-                pattern,
-            )
-        }
-        Err(_) => {
-            // A cluster of this process's own, stopped and removed when the process ends.
-            let dir = std::env::temp_dir().join(format!("carethread-tests-{}", std::process::id()));
-            let mut embedded = EmbeddedPostgres::new(&dir, None).expect("PostgreSQL server binaries");
-            embedded.start().await.expect("embedded PostgreSQL starts");
-            embedded
-                .stop_when_process_exits(std::process::id(), true)
-                .expect("watchdog");
-            (embedded.connect_options("postgres"), embedded.url("{db}"))
-        }
-    };
-    let mut conn = PgConnection::connect_with(&admin)
-        .await
-        .expect("connect to the test server");
-    drop_stale_databases(&mut conn).await;
-    let template = format!("carethread_test_{}_template", std::process::id());
-    conn.execute(format!("CREATE DATABASE {template}").as_str())
-        .await
-        .expect("create template");
-    let mut tpl = PgConnection::connect_with(&admin.clone().database(&template))
-        .await
-        .expect("connect to template");
-    MIGRATOR.run(&mut tpl).await.expect("migrations apply");
-    tpl.close().await.expect("close template");
-    TestServer {
-        admin,
-        url_pattern,
-        template,
-    }
-}
-
-/// Databases left by earlier runs whose process has ended.
-async fn drop_stale_databases(conn: &mut PgConnection) {
-    let names: Vec<String> =
-        sqlx::query_scalar("SELECT datname FROM pg_database WHERE datname LIKE 'carethread\\_test\\_%'")
-            .fetch_all(&mut *conn)
-            .await
-            .expect("list test databases");
-    for name in names {
-        let pid = name.split('_').nth(2).unwrap_or("");
-        if !std::path::Path::new(&format!("/proc/{pid}")).exists() {
-            let _ = conn
-                .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
-                .await;
-        }
-    }
-}
-
-/// A fresh, migrated database of its own.
-pub struct TestDatabase {
-    pub name: String,
-    pub url: String,
-    pub options: PgConnectOptions,
-}
-
-impl TestDatabase {
-    /// A migrated database.
-    pub async fn create() -> Self {
-        let template = server().await.template.clone();
-        Self::create_from(&template).await
-    }
-
-    /// A database with no tables at all.
-    pub async fn create_empty() -> Self {
-        Self::create_from("template0").await
-    }
-
-    async fn create_from(template: &str) -> Self {
-        let server = server().await;
-        let name = format!(
-            "carethread_test_{}_{}",
-            std::process::id(),
-            NEXT_DB.fetch_add(1, Ordering::SeqCst)
-        );
-        let mut conn = PgConnection::connect_with(&server.admin).await.expect("connect");
-        conn.execute(format!("CREATE DATABASE {name} TEMPLATE {template}").as_str())
-            .await
-            .expect("create test database");
-        conn.close().await.ok();
-        Self {
-            url: server.url_pattern.replace("{db}", &name),
-            options: server.admin.clone().database(&name),
-            name,
-        }
-    }
-
-    pub async fn pool(&self) -> PgPool {
-        sqlx::postgres::PgPoolOptions::new()
-            .max_connections(5)
-            .connect_with(self.options.clone())
-            .await
-            .expect("connect to test database")
-    }
-}
-
-impl Drop for TestDatabase {
-    fn drop(&mut self) {
-        let name = self.name.clone();
-        let Some(server) = SERVER.get() else { return };
-        let admin = server.admin.clone();
-        // Drop runs outside async: use a little runtime of our own.
-        let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
-            rt.block_on(async move {
-                if let Ok(mut conn) = PgConnection::connect_with(&admin).await {
-                    let _ = conn
-                        .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
-                        .await;
-                }
-            });
-        })
-        .join();
-    }
-}
+use super::{database::TestDatabase, html::hidden_field, logs};
 
 pub struct TestApp {
     pub address: String,
@@ -193,6 +41,7 @@ impl TestApp {
 
     /// Serves `state` (whose pool may point anywhere) while keeping `db` for the test's own checks.
     pub async fn serve(state: AppState, db: PgPool, database: TestDatabase) -> Self {
+        logs::install();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let address = format!("http://{}", listener.local_addr().expect("address"));
         let (tx, rx) = oneshot::channel::<()>();
@@ -516,62 +365,4 @@ impl TestApp {
             .await
             .expect("audit count")
     }
-}
-
-pub fn location(response: &reqwest::Response) -> String {
-    response
-        .headers()
-        .get(header::LOCATION)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned()
-}
-
-/// The first link-like path on the page starting with `prefix` (up to the closing quote).
-pub fn path_on_page(html: &str, prefix: &str) -> Option<String> {
-    let start = html.find(prefix)?;
-    Some(html[start..].chars().take_while(|c| *c != '"').collect())
-}
-
-/// The value of a hidden form field, unescaped.
-pub fn hidden_field(html: &str, name: &str) -> Option<String> {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = html.find(&marker)? + marker.len();
-    let end = html[start..].find('"')? + start;
-    Some(unescape(&html[start..end]))
-}
-
-pub fn unescape(s: &str) -> String {
-    s.replace("&#34;", "\"")
-        .replace("&#39;", "'")
-        .replace("&#60;", "<")
-        .replace("&#62;", ">")
-        .replace("&#38;", "&")
-}
-
-/// `s` as the templates write it into a page.
-pub fn escaped(s: &str) -> String {
-    s.replace('&', "&#38;")
-        .replace('<', "&#60;")
-        .replace('>', "&#62;")
-        .replace('"', "&#34;")
-        .replace('\'', "&#39;")
-}
-
-pub fn assert_is_redirect_to(response: &reqwest::Response, location: &str) {
-    assert_eq!(response.status(), StatusCode::SEE_OTHER, "expected a redirect");
-    assert_eq!(
-        response
-            .headers()
-            .get(header::LOCATION)
-            .and_then(|v| v.to_str().ok()),
-        Some(location)
-    );
-}
-
-/// The position of `needle` in `haystack`, failing the test if it is missing.
-pub fn position(haystack: &str, needle: &str) -> usize {
-    haystack
-        .find(needle)
-        .unwrap_or_else(|| panic!("expected to find {needle:?} in the page"))
 }

@@ -1,0 +1,62 @@
+//! Reading the pages and responses the application sends: form fields, links, redirects and
+//! text as the templates escape it.
+
+use reqwest::{StatusCode, header};
+
+pub fn location(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get(header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned()
+}
+
+/// The first link-like path on the page starting with `prefix` (up to the closing quote).
+pub fn path_on_page(html: &str, prefix: &str) -> Option<String> {
+    let start = html.find(prefix)?;
+    Some(html[start..].chars().take_while(|c| *c != '"').collect())
+}
+
+/// The value of a hidden form field, unescaped.
+pub fn hidden_field(html: &str, name: &str) -> Option<String> {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker)? + marker.len();
+    let end = html[start..].find('"')? + start;
+    Some(unescape(&html[start..end]))
+}
+
+pub fn unescape(s: &str) -> String {
+    s.replace("&#34;", "\"")
+        .replace("&#39;", "'")
+        .replace("&#60;", "<")
+        .replace("&#62;", ">")
+        .replace("&#38;", "&")
+}
+
+/// `s` as the templates write it into a page.
+pub fn escaped(s: &str) -> String {
+    s.replace('&', "&#38;")
+        .replace('<', "&#60;")
+        .replace('>', "&#62;")
+        .replace('"', "&#34;")
+        .replace('\'', "&#39;")
+}
+
+pub fn assert_is_redirect_to(response: &reqwest::Response, location: &str) {
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "expected a redirect");
+    assert_eq!(
+        response
+            .headers()
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok()),
+        Some(location)
+    );
+}
+
+/// The position of `needle` in `haystack`, failing the test if it is missing.
+pub fn position(haystack: &str, needle: &str) -> usize {
+    haystack
+        .find(needle)
+        .unwrap_or_else(|| panic!("expected to find {needle:?} in the page"))
+}
