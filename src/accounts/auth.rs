@@ -114,16 +114,11 @@ pub async fn sign_in(
     staff: &Staff,
     max_age: chrono::Duration,
 ) -> Result<(), AppError> {
-    auth.login(staff)
-        .await
-        .context("sign-in failed")?;
+    auth.login(staff).await.context("sign-in failed")?;
     // axum-login renews the id only for a session that was not signed in. A browser may hold a
     // session someone else signed in and planted: renew it whatever it held, so no id known
     // before this sign-in opens the account after it.
-    auth.session
-        .cycle_id()
-        .await
-        .context("session")?;
+    auth.session.cycle_id().await.context("session")?;
     auth.session
         .insert(ENDS_AT, (Utc::now() + max_age).timestamp())
         .await

@@ -17,4 +17,5 @@ mod posting;
 mod queries;
 mod roles;
 mod safety;
+mod services;
 mod threads;
