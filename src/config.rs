@@ -258,7 +258,6 @@ pub struct Settings {
 /// What the web application needs at run time, derived from [`Settings`].
 #[derive(Debug, Clone)]
 pub struct Config {
-    pub organisation: String,
     pub notice: String,
     pub timezone: Tz,
     pub threads_per_page: u32,
@@ -316,7 +315,6 @@ impl Settings {
             .as_deref()
             .is_some_and(|url| url.trim_start().to_ascii_lowercase().starts_with("https://"));
         Config {
-            organisation: self.organisation.clone(),
             notice: self.notice.replace("{organisation}", &self.organisation),
             timezone: self.timezone,
             threads_per_page: self.threads_per_page,

@@ -114,12 +114,6 @@ pub async fn list_accounts(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<AccountR
     .await
 }
 
-pub async fn count_accounts(db: impl PgExecutor<'_>) -> sqlx::Result<i64> {
-    sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM users"#)
-        .fetch_one(db)
-        .await
-}
-
 /// Whether account `id` has chosen a password (an invitation not yet accepted has none).
 pub async fn has_password(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<bool> {
     let has = sqlx::query_scalar!(

@@ -52,7 +52,6 @@ async fn a_thread_shows_the_title_a_link_to_the_article_and_the_notice() {
 #[tokio::test]
 async fn the_organisation_name_and_the_whole_notice_are_configurable() {
     let app = TestApp::spawn_with(|c| {
-        c.organisation = "Example Baby Trust".into();
         c.notice = "Our midwives read every comment but cannot reply to each one.".into();
     })
     .await;
