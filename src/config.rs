@@ -218,6 +218,16 @@ pub struct Settings {
     #[arg(long, env = "CARETHREAD_MAX_BODY_BYTES", default_value_t = 128 * 1024, global = true)]
     pub max_body_bytes: usize,
 
+    /// Sites allowed to show threads in a frame and to read comment counts (comma-separated
+    /// origins, e.g. https://www.example.org).
+    #[arg(long, env = "CARETHREAD_EMBED_ORIGINS", value_delimiter = ',', global = true)]
+    pub embed_origins: Vec<String>,
+
+    /// Create an article the first time an allowed site embeds a new short name, from the
+    /// embedding page's title and address.
+    #[arg(long, env = "CARETHREAD_AUTO_ARTICLES", global = true)]
+    pub auto_articles: bool,
+
     /// Seconds a client has to send a request's headers (and that an idle connection stays open)
     /// before the connection is closed.
     #[arg(long, env = "CARETHREAD_HEADER_TIMEOUT_SECONDS", default_value_t = 10,
@@ -289,6 +299,9 @@ pub struct Config {
     pub article_refresh: std::time::Duration,
     pub header_timeout: std::time::Duration,
     pub max_connections: usize,
+    /// Origins (`scheme://host[:port]`, lower case) allowed to frame threads and read counts.
+    pub embed_origins: Vec<String>,
+    pub auto_articles: bool,
 }
 
 impl Config {
@@ -304,8 +317,44 @@ impl Config {
             }
             None => crate::safety::triage::WarningSigns::builtin(),
         };
-        Ok(settings.config(warning_signs))
+        let mut config = settings.config(warning_signs);
+        config.embed_origins = settings
+            .embed_origins
+            .iter()
+            .map(|o| o.trim())
+            .filter(|o| !o.is_empty())
+            .map(origin)
+            .collect::<anyhow::Result<_>>()?;
+        Ok(config)
     }
+
+    /// Whether `origin` (as a browser sends it in `Origin`) may embed threads.
+    pub fn embed_allowed(&self, origin: &str) -> bool {
+        self.embed_origins
+            .iter()
+            .any(|o| o.eq_ignore_ascii_case(origin.trim_end_matches('/')))
+    }
+}
+
+/// An origin as browsers write it: `https://host` or `http://host:port`, lower case, nothing
+/// after the host and port.
+fn origin(raw: &str) -> anyhow::Result<String> {
+    let lower = raw.trim_end_matches('/').to_ascii_lowercase();
+    let rest = lower
+        .strip_prefix("https://")
+        .or_else(|| lower.strip_prefix("http://"))
+        .ok_or_else(|| {
+            anyhow::anyhow!("'{raw}' in CARETHREAD_EMBED_ORIGINS must start with https:// or http://")
+        })?;
+    let well_formed = !rest.is_empty()
+        && rest
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'));
+    anyhow::ensure!(
+        well_formed,
+        "'{raw}' in CARETHREAD_EMBED_ORIGINS is not an origin: give only the scheme, host and port, e.g. https://www.example.org"
+    );
+    Ok(lower)
 }
 
 impl Settings {
@@ -325,6 +374,8 @@ impl Settings {
             article_refresh: std::time::Duration::from_millis(self.article_refresh_ms),
             header_timeout: std::time::Duration::from_secs(self.header_timeout_seconds),
             max_connections: usize::try_from(self.max_connections).unwrap_or(usize::MAX),
+            embed_origins: Vec::new(),
+            auto_articles: self.auto_articles,
             public_url: self
                 .public_url
                 .clone()
@@ -400,6 +451,22 @@ mod tests {
             ])
             .cookie_secure
         );
+    }
+
+    #[test]
+    fn embedding_origins_are_checked_and_compared_without_case() {
+        let config = |list: &str| {
+            Config::from_settings(&Settings::parse_from(["carethread", "--embed-origins", list]))
+        };
+        let ok = config("https://www.Example.org/, http://localhost:8080").unwrap();
+        assert_eq!(
+            ok.embed_origins,
+            ["https://www.example.org", "http://localhost:8080"]
+        );
+        assert!(ok.embed_allowed("https://www.example.org"));
+        assert!(!ok.embed_allowed("https://evil.example"));
+        assert!(config("www.example.org").is_err());
+        assert!(config("https://www.example.org/page").is_err());
     }
 
     #[test]
