@@ -27,7 +27,7 @@ use tower_http::{
 use crate::{
     accounts, admin,
     articles::{self, memo::ArticleMemo},
-    comments,
+    comments::{self, embed::Embeddable},
     db::Outage,
     error::{AppError, DatabaseUnreachable},
     moderation,
@@ -119,10 +119,7 @@ pub fn app(state: AppState) -> Router {
                     header::REFERRER_POLICY,
                     HeaderValue::from_static("same-origin"),
                 ))
-                .layer(SetResponseHeaderLayer::overriding(
-                    header::X_FRAME_OPTIONS,
-                    HeaderValue::from_static("DENY"),
-                ))
+                .layer(middleware::from_fn(refuse_framing))
                 .option_layer(hsts)
                 .layer(CompressionLayer::new())
                 .layer(middleware::from_fn(friendly_error_pages))
@@ -187,6 +184,18 @@ async fn forget_articles_after_changes(
     let response = next.run(request).await;
     if changes {
         articles.forget_all();
+    }
+    response
+}
+
+/// No page may be shown in a frame on another site, but a thread made for it (see
+/// `comments::embed`): those send their own `frame-ancestors` with the allowed sites.
+async fn refuse_framing(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    if response.extensions().get::<Embeddable>().is_none() {
+        response
+            .headers_mut()
+            .insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     }
     response
 }

@@ -25,8 +25,9 @@ pub struct ThreadData {
     /// cache bounded.
     pub bytes: usize,
     /// The list as HTML, rendered on first use: with reply links while the article takes
-    /// comments (`[1]`) and without (`[0]`). Nothing in it depends on the reader.
-    pub rendered: [OnceLock<String>; 2],
+    /// comments and without, on the thread's own page and in a frame (indexed by
+    /// `view::rendering`). Nothing in it depends on the reader.
+    pub rendered: [OnceLock<String>; 4],
 }
 
 /// At most this many pages are kept, however small: each page weighs at least this share of the

@@ -1,6 +1,7 @@
 //! Comments: what guests post, how it is checked, and how published threads are read.
 
 pub mod cache;
+pub mod embed;
 pub mod reading;
 pub mod report;
 pub mod routes;
@@ -48,6 +49,8 @@ pub struct Reader {
     pub ctx: Context,
     pub csrf: CsrfToken,
     pub client: Client,
+    /// The request came from a page of this site (see `embed::from_this_site`).
+    pub from_this_site: bool,
 }
 
 impl<S> FromRequestParts<S> for Reader
@@ -68,6 +71,7 @@ where
             client: Client::from_request_parts(parts, state)
                 .await
                 .map_err(IntoResponse::into_response)?,
+            from_this_site: embed::from_this_site(&parts.headers),
         })
     }
 }

@@ -11,7 +11,10 @@ use super::{
     store,
     text::Segment,
     thread::layout,
-    view::{Banner, CommentView, FormView, PageLink, SafetyMessage, ThreadList, ThreadPage, ThreadQuery},
+    view::{
+        Banner, CommentView, EmbedFrame, FormView, PageLink, SafetyMessage, ThreadList, ThreadPage,
+        ThreadQuery, rendering,
+    },
 };
 use crate::{
     articles::{self, Article},
@@ -37,11 +40,11 @@ pub async fn thread_page(
     article: Article,
     page: u32,
     form: FormView,
-    banner: Banner,
+    (banner, embed): (Banner, Option<EmbedFrame>),
 ) -> Result<ThreadPage> {
     let thread = load_threads(ctx, &article, page).await?;
     // Kept from before the article was closed or reopened: render it as it is now.
-    render_list(ctx, &article, page, &thread)?;
+    render_list(ctx, &article, page, &thread, embed.is_some())?;
     let per_page = i64::from(ctx.config.threads_per_page);
     let page_count = u32::try_from((thread.total_threads + per_page - 1) / per_page).unwrap_or(u32::MAX);
     let mut page_view = ThreadPage {
@@ -52,6 +55,7 @@ pub async fn thread_page(
         pages: Vec::new(),
         banner,
         form,
+        embed,
     };
     page_view.pages = (1..=page_count)
         .map(|number| PageLink {
@@ -85,7 +89,6 @@ async fn load_threads(ctx: &Context, article: &Article, page: u32) -> Result<Arc
             bytes,
             rendered: Default::default(),
         };
-        render_list(ctx, article, page, &data)?;
         Ok(Arc::new(data))
     };
     ctx.threads
@@ -93,9 +96,10 @@ async fn load_threads(ctx: &Context, article: &Article, page: u32) -> Result<Arc
         .await
 }
 
-/// Renders the page's list of comments once, for the article as it is now (open or closed).
-fn render_list(ctx: &Context, article: &Article, page: u32, thread: &ThreadData) -> Result<()> {
-    let cell = &thread.rendered[usize::from(article.comments_open)];
+/// Renders the page's list of comments once, for the article as it is now (open or closed) and
+/// where it is shown (its own page or a frame).
+fn render_list(ctx: &Context, article: &Article, page: u32, thread: &ThreadData, embed: bool) -> Result<()> {
+    let cell = &thread.rendered[rendering(article.comments_open, embed)];
     if cell.get().is_none() {
         let list = ThreadList {
             items: &thread.items,
@@ -103,6 +107,7 @@ fn render_list(ctx: &Context, article: &Article, page: u32, thread: &ThreadData)
             page,
             comments_open: article.comments_open,
             verified_badge: &ctx.config.verified_badge,
+            embed,
         };
         let html = list
             .render()

@@ -111,6 +111,8 @@ pub struct ThreadList<'a> {
     pub page: u32,
     pub comments_open: bool,
     pub verified_badge: &'a str,
+    /// Shown in a frame on the charity's page: replies stay in the frame, reports open on top.
+    pub embed: bool,
 }
 
 impl ThreadList<'_> {
@@ -120,8 +122,25 @@ impl ThreadList<'_> {
         } else {
             String::new()
         };
-        format!("/articles/{}?reply_to={comment_id}{page}#comment-form", self.slug)
+        let base = thread_path(self.slug, self.embed);
+        format!("{base}?reply_to={comment_id}{page}#comment-form")
     }
+}
+
+/// Where an article's thread is: its own page, or the page made to sit in a frame.
+pub fn thread_path(slug: &str, embed: bool) -> String {
+    if embed {
+        format!("/embed/articles/{slug}")
+    } else {
+        format!("/articles/{slug}")
+    }
+}
+
+/// A thread shown in a frame on the charity's own page (see `embed.js`).
+#[derive(Debug, Clone)]
+pub struct EmbedFrame {
+    /// The sites the frame may talk to (space-separated origins), for its script.
+    pub allowed_origins: String,
 }
 
 #[derive(Template)]
@@ -135,6 +154,7 @@ pub struct ThreadPage {
     pub pages: Vec<PageLink>,
     pub banner: Banner,
     pub form: FormView,
+    pub embed: Option<EmbedFrame>,
 }
 
 /// A message at the top of the thread after the reader did something.
@@ -194,16 +214,24 @@ impl FormView {
 
 impl ThreadPage {
     pub fn thread_href(&self, page: u32) -> String {
+        let base = thread_path(&self.article.slug, self.embed.is_some());
         if page <= 1 {
-            format!("/articles/{}", self.article.slug)
+            base
         } else {
-            format!("/articles/{}?page={page}", self.article.slug)
+            format!("{base}?page={page}")
         }
+    }
+
+    fn post_href(&self) -> String {
+        format!(
+            "{}/comments",
+            thread_path(&self.article.slug, self.embed.is_some())
+        )
     }
 
     /// The page's list of comments, rendered once per version of the thread (see `ThreadList`).
     fn threads_html(&self) -> &str {
-        self.thread.rendered[usize::from(self.article.comments_open)]
+        self.thread.rendered[rendering(self.article.comments_open, self.embed.is_some())]
             .get()
             .map_or("", String::as_str)
     }
@@ -221,16 +249,39 @@ impl ThreadPage {
     }
 }
 
-/// The article, from the memo when it was read a moment ago (see `articles::memo`).
 #[derive(Template)]
 #[template(path = "comments/not_sent.html")]
 pub struct NotSentPage {
     pub article: NotSentArticle,
     pub form: FormView,
+    pub embed: Option<EmbedFrame>,
+}
+
+impl NotSentPage {
+    pub fn thread_href(&self, _page: u32) -> String {
+        thread_path(&self.article.slug, self.embed.is_some())
+    }
+
+    fn post_href(&self) -> String {
+        format!("{}/comments", self.thread_href(1))
+    }
+}
+
+/// Which of a page's renderings of its list to use: with or without reply links (the article is
+/// open or closed), on its own page or in a frame.
+pub fn rendering(comments_open: bool, embed: bool) -> usize {
+    usize::from(comments_open) + 2 * usize::from(embed)
 }
 
 pub struct NotSentArticle {
     pub slug: String,
+}
+
+/// Inside a frame, for a page whose short name has no article: nothing to show, said calmly.
+#[derive(Template)]
+#[template(path = "comments/not_open.html")]
+pub struct NotOpenPage {
+    pub embed: Option<EmbedFrame>,
 }
 
 #[derive(Template)]

@@ -8,6 +8,7 @@ mod attacks;
 mod browser;
 mod cache;
 mod cli;
+mod embed;
 mod embedded;
 mod faults;
 mod helpers;
