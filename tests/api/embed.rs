@@ -7,7 +7,7 @@ use crate::helpers::{TestApp, hidden_field, location};
 
 const PARENT: &str = "https://www.example.org";
 
-async fn app() -> TestApp {
+async fn framing_app() -> TestApp {
     TestApp::spawn_with(|c| c.embed_origins = vec![PARENT.to_owned()]).await
 }
 
@@ -30,7 +30,7 @@ fn header_of(response: &reqwest::Response, name: header::HeaderName) -> String {
 
 #[tokio::test]
 async fn only_the_frame_page_may_be_framed_and_only_by_the_allowed_sites() {
-    let app = app().await;
+    let app = framing_app().await;
     app.add_article("a", "After a loss").await;
     let framed = app.get("/embed/articles/a").await;
     assert_eq!(framed.status(), StatusCode::OK);
@@ -61,7 +61,7 @@ async fn with_no_allowed_sites_nobody_may_frame_a_thread() {
 
 #[tokio::test]
 async fn a_reader_posts_from_inside_the_frame_without_cookies() {
-    let app = app().await;
+    let app = framing_app().await;
     app.add_article("a", "A").await;
     let reader = framed_reader();
     let html = reader
@@ -105,7 +105,7 @@ async fn a_reader_posts_from_inside_the_frame_without_cookies() {
 
 #[tokio::test]
 async fn a_post_forged_from_another_site_is_refused_with_the_words_kept() {
-    let app = app().await;
+    let app = framing_app().await;
     app.add_article("a", "A").await;
     let reader = framed_reader();
     let html = reader
@@ -139,7 +139,7 @@ async fn a_post_forged_from_another_site_is_refused_with_the_words_kept() {
 
 #[tokio::test]
 async fn errors_inside_the_frame_keep_the_text_and_stay_in_the_frame() {
-    let app = app().await;
+    let app = framing_app().await;
     app.add_article("a", "A").await;
     let response = framed_reader()
         .post(format!("{}/embed/articles/a/comments", app.address))
@@ -157,7 +157,7 @@ async fn errors_inside_the_frame_keep_the_text_and_stay_in_the_frame() {
 
 #[tokio::test]
 async fn an_unknown_page_shows_a_calm_note_inside_the_frame() {
-    let app = app().await;
+    let app = framing_app().await;
     let response = app.get("/embed/articles/no-such-page").await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     assert!(header_of(&response, header::CONTENT_SECURITY_POLICY).contains(PARENT));
@@ -193,17 +193,37 @@ async fn articles_are_made_on_first_use_only_when_allowed_and_for_allowed_sites(
         ("Trying again", "https://www.example.org/trying")
     );
 
-    let without_auto = app().await;
+    let without_auto = framing_app().await;
     assert_eq!(without_auto.get(made).await.status(), StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]
 async fn the_embed_script_is_served_for_other_sites() {
-    let app = app().await;
+    let app = framing_app().await;
     let response = app.get("/embed.js").await;
     assert_eq!(response.status(), StatusCode::OK);
     assert!(header_of(&response, header::CONTENT_TYPE).starts_with("text/javascript"));
     let script = response.text().await.unwrap();
     assert!(script.contains("/embed/articles/"));
     assert!(script.contains("event.origin !== origin"));
+}
+
+#[tokio::test]
+async fn each_articles_admin_page_gives_the_code_to_paste() {
+    let app = TestApp::spawn_with(|c| c.public_url = "https://comments.example.org".into()).await;
+    app.add_article("after-a-miscarriage", "After a miscarriage")
+        .await;
+    let admin = app.staff("Ada", carethread::accounts::Role::Admin, true).await;
+    let html = app
+        .get_as(&admin.client, "/admin/articles")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let snippet = crate::helpers::unescape(&html);
+    assert!(snippet.contains(r#"<div id="carethread" data-carethread-article="after-a-miscarriage"></div>"#));
+    assert!(snippet.contains(r#"<script src="https://comments.example.org/embed.js" async></script>"#));
+    assert!(snippet.contains(
+        r#"<noscript><a href="https://comments.example.org/articles/after-a-miscarriage">Read and add comments</a></noscript>"#
+    ));
 }
