@@ -10,7 +10,7 @@
 # with half-sent request headers while readers keep reading, then SIGTERMs one process. The app
 # processes run with CARETHREAD_HEADER_TIMEOUT_SECONDS=5 ($FAULT_HEADER_TIMEOUT) to keep the drill short.
 # Prints each check as PASS or FAIL and exits non-zero when any fails. Needs PostgreSQL's server
-# programs (initdb, pg_ctl), psql and python3. Not part of the test suite; takes about a minute and a half.
+# programs (initdb, pg_ctl), psql and python3. Not part of the test suite; takes about a minute.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
