@@ -171,6 +171,17 @@ async fn a_reader_reads_and_posts_inside_a_frame_on_another_sites_page() {
             .await;
         if width == Width::Desktop {
             reader.script("window.scrollTo(0, 0);", vec![]).await;
+            // A window as tall as the page, so the whole frame is painted in the picture.
+            let height = reader
+                .script("return document.documentElement.scrollHeight;", vec![])
+                .await;
+            reader
+                .cdp(
+                    "Emulation.setDeviceMetricsOverride",
+                    serde_json::json!({ "width": 1280, "height": height, "deviceScaleFactor": 1, "mobile": false }),
+                )
+                .await;
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
             reader
                 .save_screenshot(&screenshot_folder().join("embedded-1280.png"))
                 .await;
