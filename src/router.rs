@@ -30,7 +30,7 @@ use crate::{
     comments::{self, embed::Embeddable},
     db::Outage,
     error::{AppError, DatabaseUnreachable},
-    moderation,
+    mail, moderation,
     state::AppState,
     web::{
         assets,
@@ -61,6 +61,7 @@ pub fn app(state: AppState) -> Router {
     let gated = Router::new()
         .merge(articles::routes::router())
         .merge(comments::routes::reading())
+        .merge(mail::routes::router())
         .merge(staff_routes(&state))
         .route_layer(middleware::from_fn_with_state(
             Arc::clone(&state.outage),

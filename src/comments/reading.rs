@@ -6,14 +6,14 @@ use std::sync::Arc;
 use askama::Template;
 
 use super::{
-    Context,
+    CommentStatus, Context,
     cache::ThreadData,
     store,
     text::Segment,
     thread::layout,
     view::{
-        Banner, CommentView, EmbedFrame, FormView, PageLink, SafetyMessage, ThreadList, ThreadPage,
-        ThreadQuery, rendering,
+        Banner, CommentView, EmbedFrame, FormView, PageLink, SafetyMessage, StatusComment, StatusPage,
+        ThreadList, ThreadPage, ThreadQuery, rendering,
     },
 };
 use crate::{
@@ -138,9 +138,19 @@ fn rows_bytes(rows: &[(CommentView, u32)]) -> usize {
 
 /// The query of the thread page after a post; anything else is ignored.
 pub fn banner_for(ctx: &Context, query: &ThreadQuery) -> Banner {
+    // Only something shaped like a link we make: 32 random bytes, base64url.
+    let link = query
+        .status
+        .as_deref()
+        .filter(|t| {
+            t.len() == 43
+                && t.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+        .map(|token| format!("{}/status/{token}", ctx.config.public_url));
     match (query.posted.as_deref(), query.reported.as_deref()) {
-        (Some("safety"), _) => Banner::PostedWithSafety(SafetyMessage::new(&ctx.config.safety_message)),
-        (Some(_), _) => Banner::Posted,
+        (Some("safety"), _) => Banner::PostedWithSafety(SafetyMessage::new(&ctx.config.safety_message), link),
+        (Some(_), _) => Banner::Posted(link),
         (_, Some("queue" | "1")) => {
             Banner::Reported("Thank you for telling us. A moderator will look at this comment.")
         }
@@ -179,4 +189,41 @@ pub async fn fresh_form(
         }
     }
     Ok(form)
+}
+
+/// The private page behind a status link.
+pub async fn status_page(ctx: &Context, token: &str) -> Result<StatusPage> {
+    let badge = ctx.config.verified_badge.clone();
+    let Some(own) = store::find_by_status_link(&ctx.db, &crate::accounts::tokens::hash(token)).await? else {
+        return Ok(StatusPage {
+            comment: None,
+            state: "waiting",
+            replies: Vec::new(),
+            verified_badge: badge,
+        });
+    };
+    let state = match own.status {
+        CommentStatus::Published => "published",
+        CommentStatus::Hidden => "not-published",
+        CommentStatus::Pending | CommentStatus::Spam => "waiting",
+    };
+    let replies = store::published_replies(&ctx.db, own.id).await?;
+    let local = own.created_at.with_timezone(&ctx.config.timezone);
+    Ok(StatusPage {
+        comment: Some(StatusComment {
+            id: own.id,
+            article_slug: own.article_slug,
+            article_title: own.article_title,
+            author_name: own.author_name,
+            body: super::text::PlainText::new(&own.body),
+            posted_on: local.format("%d %b %Y - %H:%M").to_string(),
+            posted_at_iso: own.created_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        }),
+        state,
+        replies: replies
+            .into_iter()
+            .map(|row| CommentView::new(row, &ctx.config))
+            .collect(),
+        verified_badge: badge,
+    })
 }

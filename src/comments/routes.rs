@@ -4,7 +4,7 @@
 
 use axum::{
     Router,
-    extract::{FromRef, Path, Query},
+    extract::{FromRef, Path, Query, State},
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
@@ -15,7 +15,7 @@ use serde::Deserialize;
 use super::{
     CommentForm, Context, FormErrors, Reader,
     embed::{self, EmbeddingPage},
-    reading::{banner_for, fresh_form, load_article, thread_page},
+    reading::{self, banner_for, fresh_form, load_article, thread_page},
     report::{self, REASONS},
     store::{self, Reported},
     submit::{self, Outcome, Submission},
@@ -45,6 +45,7 @@ where
     Router::new()
         .route("/articles/{slug}", get(show_thread))
         .route("/embed/articles/{slug}", get(show_embedded))
+        .route("/status/{token}", get(show_status))
         .route(
             "/articles/{slug}/comments/{id}/report",
             get(show_report).post(submit_report),
@@ -62,6 +63,23 @@ where
     Router::new()
         .route("/articles/{slug}/comments", post(submit_comment))
         .route("/embed/articles/{slug}/comments", post(submit_embedded))
+}
+
+/// A reader's private page: their comment, its state in kind words, and any published replies.
+async fn show_status(State(ctx): State<Context>, Path(token): Path<String>) -> Result<Response> {
+    let page = reading::status_page(&ctx, &token).await?;
+    let status = if page.comment.is_some() {
+        StatusCode::OK
+    } else {
+        StatusCode::GONE
+    };
+    let mut response = render(status, &page);
+    // The page is the reader's own: no shared cache keeps it, no other site learns its address.
+    response.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("private, no-store"),
+    );
+    Ok(response)
 }
 
 async fn show_thread(
@@ -194,8 +212,17 @@ async fn post_comment(
             client_hash: &reader.client.hash,
             now: chrono::Utc::now(),
         };
-        match refusal(submit::submit(&ctx.db, &ctx.config, &ctx.stamp_key, &article, &submission).await?) {
-            Ok(urgent) => return Ok(thanks(&article.slug, urgent, frame.is_some())),
+        match refusal(
+            submit::submit(
+                &ctx.db,
+                &ctx.config,
+                (&ctx.stamp_key, &ctx.mail_key),
+                &article,
+                &submission,
+            )
+            .await?,
+        ) {
+            Ok((urgent, link)) => return Ok(thanks(&article.slug, urgent, frame.is_some(), link.as_deref())),
             Err(refusal) => refusal,
         }
     } else {
@@ -216,11 +243,15 @@ const STALE: Refusal = (
     Some(STALE_COMMENT_FORM),
 );
 
-/// Stored (or stored before): whether it was urgent. Otherwise what the reader is shown.
-fn refusal(outcome: Outcome) -> Result<bool, Refusal> {
+/// Stored (or stored before): whether it was urgent, and the reader's private link. Otherwise
+/// what the reader is shown.
+fn refusal(outcome: Outcome) -> Result<(bool, Option<String>), Refusal> {
     match outcome {
         // Spam is thanked like anything else: telling a bot what tripped it only helps it.
-        Outcome::Stored { urgent, .. } | Outcome::Repeat { urgent } => Ok(urgent),
+        Outcome::Stored {
+            urgent, status_link, ..
+        } => Ok((urgent, Some(status_link))),
+        Outcome::Repeat { urgent } => Ok((urgent, None)),
         Outcome::AddressLimited => Err((
             StatusCode::TOO_MANY_REQUESTS,
             FormErrors::default(),
@@ -253,6 +284,7 @@ async fn show_again(
     let form = FormView {
         name: input.name.clone(),
         email: input.email.clone(),
+        notify: input.wants_replies(),
         body: input.body.clone(),
         replying_to,
         errors,
@@ -271,6 +303,7 @@ fn not_sent(csrf: &CsrfToken, slug: &str, input: CommentForm, embed: Option<Embe
             slug: slug.to_owned(),
         },
         form: FormView {
+            notify: input.wants_replies(),
             name: input.name,
             email: input.email,
             body: input.body,
@@ -287,9 +320,17 @@ fn not_sent(csrf: &CsrfToken, slug: &str, input: CommentForm, embed: Option<Embe
 
 /// Where a reader goes once their comment is stored: thanks, and the safety message when their
 /// words carried warning signs.
-fn thanks(slug: &str, urgent: bool, embed: bool) -> Response {
-    let posted = if urgent { "safety#safety" } else { "1#thanks" };
-    Redirect::to(&format!("{}?posted={posted}", thread_path(slug, embed))).into_response()
+fn thanks(slug: &str, urgent: bool, embed: bool, status_link: Option<&str>) -> Response {
+    let (posted, anchor) = if urgent {
+        ("safety", "safety")
+    } else {
+        ("1", "thanks")
+    };
+    let link = status_link
+        .map(|token| format!("&status={token}"))
+        .unwrap_or_default();
+    let to = format!("{}?posted={posted}{link}#{anchor}", thread_path(slug, embed));
+    Redirect::to(&to).into_response()
 }
 
 async fn show_report(reader: Reader, Path((slug, id)): Path<(String, i64)>) -> Result<Response> {

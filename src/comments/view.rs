@@ -21,6 +21,8 @@ pub struct ThreadQuery {
     pub reply_to: Option<String>,
     pub posted: Option<String>,
     pub reported: Option<String>,
+    /// The reader's private status link, shown once after posting.
+    pub status: Option<String>,
 }
 
 impl ThreadQuery {
@@ -160,9 +162,10 @@ pub struct ThreadPage {
 /// A message at the top of the thread after the reader did something.
 pub enum Banner {
     None,
-    Posted,
+    /// Posted, with the reader's private link to their comment.
+    Posted(Option<String>),
     /// Posted, and it mentions a warning sign: what to do now, before any moderator reads it.
-    PostedWithSafety(SafetyMessage),
+    PostedWithSafety(SafetyMessage, Option<String>),
     Reported(&'static str),
 }
 
@@ -194,6 +197,8 @@ impl SafetyMessage {
 pub struct FormView {
     pub name: String,
     pub email: String,
+    /// "Email me when someone replies" was ticked.
+    pub notify: bool,
     pub body: String,
     pub replying_to: Option<ReplyingTo>,
     pub errors: FormErrors,
@@ -298,4 +303,26 @@ pub struct ReportPage {
 #[serde(default)]
 pub struct ReportForm {
     pub reason: String,
+}
+
+/// A reader's own comment on its private page.
+pub struct StatusComment {
+    pub id: i64,
+    pub article_slug: String,
+    pub article_title: String,
+    pub author_name: String,
+    pub body: PlainText,
+    pub posted_on: String,
+    pub posted_at_iso: String,
+}
+
+/// The private page behind a reader's status link; no comment when the link has expired.
+#[derive(Template)]
+#[template(path = "comments/status.html")]
+pub struct StatusPage {
+    pub comment: Option<StatusComment>,
+    /// "waiting", "published" or "not-published".
+    pub state: &'static str,
+    pub replies: Vec<CommentView>,
+    pub verified_badge: String,
 }
