@@ -50,6 +50,7 @@ where
             "/account/password",
             get(show_change_password).post(change_password),
         )
+        .route("/account/alerts", get(show_alerts).post(save_alerts))
 }
 
 /// Shown when too many passwords are being checked at once (see `accounts::hashing`).
@@ -310,4 +311,38 @@ async fn change_password(
         problem: Some(problem),
     };
     Ok(page.render(status, &view))
+}
+
+#[derive(Template)]
+#[template(path = "accounts/alerts.html")]
+struct AlertsPage {
+    chrome: StaffChrome,
+    email: String,
+    urgent: bool,
+    digest: bool,
+}
+
+async fn show_alerts(AnyStaff(page): AnyStaff) -> Result<Response> {
+    let (urgent, digest) = super::store::mail_choices(&page.db, page.staff.id).await?;
+    let view = AlertsPage {
+        chrome: page.chrome().await?,
+        email: page.staff.email.clone(),
+        urgent,
+        digest,
+    };
+    Ok(page.render(StatusCode::OK, &view))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct AlertsForm {
+    urgent: String,
+    digest: String,
+}
+
+async fn save_alerts(AnyStaff(page): AnyStaff, CsrfForm(form, ..): CsrfForm<AlertsForm>) -> Result<Response> {
+    let (urgent, digest) = (form.urgent == "1", form.digest == "1");
+    super::store::set_mail_choices(&page.db, page.staff.id, urgent, digest).await?;
+    page.flash("Saved your mail choices.").await;
+    Ok(Redirect::to("/account/alerts").into_response())
 }

@@ -14,7 +14,9 @@ use super::{
 };
 use crate::{
     audit::{self, Action, Target},
+    config::Config,
     error::{AppError, Result},
+    mail,
     text::NAME_MAX_CHARS,
 };
 
@@ -163,6 +165,22 @@ pub struct IssuedLink {
     /// The path of the link on this site (`/invitations/…` or `/password-reset/…`).
     pub path: String,
     pub hours: i64,
+    /// Where the link was mailed, when mail goes to a real server; otherwise the admin sends it.
+    pub mailed_to: Option<String>,
+}
+
+impl IssuedLink {
+    /// Mails the link to `email` (in the transaction that made it) when mail is configured.
+    async fn mail(mut self, tx: &mut sqlx::PgConnection, config: &Config, email: &str) -> sqlx::Result<Self> {
+        if config.mail.sends() {
+            let url = format!("{}{}", config.public_url, self.path);
+            let invitation = self.path.starts_with("/invitations/");
+            let message = mail::compose::account_link(config, email, invitation, &url, self.hours);
+            mail::store::enqueue(tx, &message, Utc::now()).await?;
+            self.mailed_to = Some(email.to_owned());
+        }
+        Ok(self)
+    }
 }
 
 /// Who to invite, as typed.
@@ -175,7 +193,7 @@ pub struct Invitee<'a> {
 /// Creates an account with no password and an invitation link to choose one; `Err(problem)`
 /// when what was typed needs fixing.
 pub async fn invite(
-    db: &PgPool,
+    (db, config): (&PgPool, &Config),
     by: &Staff,
     invitee: &Invitee<'_>,
 ) -> Result<Result<IssuedLink, &'static str>> {
@@ -217,13 +235,17 @@ pub async fn invite(
         Some(role.as_str()),
     )
     .await?;
-    tx.commit().await?;
-    Ok(Ok(IssuedLink {
+    let issued = IssuedLink {
         heading: "Invitation ready",
         name: name.to_owned(),
         path: format!("/invitations/{}", token.token),
         hours: INVITATION_LIFETIME.num_hours(),
-    }))
+        mailed_to: None,
+    }
+    .mail(&mut tx, config, email)
+    .await?;
+    tx.commit().await?;
+    Ok(Ok(issued))
 }
 
 fn invite_problem(email: &str, name: &str) -> Option<&'static str> {
@@ -237,8 +259,11 @@ fn invite_problem(email: &str, name: &str) -> Option<&'static str> {
 }
 
 /// A password-reset link for account `id`, or a fresh invitation if it never chose a password.
-pub async fn reset_link(db: &PgPool, by: &Staff, id: i64) -> Result<IssuedLink> {
+pub async fn reset_link((db, config): (&PgPool, &Config), by: &Staff, id: i64) -> Result<IssuedLink> {
     let name = account_name(db, id).await?;
+    let email = store::find_account_email(db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let token = tokens::generate();
     let mut tx = db.begin().await?;
     let has_password = store::has_password(&mut *tx, id).await?;
@@ -274,13 +299,17 @@ pub async fn reset_link(db: &PgPool, by: &Staff, id: i64) -> Result<IssuedLink> 
         None,
     )
     .await?;
-    tx.commit().await?;
-    Ok(IssuedLink {
+    let issued = IssuedLink {
         heading,
         name,
         path: format!("/{path}/{}", token.token),
         hours: lifetime.num_hours(),
-    })
+        mailed_to: None,
+    }
+    .mail(&mut tx, config, &email)
+    .await?;
+    tx.commit().await?;
+    Ok(issued)
 }
 
 async fn account_name(db: &PgPool, id: i64) -> Result<String> {

@@ -125,6 +125,12 @@ pub async fn has_password(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<bool
     Ok(has.unwrap_or(false))
 }
 
+pub async fn find_account_email(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar!("SELECT email FROM users WHERE id = $1", id)
+        .fetch_optional(db)
+        .await
+}
+
 pub async fn find_account_name(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<Option<String>> {
     sqlx::query_scalar!("SELECT display_name FROM users WHERE id = $1", id)
         .fetch_optional(db)
@@ -315,6 +321,35 @@ pub async fn prune_failures(db: impl PgExecutor<'_>) -> sqlx::Result<()> {
     sqlx::query!(
         "WITH gone AS (DELETE FROM login_failures WHERE created_at < now() - interval '1 day')
          DELETE FROM login_lockouts WHERE until < now()"
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// A member of staff's mail choices: urgent alerts (the role's default until they choose) and
+/// the daily summary.
+pub async fn mail_choices(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<(bool, bool)> {
+    let row = sqlx::query!(
+        r#"SELECT coalesce(urgent_alerts, role <> 'midwife') AS "urgent!", daily_digest FROM users WHERE id = $1"#,
+        id
+    )
+    .fetch_one(db)
+    .await?;
+    Ok((row.urgent, row.daily_digest))
+}
+
+pub async fn set_mail_choices(
+    db: impl PgExecutor<'_>,
+    id: i64,
+    urgent: bool,
+    digest: bool,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE users SET urgent_alerts = $2, daily_digest = $3 WHERE id = $1",
+        id,
+        urgent,
+        digest
     )
     .execute(db)
     .await?;

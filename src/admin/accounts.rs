@@ -79,6 +79,8 @@ struct LinkPage {
     name: String,
     link: String,
     hours: i64,
+    /// The link went by mail to this address: it is not shown.
+    mailed_to: Option<String>,
 }
 
 /// The one-time link, shown once for the admin to send.
@@ -89,6 +91,7 @@ async fn link_page(page: &StaffPage, issued: IssuedLink) -> Result<Response> {
         name: issued.name,
         link: format!("{}{}", page.config.public_url, issued.path),
         hours: issued.hours,
+        mailed_to: issued.mailed_to,
     };
     Ok(page.render(StatusCode::OK, &view))
 }
@@ -99,7 +102,7 @@ pub async fn invite(Admin(page): Admin, CsrfForm(form, ..): CsrfForm<InviteForm>
         name: &form.name,
         role: &form.role,
     };
-    match service::invite(&page.db, &page.staff, &invitee).await? {
+    match service::invite((&page.db, &page.config), &page.staff, &invitee).await? {
         Ok(issued) => link_page(&page, issued).await,
         Err(problem) => {
             let again = InviteView {
@@ -159,6 +162,6 @@ pub async fn reset_link(
     Path(id): Path<i64>,
     _: CsrfForm<AccountForm>,
 ) -> Result<Response> {
-    let issued = service::reset_link(&page.db, &page.staff, id).await?;
+    let issued = service::reset_link((&page.db, &page.config), &page.staff, id).await?;
     link_page(&page, issued).await
 }

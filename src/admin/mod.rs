@@ -4,6 +4,7 @@
 mod accounts;
 mod articles;
 mod audit;
+mod mail;
 mod privacy;
 
 use std::sync::Arc;
@@ -46,6 +47,8 @@ where
         .route("/admin/articles/{slug}/close", post(articles::close))
         .route("/admin/articles/{slug}/open", post(articles::open))
         .route("/admin/audit", get(audit::show))
+        .route("/admin/mail", get(mail::show))
+        .route("/admin/mail/{id}/resend", post(mail::resend))
         .route("/admin/privacy", get(privacy::show))
         .route("/admin/privacy/export", post(privacy::export))
         .route("/admin/privacy/erase", post(privacy::erase))

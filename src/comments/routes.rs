@@ -207,21 +207,7 @@ async fn post_comment(
         return Err(AppError::CommentsClosed);
     }
     let refusal = if checked.token_ok {
-        let submission = Submission {
-            form: &checked.form,
-            client_hash: &reader.client.hash,
-            now: chrono::Utc::now(),
-        };
-        match refusal(
-            submit::submit(
-                &ctx.db,
-                &ctx.config,
-                (&ctx.stamp_key, &ctx.mail_key),
-                &article,
-                &submission,
-            )
-            .await?,
-        ) {
+        match refusal(store_it(reader, checked, &article).await?) {
             Ok((urgent, link)) => return Ok(thanks(&article.slug, urgent, frame.is_some(), link.as_deref())),
             Err(refusal) => refusal,
         }
@@ -242,6 +228,18 @@ const STALE: Refusal = (
     },
     Some(STALE_COMMENT_FORM),
 );
+
+/// Hands the reader's comment to the posting rules.
+async fn store_it(reader: &Reader, checked: &Checked<CommentForm>, article: &Article) -> Result<Outcome> {
+    let ctx = &reader.ctx;
+    let submission = Submission {
+        form: &checked.form,
+        client_hash: &reader.client.hash,
+        now: chrono::Utc::now(),
+    };
+    let keys = (&*ctx.stamp_key, &*ctx.mail_key);
+    Ok(submit::submit(&ctx.db, &ctx.config, keys, article, &submission).await?)
+}
 
 /// Stored (or stored before): whether it was urgent, and the reader's private link. Otherwise
 /// what the reader is shown.

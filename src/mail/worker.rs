@@ -22,7 +22,7 @@ pub async fn run(ctx: Context, transport: Transport) {
     let mut rounds: u64 = 0;
     loop {
         tick.tick().await;
-        if let Err(error) = round(&ctx, &transport, &from, rounds % 1800 == 0).await {
+        if let Err(error) = round(&ctx, &transport, &from, rounds.is_multiple_of(1800)).await {
             tracing::warn!(error = %format!("{error:#}"), "mail round failed");
         }
         rounds += 1;

@@ -61,3 +61,43 @@ pub async fn anonymise(db: impl PgExecutor<'_>, email: &str) -> sqlx::Result<u64
     .await?;
     Ok(done.rows_affected())
 }
+
+/// A reader's address kept for reply mails, and what it asked for.
+#[derive(Debug, serde::Serialize)]
+pub struct ExportedMailAddress {
+    pub confirmed_at: Option<DateTime<Utc>>,
+    pub stopped_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    /// Comments whose replies are mailed to it.
+    pub subscribed_comments: Vec<i64>,
+}
+
+pub async fn mail_address_by_email(
+    db: impl PgExecutor<'_>,
+    email: &str,
+) -> sqlx::Result<Option<ExportedMailAddress>> {
+    sqlx::query_as!(
+        ExportedMailAddress,
+        r#"SELECT a.confirmed_at AS "confirmed_at: DateTime<Utc>", a.stopped_at AS "stopped_at: DateTime<Utc>",
+                  a.created_at AS "created_at: DateTime<Utc>",
+                  coalesce(array_agg(s.comment_id ORDER BY s.comment_id) FILTER (WHERE s.stopped_at IS NULL), '{}')
+                    AS "subscribed_comments!"
+             FROM mail_addresses a LEFT JOIN subscriptions s ON s.address_id = a.id
+            WHERE lower(a.email) = lower($1)
+            GROUP BY a.id"#,
+        email
+    )
+    .fetch_optional(db)
+    .await
+}
+
+/// Forgets the address, its subscriptions and waiting notices, and the mails queued or kept for it.
+pub async fn forget_mail_address(db: &mut sqlx::PgConnection, email: &str) -> sqlx::Result<()> {
+    sqlx::query!("DELETE FROM mail_addresses WHERE lower(email) = lower($1)", email)
+        .execute(&mut *db)
+        .await?;
+    sqlx::query!("DELETE FROM outbox WHERE lower(recipient) = lower($1)", email)
+        .execute(&mut *db)
+        .await?;
+    Ok(())
+}

@@ -12,6 +12,7 @@ mod embed;
 mod embedded;
 mod faults;
 mod helpers;
+mod mail;
 mod moderation;
 mod operations;
 mod posting;

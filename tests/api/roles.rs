@@ -122,6 +122,14 @@ fn checks() -> Vec<Check> {
             repliers,
         ),
         get(|_| "/account/password".into(), any_staff),
+        get(|_| "/account/alerts".into(), any_staff),
+        post(
+            |_| "/account/alerts".into(),
+            &[("urgent", "1")],
+            S::SEE_OTHER,
+            any_staff,
+        ),
+        get(|_| "/admin/mail".into(), admins),
         get(|_| "/admin".into(), admins),
         get(|_| "/admin/accounts".into(), admins),
         get(|_| "/admin/articles".into(), admins),
@@ -197,7 +205,9 @@ async fn snapshot(app: &TestApp) -> String {
         "SELECT concat_ws('|',
             (SELECT string_agg(id || ':' || status, ',' ORDER BY id) FROM comments),
             (SELECT count(*) FROM audit_log),
-            (SELECT string_agg(id || ':' || role || ':' || (verified_at IS NOT NULL) || ':' || (disabled_at IS NOT NULL), ',' ORDER BY id) FROM users),
+            (SELECT string_agg(id || ':' || role || ':' || (verified_at IS NOT NULL) || ':' || (disabled_at IS NOT NULL)
+                || ':' || coalesce(urgent_alerts::text, '-') || ':' || daily_digest, ',' ORDER BY id) FROM users),
+            (SELECT string_agg(id || ':' || status, ',' ORDER BY id) FROM outbox),
             (SELECT string_agg(slug || ':' || title || ':' || url || ':' || comments_open, ',' ORDER BY id) FROM articles),
             (SELECT count(*) FROM account_tokens))",
     )

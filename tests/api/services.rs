@@ -200,7 +200,7 @@ async fn invitations_check_what_was_typed_and_refuse_a_second_account() {
         role: "midwife",
     };
     assert!(
-        accounts::service::invite(&site.db, &ada, &bad)
+        accounts::service::invite((&site.db, &Config::for_tests()), &ada, &bad)
             .await
             .unwrap()
             .is_err()
@@ -210,14 +210,14 @@ async fn invitations_check_what_was_typed_and_refuse_a_second_account() {
         name: "Morgan",
         role: "midwife",
     };
-    let link = accounts::service::invite(&site.db, &ada, &good)
+    let link = accounts::service::invite((&site.db, &Config::for_tests()), &ada, &good)
         .await
         .unwrap()
         .unwrap();
     assert!(link.path.starts_with("/invitations/"));
     assert_eq!(link.hours, 72);
     assert!(
-        accounts::service::invite(&site.db, &ada, &good)
+        accounts::service::invite((&site.db, &Config::for_tests()), &ada, &good)
             .await
             .unwrap()
             .is_err()
@@ -276,7 +276,7 @@ async fn posting_stores_once_per_form_and_keeps_to_the_address_limit() {
                 client_hash: b"one reader",
                 now,
             };
-            submit::submit(db, config, key, article, &submission)
+            submit::submit(db, config, (key, key), article, &submission)
                 .await
                 .unwrap()
         }

@@ -5,6 +5,7 @@
 //! - [`app`]: the application served on a free local port ([`TestApp`]), staff accounts signed in
 //!   on browsers of their own, readers' browsers, and posting forms the way a browser does.
 //! - [`html`]: reading pages and responses: hidden form fields, links, redirects, escaped text.
+//! - [`smtp`]: a mail server speaking SMTP over TCP that keeps what it is sent.
 //! - [`logs`]: the process's one tracing subscriber, which counts SQL statements for the tests
 //!   that ask and shows the server's logs with `TEST_LOG=1`.
 //!
@@ -21,8 +22,10 @@ mod app;
 mod database;
 mod html;
 mod logs;
+mod smtp;
 
 pub use app::{STAFF_PASSWORD, StaffUser, TestApp, new_client, reader_at};
 pub use database::TestDatabase;
 pub use html::{assert_is_redirect_to, escaped, hidden_field, location, path_on_page, position, unescape};
 pub use logs::{keep_statements, take_statements};
+pub use smtp::SmtpSink;
