@@ -255,6 +255,20 @@ pub struct Settings {
     )]
     pub status_link_days: u32,
 
+    /// An address to POST a JSON note to when a comment is marked urgent (for chat tools); signed
+    /// with `CARETHREAD_ALERT_WEBHOOK_SECRET` in `X-Carethread-Signature: sha256=<hex HMAC of the body>`.
+    #[arg(long, env = "CARETHREAD_ALERT_WEBHOOK_URL", global = true)]
+    pub alert_webhook_url: Option<String>,
+
+    /// The key the webhook's signature is made with; needed with CARETHREAD_ALERT_WEBHOOK_URL.
+    #[arg(
+        long,
+        env = "CARETHREAD_ALERT_WEBHOOK_SECRET",
+        global = true,
+        hide_env_values = true
+    )]
+    pub alert_webhook_secret: Option<SecretString>,
+
     /// Days the email address of a comment that was never published is kept.
     #[arg(
         long,
@@ -362,6 +376,8 @@ pub struct MailConfig {
     pub batch: chrono::Duration,
     pub status_link_lifetime: chrono::Duration,
     pub unpublished_email_lifetime: chrono::Duration,
+    /// Where urgent alerts are also POSTed, and the key that signs them.
+    pub webhook: Option<(String, SecretString)>,
 }
 
 impl MailConfig {
@@ -397,6 +413,20 @@ impl Config {
             .filter(|o| !o.is_empty())
             .map(origin)
             .collect::<anyhow::Result<_>>()?;
+        config.mail.webhook = match (&settings.alert_webhook_url, &settings.alert_webhook_secret) {
+            (None, _) => None,
+            (Some(url), Some(secret)) => {
+                let url = url.trim();
+                anyhow::ensure!(
+                    url.starts_with("https://") || url.starts_with("http://"),
+                    "CARETHREAD_ALERT_WEBHOOK_URL must start with https:// or http://"
+                );
+                Some((url.to_owned(), secret.clone()))
+            }
+            (Some(_), None) => anyhow::bail!(
+                "CARETHREAD_ALERT_WEBHOOK_URL needs CARETHREAD_ALERT_WEBHOOK_SECRET, the key that signs each alert"
+            ),
+        };
         Ok(config)
     }
 
@@ -458,6 +488,7 @@ impl Settings {
                 batch: chrono::Duration::minutes(i64::from(self.notify_batch_minutes)),
                 status_link_lifetime: chrono::Duration::days(i64::from(self.status_link_days)),
                 unpublished_email_lifetime: chrono::Duration::days(i64::from(self.unpublished_email_days)),
+                webhook: None,
             },
             public_url: self
                 .public_url

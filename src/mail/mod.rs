@@ -115,14 +115,36 @@ pub async fn reply_published(tx: &mut PgConnection, reply_id: i64) -> sqlx::Resu
     store::notice_reply(tx, reply_id).await
 }
 
-/// A comment was marked urgent: queue an alert for each member of staff who wants one.
+/// A comment was marked urgent: queue an alert for each member of staff who wants one, and for
+/// the webhook when there is one (a JSON note with a link, no comment text).
 pub async fn urgent_comment(tx: &mut PgConnection, config: &Config, comment_id: i64) -> sqlx::Result<()> {
     for email in store::alerted_staff(&mut *tx).await? {
         let mail = compose::urgent_alert(config, &email, comment_id);
         store::enqueue(&mut *tx, &mail, chrono::Utc::now()).await?;
     }
+    if let Some((url, _)) = &config.mail.webhook {
+        let note = serde_json::json!({
+            "event": "urgent_comment",
+            "site": config.mail.site_name,
+            "text": format!("Urgent comment waiting on {}", config.mail.site_name),
+            "url": format!("{}/moderation/comments/{comment_id}", config.public_url),
+            "at": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        });
+        let hook = Mail {
+            kind: WEBHOOK,
+            to: url.clone(),
+            subject: "Urgent comment waiting".into(),
+            text: note.to_string(),
+            html: String::new(),
+            unsubscribe: None,
+        };
+        store::enqueue(&mut *tx, &hook, chrono::Utc::now()).await?;
+    }
     Ok(())
 }
+
+/// Outbox rows of this kind are POSTed to the alert webhook rather than mailed.
+pub const WEBHOOK: &str = "webhook";
 
 #[cfg(test)]
 mod tests {

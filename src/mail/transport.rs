@@ -14,37 +14,69 @@ use secrecy::ExposeSecret;
 use super::store::Queued;
 use crate::config::MailConfig;
 
-pub enum Transport {
+pub struct Transport {
+    mail: Mail,
+    webhook: Option<Webhook>,
+}
+
+enum Mail {
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
     Files(AsyncFileTransport<Tokio1Executor>, std::path::PathBuf),
+}
+
+/// The alert webhook: an HTTP(S) client and the key that signs each note.
+struct Webhook {
+    client: hyper_util::client::legacy::Client<
+        hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>,
+        axum::body::Body,
+    >,
+    secret: secrecy::SecretString,
 }
 
 impl Transport {
     /// `smtp://` means STARTTLS, required; `smtps://` TLS; `smtp://host?tls=none` no encryption
     /// (for a relay on the same host).
     pub fn new(config: &MailConfig) -> anyhow::Result<Self> {
+        let webhook = config.webhook.as_ref().map(|(_, secret)| {
+            let https = hyper_rustls::HttpsConnectorBuilder::new()
+                .with_webpki_roots()
+                .https_or_http()
+                .enable_http1()
+                .build();
+            let executor = hyper_util::rt::TokioExecutor::new();
+            Webhook {
+                client: hyper_util::client::legacy::Client::builder(executor).build(https),
+                secret: secret.clone(),
+            }
+        });
+        Ok(Self {
+            mail: Self::mail(config)?,
+            webhook,
+        })
+    }
+
+    fn mail(config: &MailConfig) -> anyhow::Result<Mail> {
         let Some(url) = &config.smtp_url else {
             std::fs::create_dir_all(&config.folder)
                 .with_context(|| format!("could not create the mail folder {}", config.folder.display()))?;
-            return Ok(Self::Files(
+            return Ok(Mail::Files(
                 AsyncFileTransport::new(&config.folder),
                 config.folder.clone(),
             ));
         };
-        let url = url.expose_secret();
-        let lettre_url = lettre_url(url)?;
+        let lettre_url = lettre_url(url.expose_secret())?;
         let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(&lettre_url)
             .context("CARETHREAD_SMTP_URL is not a mail server address (smtp://user:pass@host:587, smtps://… or smtp://host:25?tls=none)")?
             .timeout(Some(std::time::Duration::from_secs(20)))
             .build();
-        Ok(Self::Smtp(transport))
+        Ok(Mail::Smtp(transport))
     }
 
     /// Where mail goes, for the log (no password).
     pub fn describe(&self) -> String {
-        match self {
-            Self::Smtp(_) => "to the mail server in CARETHREAD_SMTP_URL".into(),
-            Self::Files(_, folder) => format!(
+        match &self.mail {
+            Mail::Smtp(_) => "to the mail server in CARETHREAD_SMTP_URL".into(),
+            Mail::Files(_, folder) => format!(
                 "as .eml files in {} (CARETHREAD_SMTP_URL is not set)",
                 folder.display()
             ),
@@ -52,19 +84,59 @@ impl Transport {
     }
 
     pub async fn send(&self, from: &Mailbox, mail: &Queued) -> anyhow::Result<()> {
+        if mail.kind == super::WEBHOOK {
+            return self.post(mail).await;
+        }
         let message = message(from, mail)?;
-        match self {
-            Self::Smtp(smtp) => smtp
+        match &self.mail {
+            Mail::Smtp(smtp) => smtp
                 .send(message)
                 .await
                 .map(drop)
                 .context("the mail server refused it"),
-            Self::Files(files, _) => files
+            Mail::Files(files, _) => files
                 .send(message)
                 .await
                 .map(drop)
                 .context("could not write the mail file"),
         }
+    }
+
+    /// POSTs a webhook note, signed: `X-Carethread-Signature: sha256=<hex HMAC-SHA256 of the body>`.
+    async fn post(&self, note: &Queued) -> anyhow::Result<()> {
+        use hmac::Mac;
+        let hook = self
+            .webhook
+            .as_ref()
+            .context("no alert webhook is set any more")?;
+        let url = note
+            .recipient
+            .as_deref()
+            .context("the webhook address has been forgotten")?;
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(hook.secret.expose_secret().as_bytes())
+            .expect("HMAC takes any key length");
+        mac.update(note.body_text.as_bytes());
+        let signature: String = mac
+            .finalize()
+            .into_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let request = axum::http::Request::post(url)
+            .header(axum::http::header::CONTENT_TYPE, "application/json")
+            .header("x-carethread-signature", format!("sha256={signature}"))
+            .body(axum::body::Body::from(note.body_text.clone()))
+            .context("not a web address")?;
+        let answer = tokio::time::timeout(std::time::Duration::from_secs(15), hook.client.request(request))
+            .await
+            .context("the webhook did not answer in time")?
+            .context("could not reach the webhook")?;
+        anyhow::ensure!(
+            answer.status().is_success(),
+            "the webhook answered {}",
+            answer.status()
+        );
+        Ok(())
     }
 }
 

@@ -513,3 +513,103 @@ async fn failed_mails_are_shown_to_admins_and_can_be_sent_again() {
     site.send_mail().await;
     assert_eq!(site.mails().len(), 1);
 }
+
+#[tokio::test]
+async fn urgent_comments_are_also_posted_to_the_webhook_signed_and_without_their_words() {
+    use std::sync::{Arc, Mutex};
+    let received: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
+    let kept = Arc::clone(&received);
+    let hook = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |headers: axum::http::HeaderMap, body: String| {
+            let kept = Arc::clone(&kept);
+            async move {
+                let signature = headers["x-carethread-signature"]
+                    .to_str()
+                    .unwrap_or("")
+                    .to_owned();
+                kept.lock().unwrap().push((signature, body));
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, hook).await });
+
+    let site = site(|_| {}).await;
+    let secret = "a shared webhook secret";
+    let mut config = site.config();
+    config.mail.webhook = Some((url, secret.to_owned().into()));
+    site.app
+        .post_comment(
+            "a",
+            &[("name", "Sam"), ("body", "I keep fainting, quill-marker.")],
+        )
+        .await;
+    // The note is queued when the comment is stored, by the application's own settings, which
+    // here have no webhook: queue one as a process with the setting would.
+    let mut tx = site.app.db.begin().await.unwrap();
+    let id: i64 = sqlx::query_scalar("SELECT id FROM comments")
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+    mail::urgent_comment(&mut tx, &config, id).await.unwrap();
+    tx.commit().await.unwrap();
+    let transport = Transport::new(&config.mail).unwrap();
+    let from = config.mail.from.parse().unwrap();
+    let ctx = mail::Context {
+        config: std::sync::Arc::new(config),
+        ..site.context().await
+    };
+    mail::worker::round(&ctx, &transport, &from, false).await.unwrap();
+
+    let received = received.lock().unwrap().clone();
+    assert_eq!(received.len(), 1);
+    let (signature, body) = &received[0];
+    let note: serde_json::Value = serde_json::from_str(body).unwrap();
+    assert_eq!(note["event"], "urgent_comment");
+    assert!(
+        note["url"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("/moderation/comments/{id}"))
+    );
+    assert!(!body.contains("quill-marker"));
+    use hmac::Mac;
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(body.as_bytes());
+    let expected: String = mac
+        .finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(signature, &format!("sha256={expected}"));
+}
+
+#[tokio::test]
+async fn without_a_mail_server_mails_are_written_as_files() {
+    let folder = tempfile::tempdir().unwrap();
+    let site = site(|_| {}).await;
+    let mut config = site.config();
+    config.mail.smtp_url = None;
+    config.mail.folder = folder.path().join("mail");
+    site.app.create_staff("Kim", Role::Moderator, false).await;
+    site.app
+        .post_comment("a", &[("name", "Sam"), ("body", "I keep fainting.")])
+        .await;
+    let transport = Transport::new(&config.mail).unwrap();
+    assert!(transport.describe().contains(".eml files"));
+    let from = config.mail.from.parse().unwrap();
+    let ctx = mail::Context {
+        config: std::sync::Arc::new(config),
+        ..site.context().await
+    };
+    mail::worker::round(&ctx, &transport, &from, false).await.unwrap();
+    let files: Vec<_> = std::fs::read_dir(folder.path().join("mail")).unwrap().collect();
+    assert_eq!(files.len(), 1);
+    let written = std::fs::read_to_string(files[0].as_ref().unwrap().path()).unwrap();
+    assert!(written.contains("Subject: Urgent comment waiting on Carethread"));
+    assert!(site.mails().is_empty(), "nothing went to the mail server");
+}
