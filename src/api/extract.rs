@@ -31,7 +31,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     }
 }
 
-/// A JSON body that may be left out: no body at all means `T::default()`.
+/// A JSON body that may be left out: no body at all, or `null`, means `T::default()`.
 pub struct OptionalJson<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned + Default> FromRequest<S> for OptionalJson<T> {
@@ -46,6 +46,8 @@ impl<S: Send + Sync, T: DeserializeOwned + Default> FromRequest<S> for OptionalJ
         match (typed, bytes.is_empty()) {
             (false, true) => Ok(Self(T::default())),
             (false, false) => Err(Problem::for_status(StatusCode::UNSUPPORTED_MEDIA_TYPE)),
+            // JSON's own "nothing" is as good as no body.
+            (true, _) if bytes.trim_ascii() == b"null" => Ok(Self(T::default())),
             (true, _) => parse(&bytes).map(OptionalJson),
         }
     }

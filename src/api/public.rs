@@ -187,7 +187,12 @@ pub struct NewCommentJson {
     #[schema(example = "sam@example.org", max_length = 254)]
     pub email: Option<String>,
     /// Plain text, 1 to 5000 characters.
-    #[schema(required = true, example = "Thank you for writing this.", min_length = 1, max_length = 5000)]
+    #[schema(
+        required = true,
+        example = "Thank you for writing this.",
+        min_length = 1,
+        max_length = 5000
+    )]
     pub body: String,
     /// The published comment this replies to.
     #[schema(example = json!(null))]

@@ -153,7 +153,7 @@ pub async fn queue(
     post,
     path = "/api/v1/comments/{id}/approve",
     tag = "staff",
-    params(("id" = i64, Path, description = "The comment")),
+    params(("id" = i64, Path, description = "The comment", example = 1)),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Approved", body = DecisionJson),
@@ -173,7 +173,7 @@ pub async fn approve(
     post,
     path = "/api/v1/comments/{id}/hide",
     tag = "staff",
-    params(("id" = i64, Path, description = "The comment")),
+    params(("id" = i64, Path, description = "The comment", example = 1)),
     request_body(content = Option<HideJson>, content_type = "application/json", description = "Optional: the reason, for staff only."),
     security(("bearer" = [])),
     responses(
@@ -197,7 +197,7 @@ pub async fn hide(
     post,
     path = "/api/v1/comments/{id}/unhide",
     tag = "staff",
-    params(("id" = i64, Path, description = "The comment")),
+    params(("id" = i64, Path, description = "The comment", example = 1)),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Unhidden", body = DecisionJson),
@@ -217,7 +217,7 @@ pub async fn unhide(
     post,
     path = "/api/v1/comments/{id}/not-spam",
     tag = "staff",
-    params(("id" = i64, Path, description = "The comment")),
+    params(("id" = i64, Path, description = "The comment", example = 1)),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Now waiting for moderation", body = DecisionJson),
@@ -238,7 +238,7 @@ pub async fn not_spam(
     post,
     path = "/api/v1/comments/{id}/replies",
     tag = "staff",
-    params(("id" = i64, Path, description = "The comment answered")),
+    params(("id" = i64, Path, description = "The comment answered", example = 1)),
     request_body(content = ReplyJson, content_type = "application/json"),
     security(("bearer" = [])),
     responses(

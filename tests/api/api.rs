@@ -1055,6 +1055,9 @@ async fn api_decisions_follow_the_decision_table_and_say_who_came_first() {
         .await
         .unwrap();
     assert_eq!(bare.status(), StatusCode::OK);
+    post(format!("/api/v1/comments/{comment}/unhide"), json!({})).await;
+    let null = post(format!("/api/v1/comments/{comment}/hide"), Value::Null).await;
+    assert_eq!(null.status(), StatusCode::OK, "null is no reason");
 
     let not_spam = post(format!("/api/v1/comments/{spam}/not-spam"), json!({})).await;
     assert_eq!(json_of(not_spam).await["status"], "pending");
@@ -1067,6 +1070,7 @@ async fn api_decisions_follow_the_decision_table_and_say_who_came_first() {
     assert_eq!(spam_tab["counts"]["pending"], 1);
     assert_eq!(spam_tab["counts"]["published"], 0);
     assert_eq!(spam_tab["counts"]["hidden"], 1);
+    assert_eq!(spam_tab["items"][0]["actions"], json!(["approve", "hide"]));
     problem(
         app.get_with("/api/v1/queue?status=everything", Some(&token))
             .await,
