@@ -1237,3 +1237,34 @@ async fn api_the_openapi_document_lists_every_route_with_problem_answers() {
         );
     }
 }
+
+#[tokio::test]
+async fn api_an_unreachable_database_is_a_503_problem_with_retry_after() {
+    use std::{sync::Arc, time::Duration};
+
+    use carethread::{AppState, db::Outage};
+    let outage = Arc::new(Outage::default());
+    // Nothing listens on port 1: every connection fails at once.
+    let options: sqlx::postgres::PgConnectOptions = "postgres://postgres@127.0.0.1:1/none".parse().unwrap();
+    let pool = Outage::pool_options(&outage)
+        .acquire_timeout(Duration::from_secs(2))
+        .connect_lazy_with(options);
+    let state = AppState::new(pool, Config::for_tests(), &[7; 64])
+        .unwrap()
+        .watched_by(outage);
+    let database = crate::helpers::TestDatabase::create_empty().await;
+    let db = database.pool().await;
+    let app = TestApp::serve(state, db, database).await;
+    for path in [
+        "/api/v1/counts?slug=a",
+        "/api/v1/counts?slug=a",
+        "/api/v1/articles/a/comments",
+    ] {
+        let response = app.get_with(path, None).await;
+        assert_eq!(response.headers()[header::RETRY_AFTER], "10", "{path}");
+        problem(response, StatusCode::SERVICE_UNAVAILABLE).await;
+    }
+    let comment = json!({"name": "Sam", "body": "Hello."});
+    let posted = app.post_json("/api/v1/articles/a/comments", &comment, None).await;
+    problem(posted, StatusCode::SERVICE_UNAVAILABLE).await;
+}
