@@ -6,9 +6,12 @@ Runs a private PostgreSQL cluster and two carethread processes on it, then check
   1. a comment approved through one process is visible through the other within 1 s;
   2. under steady posting and reading, PostgreSQL stopped in immediate mode for 10 s and started
      again: fast 503 pages with Retry-After, no 500, no internals shown, /healthz 503, everything
-     back within 10 s without restarting, every post answered 303 stored exactly once, repeated
-     submits stored once;
-  3. SIGTERM under load: a request in flight completes, the process exits within 10 s.
+     back within 10 s without restarting, every post answered 303 stored exactly once and none
+     filed as spam (each comment is sent from a freshly shown form), repeated submits stored once;
+  3. 500 slow connections (request headers half sent, then nothing or a byte a second) held open
+     against one process: readers' pages answered as fast as just before, no request failed, and
+     every slow connection closed by the server within the header timeout plus 2 s;
+  4. SIGTERM under load: a request in flight completes, the process exits within 10 s.
 Prints PASS or FAIL per check and exits 1 if any failed.
 """
 
@@ -17,6 +20,8 @@ import http.client
 import os
 import random
 import re
+import resource
+import selectors
 import shutil
 import signal
 import socket
@@ -32,6 +37,8 @@ WORK = os.environ["WORK"]
 PG_PORT = int(os.environ.get("FAULT_PG_PORT", "5499"))
 PORTS = [int(p) for p in os.environ.get("FAULT_APP_PORTS", "3911 3912").split()]
 OUTAGE_SECONDS = 10
+HEADER_TIMEOUT = int(os.environ.get("FAULT_HEADER_TIMEOUT", "5"))
+SLOW_CONNECTIONS = 500
 RUN = f"{random.randrange(16**6):06x}"
 PGDATA = os.path.join(WORK, "pg")
 DB = "carethread_fault"
@@ -104,7 +111,9 @@ def start_app(port):
                # Posting comes from a handful of drill threads: the per-address and per-article
                # limits would otherwise refuse most of it. The drill is about faults, not limits.
                CARETHREAD_RATE_PER_ADDRESS="100000000", CARETHREAD_RATE_PER_ARTICLE="100000000",
-               CARETHREAD_MIN_FORM_SECONDS="0")
+               CARETHREAD_MIN_FORM_SECONDS="0",
+               # The slow-connections drill waits for this timeout; the default (10 s) works too.
+               CARETHREAD_HEADER_TIMEOUT_SECONDS=str(HEADER_TIMEOUT))
     log = open(os.path.join(WORK, f"app-{port}.log"), "w")
     process = subprocess.Popen([BIN, "serve"], env=env, stdout=log, stderr=log)
     deadline = time.time() + 30
@@ -241,7 +250,7 @@ class Load:
 
     def poster(self, index):
         port = self.ports[index % len(self.ports)]
-        reader, n = None, 0
+        reader, n, retry = None, 0, False
         while not self.stop.is_set():
             if reader is None:
                 try:
@@ -253,7 +262,8 @@ class Load:
                     reader = None
                     time.sleep(0.2)
                     continue
-            n += 1
+            if not retry:
+                n += 1
             body = f"Fault drill {RUN} poster {index} comment {n}"
             sends = 2 if n % 10 == 0 else 1  # every tenth form is sent twice, like a double click
             for _ in range(sends):
@@ -262,6 +272,12 @@ class Load:
                     self.posted.setdefault(body, []).append(answer.status if answer else None)
                     if sends == 2:
                         self.repeated.add(body)
+            # One shown form stores one comment: the next comment comes from a fresh page, as a
+            # reader's would. A reader answered 503 has their words back in the form and sends
+            # them again from it.
+            retry = answer is not None and answer.status == 503
+            if not retry:
+                reader = None
             time.sleep(0.01)
 
     def reader(self, index):
@@ -277,21 +293,34 @@ class Load:
             time.sleep(0.2)
 
     def stored_counts(self):
-        rows = psql(DB, f"SELECT body, count(*) FROM comments WHERE body LIKE 'Fault drill {RUN} %' GROUP BY body")
-        return {line.rsplit("|", 1)[0]: int(line.rsplit("|", 1)[1]) for line in rows.splitlines() if line}
+        """How often each of this drill's texts is stored, and how many of them as spam."""
+        rows = psql(DB, f"SELECT body, count(*), string_agg(spam_reason, '; ') FILTER (WHERE status = 'spam') "
+                        f"FROM comments WHERE body LIKE 'Fault drill {RUN} %' GROUP BY body")
+        counts = [line.rsplit("|", 2) for line in rows.splitlines() if line]
+        return {body: int(n) for body, n, _ in counts}, {body: why for body, _, why in counts if why}
 
 
 def answered_303_stored_once(load, label):
-    stored = load.stored_counts()
+    stored, spam = load.stored_counts()
+    spam = {body: why for body, why in spam.items() if body in load.posted}
     confirmed = [body for body, statuses in load.posted.items() if 303 in statuses]
     missing = [b for b in confirmed if stored.get(b, 0) == 0]
     doubled = [b for b, n in stored.items() if n > 1]
-    check(f"{label}: every post answered 303 is stored exactly once",
-          confirmed and not missing and not doubled,
-          f"{len(confirmed)} confirmed, {len(missing)} missing, {len(doubled)} stored twice")
+    check(f"{label}: every post answered 303 is stored exactly once, none as spam",
+          confirmed and not missing and not doubled and not spam,
+          f"{len(confirmed)} confirmed, {len(missing)} missing, {len(doubled)} stored twice, {len(spam)} spam"
+          + "".join(f"; spam: {body!r} ({why}), answered {load.posted.get(body)}, the comment before it "
+                    f"{load.posted.get(previous(body))}, stored {stored.get(previous(body), 0)} time(s)"
+                    for body, why in list(spam.items())[:3]))
     repeated = [b for b in load.repeated if 303 in load.posted[b]]
     check(f"{label}: a form sent twice is stored once",
           repeated and all(stored.get(b, 0) == 1 for b in repeated), f"{len(repeated)} forms sent twice")
+
+
+def previous(body):
+    """The text a poster sent before this one."""
+    head, _, n = body.rpartition(" ")
+    return f"{head} {int(n) - 1}"
 
 
 # --- 2. database outage --------------------------------------------------------------------------------
@@ -304,9 +333,13 @@ def outage():
         stop_postgres("immediate")
         down_at = time.time()
         time.sleep(OUTAGE_SECONDS)
+        # The database may take requests before pg_ctl sees it ready (seconds later on a busy
+        # machine): the outage ends, for the checks, when it is started again.
+        restart_at = time.time()
         start_postgres()
         up_at = time.time()
-        say(f"PostgreSQL is back after {up_at - down_at:.1f} s; load continues for 15 s")
+        say(f"PostgreSQL is back after {up_at - down_at:.1f} s (starting took {up_at - restart_at:.1f} s); "
+            "load continues for 15 s")
         time.sleep(15)
 
     answers = load.answers
@@ -320,7 +353,7 @@ def outage():
     slowest = max(a.seconds for _, a, _ in done)
     check("no request waited 5 s or more", slowest < 5, f"slowest {slowest:.2f} s")
 
-    during = [(k, a) for k, a, s in done if down_at + 0.5 <= s and a.ended <= up_at]
+    during = [(k, a) for k, a, s in done if down_at + 0.5 <= s and a.ended <= restart_at]
     unavailable = [a for k, a in during if k != "health"]
     ok_503 = all(a.status == 503 and a.headers.get("Retry-After") for a in unavailable)
     median = sorted(a.seconds for a in unavailable)[len(unavailable) // 2] if unavailable else 0
@@ -350,7 +383,109 @@ def outage():
     answered_303_stored_once(load, "outage")
 
 
-# --- 3. SIGTERM under load ---------------------------------------------------------------------------
+# --- 3. slow connections -------------------------------------------------------------------------------
+
+
+def open_sockets(pid):
+    """How many sockets the process holds open just now."""
+    count = 0
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            count += os.readlink(f"/proc/{pid}/fd/{fd}").startswith("socket:")
+        except OSError:
+            pass
+    return count
+
+
+def median(values):
+    values = sorted(values)
+    return values[len(values) // 2] if values else 0.0
+
+
+def slow_connections(port, process):
+    """Connections that send half a request header and then nothing (half of them) or one byte a
+    second (the other half), while readers read through the same process."""
+    with Load([port], posters=0, readers=6) as load:
+        time.sleep(5)
+        say(f"opening {SLOW_CONNECTIONS} slow connections; header timeout {HEADER_TIMEOUT} s")
+        opened_at = time.time()
+        sockets_before = open_sockets(process.pid)
+        selector = selectors.DefaultSelector()
+        slow = {}  # socket -> [opened, trickles, closed or None, answer bytes]
+        refused = 0
+        for n in range(SLOW_CONNECTIONS):
+            try:
+                sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+                sock.sendall(f"GET /articles/bench-{n % 19 + 1} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ".encode())
+            except OSError:
+                refused += 1
+                continue
+            sock.setblocking(False)
+            slow[sock] = [time.time(), n % 2 == 1, None, b""]
+            selector.register(sock, selectors.EVENT_READ)
+        held = 0
+        for _ in range(10):  # the server may still be accepting the last few
+            held = max(held, open_sockets(process.pid) - sockets_before)
+            if held >= len(slow):
+                break
+            time.sleep(0.1)
+        say(f"{len(slow)} slow connections open ({held} more sockets held by the server)")
+
+        deadline = opened_at + HEADER_TIMEOUT + 10
+        next_trickle = time.time() + 1
+        while time.time() < deadline and any(state[2] is None for state in slow.values()):
+            for key, _ in selector.select(timeout=0.05):
+                sock, state = key.fileobj, slow[key.fileobj]
+                try:
+                    data = sock.recv(4096)
+                except BlockingIOError:
+                    continue
+                except OSError:
+                    data = b""
+                if data:
+                    state[3] += data
+                    continue
+                state[2] = time.time()
+                selector.unregister(sock)
+            if time.time() >= next_trickle:
+                next_trickle += 1
+                for sock, state in slow.items():
+                    if state[1] and state[2] is None:
+                        try:
+                            sock.send(b"x")
+                        except OSError:
+                            pass
+        all_closed_at = time.time()
+        for sock in slow:
+            sock.close()
+        selector.close()
+        time.sleep(2)
+        sockets_after = open_sockets(process.pid)
+
+    reads = [(a, e, s) for k, a, e, s in load.answers if k == "read"]
+    baseline = [a.seconds for a, e, s in reads if a and opened_at - 4 <= s < opened_at]
+    during = [(a, e) for a, e, s in reads if opened_at <= s <= all_closed_at]
+    failed = [e or a.status for a, e in during if e or a.status != 200]
+    slowed = median(a.seconds for a, e in during if a)
+    base = median(baseline)
+    check(f"slow connections: readers' pages answered as usual while {SLOW_CONNECTIONS} slow connections were open",
+          baseline and during and not failed and slowed <= 3 * base + 0.002,
+          f"{len(during)} pages during the drill, {len(failed)} failed; median {slowed * 1000:.1f} ms "
+          f"against {base * 1000:.1f} ms just before, slowest {max((a.seconds for a, e in during if a), default=0) * 1000:.0f} ms")
+
+    lasted = [state[2] - state[0] for state in slow.values() if state[2] is not None]
+    still_open = sum(1 for state in slow.values() if state[2] is None)
+    answered = sum(1 for state in slow.values() if state[3])
+    check(f"slow connections: every one closed by the server within the header timeout ({HEADER_TIMEOUT} s) plus 2 s",
+          not refused and len(slow) == SLOW_CONNECTIONS and not still_open
+          and max(lasted, default=HEADER_TIMEOUT + 99) <= HEADER_TIMEOUT + 2,
+          f"{len(slow)} opened ({refused} refused; half silent, half sending a byte a second), "
+          f"server held {held} more sockets; closed after "
+          f"{min(lasted, default=0):.1f}–{max(lasted, default=0):.1f} s, {still_open} still open, "
+          f"{answered} answered before closing; server sockets {sockets_before} before, {sockets_after} after")
+
+
+# --- 4. SIGTERM under load ---------------------------------------------------------------------------
 
 
 def sigterm(process):
@@ -404,6 +539,12 @@ def sigterm(process):
 
 
 def main():
+    # The slow-connections drill holds 500 sockets here and in the app processes (which inherit
+    # this limit).
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = 4 * SLOW_CONNECTIONS
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted if hard == resource.RLIM_INFINITY else min(wanted, hard), hard))
     say(f"drill {RUN}: private PostgreSQL on port {PG_PORT}, carethread on ports {PORTS}")
     create_cluster()
     apps = []
@@ -415,6 +556,7 @@ def main():
         apps = [start_app(port) for port in PORTS]
         two_processes()
         outage()
+        slow_connections(PORTS[1], apps[1])
         sigterm(apps[0])
     finally:
         for app in apps:

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Fault drills: a database outage under load, two app processes, SIGTERM under load.
+# Fault drills: a database outage under load, two app processes, 500 slow connections, SIGTERM under load.
 #
 #   bench/fault.sh
 #
 # Builds a release binary, creates a private PostgreSQL cluster in a temporary folder (port
 # $FAULT_PG_PORT, default 5499, so stopping it harms nothing else), runs two carethread processes
 # on it (ports $FAULT_APP_PORTS, default "3911 3912") and drives steady posting and reading with
-# bench/fault.py while PostgreSQL is stopped in immediate mode for 10 s, then SIGTERMs one process.
+# bench/fault.py while PostgreSQL is stopped in immediate mode for 10 s, holds 500 connections open
+# with half-sent request headers while readers keep reading, then SIGTERMs one process. The app
+# processes run with CARETHREAD_HEADER_TIMEOUT_SECONDS=5 ($FAULT_HEADER_TIMEOUT) to keep the drill short.
 # Prints each check as PASS or FAIL and exits non-zero when any fails. Needs PostgreSQL's server
 # programs (initdb, pg_ctl), psql and python3. Not part of the test suite; takes about a minute.
 set -euo pipefail
@@ -33,4 +35,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-CARETHREAD_BIN=$PWD/target/release/carethread PG_BIN=$PG_BIN WORK=$WORK python3 bench/fault.py
+TARGET=${CARGO_TARGET_DIR:-target}
+case "$TARGET" in /*) ;; *) TARGET=$PWD/$TARGET ;; esac
+CARETHREAD_BIN=$TARGET/release/carethread PG_BIN=$PG_BIN WORK=$WORK python3 bench/fault.py

@@ -406,6 +406,13 @@ async fn serve_on(settings: &Settings, db: &Database) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("could not listen on {}", settings.addr))?;
     tracing::info!("carethread is ready at http://{}", listener.local_addr()?);
+    let transport = crate::mail::transport::Transport::new(&state.config.mail)?;
+    let mail = crate::mail::Context {
+        db: db.pool.clone(),
+        config: std::sync::Arc::clone(&state.config),
+        key: std::sync::Arc::clone(&state.mail_key),
+    };
+    let mailer = tokio::spawn(crate::mail::worker::run(mail, transport));
     let pool = db.pool.clone();
     let housekeeping = tokio::spawn(async move {
         let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
@@ -438,6 +445,7 @@ async fn serve_on(settings: &Settings, db: &Database) -> anyhow::Result<()> {
         ),
     }
     housekeeping.abort();
+    mailer.abort();
     tracing::info!("stopped serving");
     Ok(())
 }

@@ -218,6 +218,52 @@ pub struct Settings {
     #[arg(long, env = "CARETHREAD_MAX_BODY_BYTES", default_value_t = 128 * 1024, global = true)]
     pub max_body_bytes: usize,
 
+    /// The mail server: `smtp://user:pass@host:587` (STARTTLS), `smtps://user:pass@host:465` (TLS),
+    /// or `smtp://host:25?tls=none` for a relay on the same host. Unset: mails are written as
+    /// `.eml` files under `{data dir}/mail/` instead of being sent.
+    #[arg(long, env = "CARETHREAD_SMTP_URL", global = true, hide_env_values = true)]
+    pub smtp_url: Option<SecretString>,
+
+    /// Who mails come from, e.g. "Example Trust <comments@example.org>".
+    #[arg(
+        long,
+        env = "CARETHREAD_MAIL_FROM",
+        default_value = "Carethread <comments@localhost>",
+        global = true
+    )]
+    pub mail_from: String,
+
+    /// The site's name in mails ("You have a reply on …"); the organisation's name when unset.
+    #[arg(long, env = "CARETHREAD_SITE_NAME", global = true)]
+    pub site_name: Option<String>,
+
+    /// Minutes a reply mail waits for other replies to go with it (0 sends each at once).
+    #[arg(
+        long,
+        env = "CARETHREAD_NOTIFY_BATCH_MINUTES",
+        default_value_t = 15,
+        global = true
+    )]
+    pub notify_batch_minutes: u32,
+
+    /// Days a reader's private status link keeps working.
+    #[arg(
+        long,
+        env = "CARETHREAD_STATUS_LINK_DAYS",
+        default_value_t = 90,
+        global = true
+    )]
+    pub status_link_days: u32,
+
+    /// Days the email address of a comment that was never published is kept.
+    #[arg(
+        long,
+        env = "CARETHREAD_UNPUBLISHED_EMAIL_DAYS",
+        default_value_t = 30,
+        global = true
+    )]
+    pub unpublished_email_days: u32,
+
     /// Sites allowed to show threads in a frame and to read comment counts (comma-separated
     /// origins, e.g. https://www.example.org).
     #[arg(long, env = "CARETHREAD_EMBED_ORIGINS", value_delimiter = ',', global = true)]
@@ -302,6 +348,27 @@ pub struct Config {
     /// Origins (`scheme://host[:port]`, lower case) allowed to frame threads and read counts.
     pub embed_origins: Vec<String>,
     pub auto_articles: bool,
+    pub mail: MailConfig,
+}
+
+/// How mail is sent and what it says.
+#[derive(Debug, Clone)]
+pub struct MailConfig {
+    /// `None`: write `.eml` files to `folder` instead of sending.
+    pub smtp_url: Option<SecretString>,
+    pub folder: PathBuf,
+    pub from: String,
+    pub site_name: String,
+    pub batch: chrono::Duration,
+    pub status_link_lifetime: chrono::Duration,
+    pub unpublished_email_lifetime: chrono::Duration,
+}
+
+impl MailConfig {
+    /// Mail goes to a real server (not only to files on disk).
+    pub fn sends(&self) -> bool {
+        self.smtp_url.is_some()
+    }
 }
 
 impl Config {
@@ -318,6 +385,11 @@ impl Config {
             None => crate::safety::triage::WarningSigns::builtin(),
         };
         let mut config = settings.config(warning_signs);
+        anyhow::ensure!(
+            config.mail.from.parse::<lettre::message::Mailbox>().is_ok(),
+            "CARETHREAD_MAIL_FROM '{}' is not a mail address such as \"Example Trust <comments@example.org>\"",
+            config.mail.from
+        );
         config.embed_origins = settings
             .embed_origins
             .iter()
@@ -376,6 +448,17 @@ impl Settings {
             max_connections: usize::try_from(self.max_connections).unwrap_or(usize::MAX),
             embed_origins: Vec::new(),
             auto_articles: self.auto_articles,
+            mail: MailConfig {
+                smtp_url: self.smtp_url.clone(),
+                folder: self.data_dir.join("mail"),
+                from: crate::text::normalise_line(&self.mail_from),
+                site_name: crate::text::normalise_line(
+                    self.site_name.as_deref().unwrap_or(&self.organisation),
+                ),
+                batch: chrono::Duration::minutes(i64::from(self.notify_batch_minutes)),
+                status_link_lifetime: chrono::Duration::days(i64::from(self.status_link_days)),
+                unpublished_email_lifetime: chrono::Duration::days(i64::from(self.unpublished_email_days)),
+            },
             public_url: self
                 .public_url
                 .clone()

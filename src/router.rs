@@ -27,10 +27,10 @@ use tower_http::{
 use crate::{
     accounts, admin, api,
     articles::{self, memo::ArticleMemo},
-    comments,
+    comments::{self, embed::Embeddable},
     db::Outage,
     error::{AppError, DatabaseUnreachable},
-    moderation,
+    mail, moderation,
     state::AppState,
     web::{
         assets,
@@ -62,6 +62,7 @@ pub fn app(state: AppState) -> Router {
         .merge(articles::routes::router())
         .merge(comments::routes::reading())
         .merge(api::router())
+        .merge(mail::routes::router())
         .merge(staff_routes(&state))
         .route_layer(middleware::from_fn_with_state(
             Arc::clone(&state.outage),
@@ -120,10 +121,7 @@ pub fn app(state: AppState) -> Router {
                     header::REFERRER_POLICY,
                     HeaderValue::from_static("same-origin"),
                 ))
-                .layer(SetResponseHeaderLayer::overriding(
-                    header::X_FRAME_OPTIONS,
-                    HeaderValue::from_static("DENY"),
-                ))
+                .layer(middleware::from_fn(refuse_framing))
                 .option_layer(hsts)
                 .layer(CompressionLayer::new())
                 .layer(middleware::from_fn(friendly_error_pages))
@@ -188,6 +186,18 @@ async fn forget_articles_after_changes(
     let response = next.run(request).await;
     if changes {
         articles.forget_all();
+    }
+    response
+}
+
+/// No page may be shown in a frame on another site, but a thread made for it (see
+/// `comments::embed`): those send their own `frame-ancestors` with the allowed sites.
+async fn refuse_framing(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    if response.extensions().get::<Embeddable>().is_none() {
+        response
+            .headers_mut()
+            .insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     }
     response
 }

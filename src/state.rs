@@ -16,6 +16,7 @@ use crate::{
     comments::{self, cache::ThreadCache},
     config::Config,
     db::Outage,
+    mail,
     web::client::ClientKeys,
 };
 
@@ -34,6 +35,8 @@ pub struct AppState {
     pub outage: Arc<Outage>,
     /// Articles read a moment ago.
     pub articles: Arc<ArticleMemo>,
+    /// Signs the links in mails.
+    pub mail_key: Arc<[u8]>,
 }
 
 impl AppState {
@@ -68,6 +71,7 @@ impl AppState {
             },
             csrf,
             stamp_key: derive("comment form stamps"),
+            mail_key: derive("mail links"),
             threads: Arc::new(ThreadCache::new(config.thread_cache_bytes)),
             articles: Arc::new(ArticleMemo::new(config.article_refresh)),
             outage: Arc::default(),
@@ -107,6 +111,16 @@ impl FromRef<AppState> for ClientKeys {
     }
 }
 
+impl FromRef<AppState> for mail::Context {
+    fn from_ref(state: &AppState) -> Self {
+        Self {
+            db: state.db.clone(),
+            config: Arc::clone(&state.config),
+            key: Arc::clone(&state.mail_key),
+        }
+    }
+}
+
 impl FromRef<AppState> for comments::Context {
     fn from_ref(state: &AppState) -> Self {
         Self {
@@ -116,6 +130,7 @@ impl FromRef<AppState> for comments::Context {
             articles: Arc::clone(&state.articles),
             stamp_key: Arc::clone(&state.stamp_key),
             outage: Arc::clone(&state.outage),
+            mail_key: Arc::clone(&state.mail_key),
         }
     }
 }

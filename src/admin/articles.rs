@@ -34,11 +34,22 @@ struct ArticlesPage {
     add: ArticleFormView,
     /// An edit that needs fixing: which article, and what was typed.
     edit: Option<ArticleFormView>,
+    public_url: String,
 }
 
 impl ArticlesPage {
     fn edit_for(&self, slug: &str) -> Option<&ArticleFormView> {
         self.edit.as_ref().filter(|e| e.slug == slug)
+    }
+
+    /// The code a charity pastes into its page to show this article's comments there.
+    fn snippet(&self, slug: &str) -> String {
+        let site = &self.public_url;
+        format!(
+            "<div id=\"carethread\" data-carethread-article=\"{slug}\"></div>\n\
+             <script src=\"{site}/embed.js\" async></script>\n\
+             <noscript><a href=\"{site}/articles/{slug}\">Read and add comments</a></noscript>"
+        )
     }
 }
 
@@ -53,6 +64,7 @@ async fn articles_page(
         articles: store::list_all(&page.db).await?,
         add,
         edit,
+        public_url: page.config.public_url.clone(),
     };
     Ok(page.render(status, &view))
 }

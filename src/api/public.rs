@@ -199,6 +199,8 @@ pub struct NewCommentJson {
     pub parent_id: Option<i64>,
     /// The stamp from `GET /api/v1/articles/{slug}/form`.
     pub form_stamp: Option<String>,
+    /// Tell the reader by email when someone replies (needs `email`; they confirm first).
+    pub notify: Option<bool>,
     /// Leave out or empty. A trap for bots, as on the HTML form: a comment that fills it goes to
     /// the spam tab.
     #[schema(example = "")]
@@ -214,6 +216,11 @@ impl NewCommentJson {
             email: text(self.email),
             body: normalise(&self.body),
             parent_id: self.parent_id.map(|id| id.to_string()).unwrap_or_default(),
+            notify: if self.notify == Some(true) {
+                "1".into()
+            } else {
+                String::new()
+            },
             website: text(self.website),
             form_stamp: text(self.form_stamp),
         }
@@ -275,7 +282,15 @@ pub async fn post(
         now: chrono::Utc::now(),
     };
     let window = ctx.config.rate_window.num_seconds();
-    match submit::submit(&ctx.db, &ctx.config, &ctx.stamp_key, &article, &submission).await? {
+    match submit::submit(
+        &ctx.db,
+        &ctx.config,
+        (&ctx.stamp_key, &ctx.mail_key),
+        &article,
+        &submission,
+    )
+    .await?
+    {
         // Spam and repeats are answered like anything else: telling a bot what tripped it only helps it.
         Outcome::Stored { urgent, .. } | Outcome::Repeat { urgent } => Ok(Received {
             status: "pending",

@@ -2,11 +2,18 @@
 //! `comments_version` is unchanged. The version is read from the database with the article on
 //! every request, so any number of processes stay coherent: a change made through one is seen by
 //! all at their next request, without messages between them.
+//!
+//! The pages are kept in a [`moka`] cache, weighed by what their comments take in memory. When it
+//! is full it makes room a page at a time, dropping those least likely to be read again (moka's
+//! TinyLFU policy weighs how often and how recently each page was asked for): a crawler walking
+//! every page of every article does not push out the pages readers are on, and a full cache never
+//! empties itself. Loads of one page run one after another, so readers who arrive together for a
+//! page that is missing or out of date ask the database once: the first loads it and the others
+//! find it in the cache.
 
-use std::{
-    collections::HashMap,
-    sync::{Arc, Mutex, OnceLock},
-};
+use std::sync::{Arc, OnceLock};
+
+use moka::{future::Cache, ops::compute::Op};
 
 use super::{thread::ThreadItem, view::CommentView};
 
@@ -18,48 +25,53 @@ pub struct ThreadData {
     /// cache bounded.
     pub bytes: usize,
     /// The list as HTML, rendered on first use: with reply links while the article takes
-    /// comments (`[1]`) and without (`[0]`). Nothing in it depends on the reader.
-    pub rendered: [OnceLock<String>; 2],
+    /// comments and without, on the thread's own page and in a frame (indexed by
+    /// `view::rendering`). Nothing in it depends on the reader.
+    pub rendered: [OnceLock<String>; 4],
 }
 
-/// At most this many pages, and about `max_bytes` of comments, are kept; past either the cache
-/// starts again (cheap, and memory stays bounded however many articles there are).
-const MAX_ENTRIES: usize = 2_000;
+/// At most this many pages are kept, however small: each page weighs at least this share of the
+/// cache.
+const MAX_ENTRIES: u64 = 2_000;
 
-/// (article id, page) → (comments version, threads).
-type Entries = HashMap<(i64, u32), (i64, Arc<ThreadData>)>;
-
-/// A page being read from the database, and who waits for it.
-type Loading = HashMap<(i64, u32, i64), Arc<tokio::sync::Mutex<()>>>;
+/// (article id, page) → (comments version, threads). One entry per page, so a new version takes
+/// the place of the old one (and its popularity) instead of waiting beside it to be evicted.
+type Pages = Cache<(i64, u32), (i64, Arc<ThreadData>)>;
 
 pub struct ThreadCache {
-    entries: Mutex<(Entries, usize)>,
-    loading: Mutex<Loading>,
+    /// `None` when the cache is off.
+    pages: Option<Pages>,
     max_bytes: usize,
 }
 
 impl ThreadCache {
     /// A cache holding about `max_bytes` of threads; 0 keeps nothing.
     pub fn new(max_bytes: usize) -> Self {
-        Self {
-            entries: Mutex::default(),
-            loading: Mutex::default(),
-            max_bytes,
-        }
+        let capacity = u64::try_from(max_bytes).unwrap_or(u64::MAX);
+        let least = capacity.div_ceil(MAX_ENTRIES);
+        // Weighed in bytes; moka counts at most 4 GiB for one page, far beyond any real one.
+        let pages = (max_bytes > 0).then(|| {
+            Cache::builder()
+                .max_capacity(capacity)
+                .weigher(move |_: &(i64, u32), (_, data): &(i64, Arc<ThreadData>)| {
+                    let bytes = u64::try_from(data.bytes).unwrap_or(u64::MAX);
+                    u32::try_from(bytes.max(least)).unwrap_or(u32::MAX)
+                })
+                .build()
+        });
+        Self { pages, max_bytes }
     }
 
-    pub fn get(&self, article_id: i64, page: u32, version: i64) -> Option<Arc<ThreadData>> {
-        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        entries
-            .0
-            .get(&(article_id, page))
-            .filter(|(v, _)| *v == version)
-            .map(|(_, data)| Arc::clone(data))
+    /// The page if it is cached at `version`.
+    pub async fn get(&self, article_id: i64, page: u32, version: i64) -> Option<Arc<ThreadData>> {
+        let (cached, data) = self.pages.as_ref()?.get(&(article_id, page)).await?;
+        (cached == version).then_some(data)
     }
 
     /// The page from the cache, or from `load`, which runs once for readers who arrive together
     /// (a newsletter sends many readers to a page just changed): the others wait for it and then
-    /// read the cache, instead of all asking the database for the same page.
+    /// read the cache, instead of all asking the database for the same page. A page cached at
+    /// another version is replaced, never returned.
     pub async fn get_or_load<E, F>(
         &self,
         article_id: i64,
@@ -70,141 +82,264 @@ impl ThreadCache {
     where
         F: Future<Output = Result<Arc<ThreadData>, E>>,
     {
-        if let Some(hit) = self.get(article_id, page, version) {
-            return Ok(hit);
-        }
-        if self.max_bytes == 0 {
+        let Some(pages) = &self.pages else {
             return load().await;
-        }
-        let key = (article_id, page, version);
-        let gate = Arc::clone(
-            self.loading
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .entry(key)
-                .or_default(),
-        );
-        let turn = gate.lock().await;
-        if let Some(hit) = self.get(article_id, page, version) {
+        };
+        if let Some(hit) = self.get(article_id, page, version).await {
             return Ok(hit);
         }
-        let loaded = load().await;
-        if let Ok(data) = &loaded {
-            self.put(article_id, page, version, Arc::clone(data));
-        }
-        drop(turn);
-        let mut loading = self.loading.lock().unwrap_or_else(|e| e.into_inner());
-        if loading.get(&key).is_some_and(|g| Arc::ptr_eq(g, &gate)) {
-            loading.remove(&key);
-        }
-        loaded
+        // moka runs computations on one key one after another: whoever waited looks at what the
+        // reader before them left.
+        let mut outcome = None;
+        let slot = &mut outcome;
+        pages
+            .entry((article_id, page))
+            .and_compute_with(|current| async move {
+                let current = current.map(|entry| entry.into_value());
+                if let Some((cached, data)) = &current
+                    && *cached == version
+                {
+                    *slot = Some(Ok(Arc::clone(data)));
+                    return Op::Nop;
+                }
+                let loaded = load().await;
+                let op = match &loaded {
+                    Ok(data) if self.fits(data) => Op::Put((version, Arc::clone(data))),
+                    // Out of date, and nothing to take its place: no use to anyone.
+                    Ok(_) if current.is_some() => Op::Remove,
+                    // A failed load leaves the cache as it was; the next reader tries again.
+                    _ => Op::Nop,
+                };
+                *slot = Some(loaded);
+                op
+            })
+            .await;
+        outcome.expect("moka runs the computation once")
     }
 
-    pub fn put(&self, article_id: i64, page: u32, version: i64, data: Arc<ThreadData>) {
-        if data.bytes > self.max_bytes {
-            return;
+    pub async fn put(&self, article_id: i64, page: u32, version: i64, data: Arc<ThreadData>) {
+        if let Some(pages) = &self.pages
+            && self.fits(&data)
+        {
+            pages.insert((article_id, page), (version, data)).await;
         }
-        let mut guard = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        let (entries, bytes) = &mut *guard;
-        let replaced = entries.remove(&(article_id, page));
-        if let Some((_, old)) = &replaced {
-            *bytes = bytes.saturating_sub(old.bytes);
-        }
-        let mut dropped = Entries::new();
-        if entries.len() >= MAX_ENTRIES || *bytes + data.bytes > self.max_bytes {
-            std::mem::swap(entries, &mut dropped);
-            *bytes = 0;
-        }
-        *bytes += data.bytes;
-        entries.insert((article_id, page), (version, data));
-        // Freeing a full cache takes a moment: let other requests in first.
-        drop(guard);
-        drop(dropped);
-        drop(replaced);
+    }
+
+    /// A page larger than the whole cache is not kept (it would only push everything else out).
+    fn fits(&self, data: &ThreadData) -> bool {
+        data.bytes <= self.max_bytes
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::{
+        sync::atomic::{AtomicUsize, Ordering},
+        time::Duration,
+    };
+
     use super::*;
 
     const MAX_BYTES: usize = 32 * 1024 * 1024;
 
     fn data(total: i64) -> Arc<ThreadData> {
+        sized(total, 1000)
+    }
+
+    fn sized(total: i64, bytes: usize) -> Arc<ThreadData> {
         Arc::new(ThreadData {
             items: Vec::new(),
             total_threads: total,
-            bytes: 1000,
+            bytes,
             rendered: Default::default(),
         })
     }
 
-    #[test]
-    fn an_entry_is_served_only_for_its_version() {
-        let cache = ThreadCache::new(MAX_BYTES);
-        cache.put(1, 1, 7, data(3));
-        assert_eq!(cache.get(1, 1, 7).map(|d| d.total_threads), Some(3));
-        assert!(cache.get(1, 1, 8).is_none(), "a newer version misses");
-        assert!(cache.get(1, 2, 7).is_none(), "another page misses");
+    /// Lets moka apply what it has pending (evictions included) before the cache is measured.
+    async fn settled(cache: &ThreadCache) -> &Pages {
+        let pages = cache.pages.as_ref().unwrap();
+        pages.run_pending_tasks().await;
+        pages
     }
 
-    #[test]
-    fn the_cache_stays_bounded() {
+    type Loading = std::pin::Pin<Box<dyn Future<Output = Result<Arc<ThreadData>, ()>> + Send>>;
+
+    /// A loader that counts its calls and takes a moment, as the database would.
+    fn counting(loads: &Arc<AtomicUsize>, total: i64) -> impl FnOnce() -> Loading {
+        let loads = Arc::clone(loads);
+        move || {
+            Box::pin(async move {
+                loads.fetch_add(1, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                Ok(data(total))
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn an_entry_is_served_only_for_its_version() {
+        let cache = ThreadCache::new(MAX_BYTES);
+        cache.put(1, 1, 7, data(3)).await;
+        assert_eq!(cache.get(1, 1, 7).await.map(|d| d.total_threads), Some(3));
+        assert!(cache.get(1, 1, 8).await.is_none(), "a newer version misses");
+        assert!(cache.get(1, 2, 7).await.is_none(), "another page misses");
+    }
+
+    #[tokio::test]
+    async fn a_page_cached_at_another_version_is_reloaded_and_replaced() {
+        let cache = ThreadCache::new(MAX_BYTES);
+        let loads = Arc::new(AtomicUsize::new(0));
+        let old = cache.get_or_load(1, 1, 7, counting(&loads, 3)).await.unwrap();
+        assert_eq!(old.total_threads, 3);
+        let new = cache.get_or_load(1, 1, 8, counting(&loads, 4)).await.unwrap();
+        assert_eq!(new.total_threads, 4, "the old version is not returned");
+        assert_eq!(loads.load(Ordering::SeqCst), 2);
+        assert!(cache.get(1, 1, 7).await.is_none(), "the old version is gone");
+        assert_eq!(cache.get(1, 1, 8).await.map(|d| d.total_threads), Some(4));
+        assert_eq!(settled(&cache).await.entry_count(), 1, "one entry per page");
+        cache.get_or_load(1, 1, 8, counting(&loads, 5)).await.unwrap();
+        assert_eq!(
+            loads.load(Ordering::SeqCst),
+            2,
+            "the new version is served from the cache"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_failed_load_is_passed_on_and_not_kept() {
+        let cache = ThreadCache::new(MAX_BYTES);
+        let failed = cache
+            .get_or_load(1, 1, 7, || async { Err::<Arc<ThreadData>, _>("down") })
+            .await;
+        assert_eq!(failed.err(), Some("down"));
+        assert!(cache.get(1, 1, 7).await.is_none());
+        let loads = Arc::new(AtomicUsize::new(0));
+        cache.get_or_load(1, 1, 7, counting(&loads, 3)).await.unwrap();
+        assert_eq!(
+            loads.load(Ordering::SeqCst),
+            1,
+            "the next reader loads the page again"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_cache_stays_bounded() {
         let cache = ThreadCache::new(MAX_BYTES);
         for i in 0..(MAX_ENTRIES as i64 + 10) {
-            cache.put(i, 1, 0, data(i));
+            cache.put(i, 1, 0, data(i)).await;
         }
-        assert!(cache.entries.lock().unwrap().0.len() <= MAX_ENTRIES);
+        assert!(settled(&cache).await.entry_count() <= MAX_ENTRIES);
     }
 
-    #[test]
-    fn the_cache_stays_within_its_memory_budget() {
+    #[tokio::test]
+    async fn the_cache_stays_within_its_memory_budget() {
         let cache = ThreadCache::new(MAX_BYTES);
         for i in 0..100 {
-            cache.put(
-                i,
-                1,
-                0,
-                Arc::new(ThreadData {
-                    items: Vec::new(),
-                    total_threads: 0,
-                    bytes: MAX_BYTES / 10,
-                    rendered: Default::default(),
-                }),
-            );
-            assert!(cache.entries.lock().unwrap().1 <= MAX_BYTES);
+            cache.put(i, 1, 0, sized(0, MAX_BYTES / 10)).await;
+            let pages = settled(&cache).await;
+            assert!(pages.weighted_size() <= MAX_BYTES as u64);
+            let kept: usize = pages.iter().map(|(_, (_, data))| data.bytes).sum();
+            assert!(kept <= MAX_BYTES);
         }
+    }
+
+    #[tokio::test]
+    async fn a_page_larger_than_the_cache_is_not_kept() {
+        let cache = ThreadCache::new(10_000);
+        cache.put(1, 1, 7, data(3)).await;
+        cache.put(2, 1, 7, sized(4, 10_001)).await;
+        assert!(cache.get(2, 1, 7).await.is_none());
+        assert!(cache.get(1, 1, 7).await.is_some(), "and pushes nothing out");
+        let loads = Arc::new(AtomicUsize::new(0));
+        let huge = cache
+            .get_or_load(3, 1, 7, || async { Ok::<_, ()>(sized(5, 10_001)) })
+            .await;
+        assert_eq!(huge.unwrap().total_threads, 5, "it is still served");
+        assert!(cache.get(3, 1, 7).await.is_none());
+        cache.get_or_load(1, 1, 7, counting(&loads, 3)).await.unwrap();
+        assert_eq!(loads.load(Ordering::SeqCst), 0);
+    }
+
+    #[tokio::test]
+    async fn a_full_cache_keeps_most_of_its_pages_when_one_more_is_added() {
+        const PAGES: i64 = 100;
+        let cache = ThreadCache::new(PAGES as usize * 1000);
+        for i in 0..PAGES {
+            cache.put(i, 1, 0, data(i)).await;
+        }
+        assert_eq!(
+            settled(&cache).await.entry_count(),
+            PAGES as u64,
+            "full, nothing dropped yet"
+        );
+        // Readers come back to the pages they know.
+        for i in 0..PAGES {
+            assert!(cache.get(i, 1, 0).await.is_some());
+        }
+        cache.put(PAGES, 1, 0, data(PAGES)).await;
+        let pages = settled(&cache).await;
+        assert!(pages.weighted_size() <= PAGES as u64 * 1000);
+        let mut kept = 0;
+        for i in 0..PAGES {
+            kept += usize::from(cache.get(i, 1, 0).await.is_some());
+        }
+        assert!(kept >= PAGES as usize - 1, "only {kept} of {PAGES} pages kept");
     }
 
     #[tokio::test]
     async fn readers_arriving_together_load_a_page_once() {
         let cache = Arc::new(ThreadCache::new(MAX_BYTES));
-        let loads = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let loads = Arc::new(AtomicUsize::new(0));
         let readers: Vec<_> = (0..8)
             .map(|_| {
                 let (cache, loads) = (Arc::clone(&cache), Arc::clone(&loads));
-                tokio::spawn(async move {
-                    cache
-                        .get_or_load(1, 1, 7, || async {
-                            loads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                            Ok::<_, ()>(data(3))
-                        })
-                        .await
-                })
+                tokio::spawn(async move { cache.get_or_load(1, 1, 7, counting(&loads, 3)).await })
             })
             .collect();
         for reader in readers {
             assert_eq!(reader.await.unwrap().unwrap().total_threads, 3);
         }
-        assert_eq!(loads.load(std::sync::atomic::Ordering::SeqCst), 1);
-        assert!(cache.loading.lock().unwrap().is_empty(), "nothing left waiting");
+        assert_eq!(loads.load(Ordering::SeqCst), 1);
+        // Nothing is left waiting: the next reader is served from the cache, without a lock held.
+        let next = tokio::time::timeout(
+            Duration::from_secs(1),
+            cache.get_or_load(1, 1, 7, counting(&loads, 4)),
+        )
+        .await;
+        assert_eq!(next.unwrap().unwrap().total_threads, 3);
+        assert_eq!(loads.load(Ordering::SeqCst), 1);
     }
 
-    #[test]
-    fn a_cache_of_no_size_keeps_nothing() {
+    #[tokio::test]
+    async fn readers_arriving_together_at_a_changed_page_load_it_once() {
+        let cache = Arc::new(ThreadCache::new(MAX_BYTES));
+        cache.put(1, 1, 7, data(3)).await;
+        let loads = Arc::new(AtomicUsize::new(0));
+        let readers: Vec<_> = (0..8)
+            .map(|_| {
+                let (cache, loads) = (Arc::clone(&cache), Arc::clone(&loads));
+                tokio::spawn(async move { cache.get_or_load(1, 1, 8, counting(&loads, 4)).await })
+            })
+            .collect();
+        for reader in readers {
+            assert_eq!(
+                reader.await.unwrap().unwrap().total_threads,
+                4,
+                "never the old version"
+            );
+        }
+        assert_eq!(loads.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn a_cache_of_no_size_keeps_nothing() {
         let cache = ThreadCache::new(0);
-        cache.put(1, 1, 7, data(3));
-        assert!(cache.get(1, 1, 7).is_none());
+        cache.put(1, 1, 7, data(3)).await;
+        assert!(cache.get(1, 1, 7).await.is_none());
+        let loads = Arc::new(AtomicUsize::new(0));
+        for _ in 0..2 {
+            cache.get_or_load(1, 1, 7, counting(&loads, 3)).await.unwrap();
+        }
+        assert_eq!(loads.load(Ordering::SeqCst), 2, "every reader loads");
     }
 }

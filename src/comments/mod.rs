@@ -1,6 +1,7 @@
 //! Comments: what guests post, how it is checked, and how published threads are read.
 
 pub mod cache;
+pub mod embed;
 pub mod reading;
 pub mod report;
 pub mod routes;
@@ -40,6 +41,8 @@ pub struct Context {
     /// Signs the time a comment form was shown.
     pub stamp_key: Arc<[u8]>,
     pub outage: Arc<Outage>,
+    /// Signs the links in mails.
+    pub mail_key: Arc<[u8]>,
 }
 
 /// A reader's request: the context, the form token for the page's forms, and who they are (as a
@@ -48,6 +51,8 @@ pub struct Reader {
     pub ctx: Context,
     pub csrf: CsrfToken,
     pub client: Client,
+    /// The request came from a page of this site (see `embed::from_this_site`).
+    pub from_this_site: bool,
 }
 
 impl<S> FromRequestParts<S> for Reader
@@ -68,6 +73,7 @@ where
             client: Client::from_request_parts(parts, state)
                 .await
                 .map_err(IntoResponse::into_response)?,
+            from_this_site: embed::from_this_site(&parts.headers),
         })
     }
 }
@@ -122,6 +128,14 @@ pub struct CommentForm {
     pub website: String,
     /// When the form was shown, signed (see `safety::spam::stamp`).
     pub form_stamp: String,
+    /// "1" when the reader ticked "Email me when someone replies".
+    pub notify: String,
+}
+
+impl CommentForm {
+    pub fn wants_replies(&self) -> bool {
+        self.notify.trim() == "1"
+    }
 }
 
 /// What is wrong with a form, field by field.
@@ -146,6 +160,8 @@ pub struct NewComment {
     pub author_email: Option<String>,
     pub body: String,
     pub parent_id: Option<i64>,
+    /// Mail the author when someone replies (to `author_email`, once confirmed).
+    pub notify: bool,
 }
 
 pub const PARENT_UNAVAILABLE: &str = "The comment you are replying to is not available any more. \
@@ -186,6 +202,10 @@ impl CommentForm {
         {
             errors.email =
                 Some("This does not look like an email address. Please check it, or leave it empty.");
+        } else if email.is_empty() && self.wants_replies() {
+            errors.email = Some(
+                "To be told about replies, please give your email address, or untick \u{201c}Email me when someone replies\u{201d}.",
+            );
         }
 
         let body = match parse_body(&self.body) {
@@ -220,6 +240,7 @@ impl CommentForm {
             author_email: (!email.is_empty()).then(|| email.to_owned()),
             body,
             parent_id,
+            notify: self.wants_replies(),
         })
     }
 }
@@ -276,6 +297,15 @@ mod tests {
         let comment = form("Sam\u{0}", "", "one\u{0}\ntwo\u{7}").parse().unwrap();
         assert_eq!(comment.author_name, "Sam");
         assert_eq!(comment.body, "one\ntwo");
+    }
+
+    #[test]
+    fn asking_for_reply_mails_needs_an_email_address() {
+        let mut f = form("Sam", "", "hi");
+        f.notify = "1".into();
+        assert!(f.parse().unwrap_err().email.is_some());
+        f.email = "sam@example.org".into();
+        assert!(f.parse().unwrap().notify);
     }
 
     #[test]

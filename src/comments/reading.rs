@@ -6,12 +6,15 @@ use std::sync::Arc;
 use askama::Template;
 
 use super::{
-    Context,
+    CommentStatus, Context,
     cache::ThreadData,
     store,
     text::Segment,
     thread::layout,
-    view::{Banner, CommentView, FormView, PageLink, SafetyMessage, ThreadList, ThreadPage, ThreadQuery},
+    view::{
+        Banner, CommentView, EmbedFrame, FormView, PageLink, SafetyMessage, StatusComment, StatusPage,
+        ThreadList, ThreadPage, ThreadQuery, rendering,
+    },
 };
 use crate::{
     articles::{self, Article},
@@ -37,11 +40,11 @@ pub async fn thread_page(
     article: Article,
     page: u32,
     form: FormView,
-    banner: Banner,
+    (banner, embed): (Banner, Option<EmbedFrame>),
 ) -> Result<ThreadPage> {
     let thread = load_threads(ctx, &article, page).await?;
     // Kept from before the article was closed or reopened: render it as it is now.
-    render_list(ctx, &article, page, &thread)?;
+    render_list(ctx, &article, page, &thread, embed.is_some())?;
     let per_page = i64::from(ctx.config.threads_per_page);
     let page_count = u32::try_from((thread.total_threads + per_page - 1) / per_page).unwrap_or(u32::MAX);
     let mut page_view = ThreadPage {
@@ -52,6 +55,7 @@ pub async fn thread_page(
         pages: Vec::new(),
         banner,
         form,
+        embed,
     };
     page_view.pages = (1..=page_count)
         .map(|number| PageLink {
@@ -85,7 +89,6 @@ async fn load_threads(ctx: &Context, article: &Article, page: u32) -> Result<Arc
             bytes,
             rendered: Default::default(),
         };
-        render_list(ctx, article, page, &data)?;
         Ok(Arc::new(data))
     };
     ctx.threads
@@ -93,9 +96,10 @@ async fn load_threads(ctx: &Context, article: &Article, page: u32) -> Result<Arc
         .await
 }
 
-/// Renders the page's list of comments once, for the article as it is now (open or closed).
-fn render_list(ctx: &Context, article: &Article, page: u32, thread: &ThreadData) -> Result<()> {
-    let cell = &thread.rendered[usize::from(article.comments_open)];
+/// Renders the page's list of comments once, for the article as it is now (open or closed) and
+/// where it is shown (its own page or a frame).
+fn render_list(ctx: &Context, article: &Article, page: u32, thread: &ThreadData, embed: bool) -> Result<()> {
+    let cell = &thread.rendered[rendering(article.comments_open, embed)];
     if cell.get().is_none() {
         let list = ThreadList {
             items: &thread.items,
@@ -103,6 +107,7 @@ fn render_list(ctx: &Context, article: &Article, page: u32, thread: &ThreadData)
             page,
             comments_open: article.comments_open,
             verified_badge: &ctx.config.verified_badge,
+            embed,
         };
         let html = list
             .render()
@@ -133,9 +138,19 @@ fn rows_bytes(rows: &[(CommentView, u32)]) -> usize {
 
 /// The query of the thread page after a post; anything else is ignored.
 pub fn banner_for(ctx: &Context, query: &ThreadQuery) -> Banner {
+    // Only something shaped like a link we make: 32 random bytes, base64url.
+    let link = query
+        .status
+        .as_deref()
+        .filter(|t| {
+            t.len() == 43
+                && t.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+        .map(|token| format!("{}/status/{token}", ctx.config.public_url));
     match (query.posted.as_deref(), query.reported.as_deref()) {
-        (Some("safety"), _) => Banner::PostedWithSafety(SafetyMessage::new(&ctx.config.safety_message)),
-        (Some(_), _) => Banner::Posted,
+        (Some("safety"), _) => Banner::PostedWithSafety(SafetyMessage::new(&ctx.config.safety_message), link),
+        (Some(_), _) => Banner::Posted(link),
         (_, Some("queue" | "1")) => {
             Banner::Reported("Thank you for telling us. A moderator will look at this comment.")
         }
@@ -174,4 +189,41 @@ pub async fn fresh_form(
         }
     }
     Ok(form)
+}
+
+/// The private page behind a status link.
+pub async fn status_page(ctx: &Context, token: &str) -> Result<StatusPage> {
+    let badge = ctx.config.verified_badge.clone();
+    let Some(own) = store::find_by_status_link(&ctx.db, &crate::accounts::tokens::hash(token)).await? else {
+        return Ok(StatusPage {
+            comment: None,
+            state: "waiting",
+            replies: Vec::new(),
+            verified_badge: badge,
+        });
+    };
+    let state = match own.status {
+        CommentStatus::Published => "published",
+        CommentStatus::Hidden => "not-published",
+        CommentStatus::Pending | CommentStatus::Spam => "waiting",
+    };
+    let replies = store::published_replies(&ctx.db, own.id).await?;
+    let local = own.created_at.with_timezone(&ctx.config.timezone);
+    Ok(StatusPage {
+        comment: Some(StatusComment {
+            id: own.id,
+            article_slug: own.article_slug,
+            article_title: own.article_title,
+            author_name: own.author_name,
+            body: super::text::PlainText::new(&own.body),
+            posted_on: local.format("%d %b %Y - %H:%M").to_string(),
+            posted_at_iso: own.created_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        }),
+        state,
+        replies: replies
+            .into_iter()
+            .map(|row| CommentView::new(row, &ctx.config))
+            .collect(),
+        verified_badge: badge,
+    })
 }

@@ -4,20 +4,25 @@
 
 use axum::{
     Router,
-    extract::{FromRef, Path, Query},
+    extract::{FromRef, Path, Query, State},
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
 };
 use axum_csrf::{CsrfConfig, CsrfToken};
+use serde::Deserialize;
 
 use super::{
     CommentForm, Context, FormErrors, Reader,
-    reading::{banner_for, fresh_form, load_article, thread_page},
+    embed::{self, EmbeddingPage},
+    reading::{self, banner_for, fresh_form, load_article, thread_page},
     report::{self, REASONS},
     store::{self, Reported},
     submit::{self, Outcome, Submission},
-    view::{Banner, FormView, NotSentArticle, NotSentPage, ReplyingTo, ReportForm, ReportPage, ThreadQuery},
+    view::{
+        Banner, EmbedFrame, FormView, NotOpenPage, NotSentArticle, NotSentPage, ReplyingTo, ReportForm,
+        ReportPage, ThreadQuery, thread_path,
+    },
 };
 use crate::{
     articles::Article,
@@ -37,10 +42,14 @@ where
     CsrfConfig: FromRef<S>,
     ClientKeys: FromRef<S>,
 {
-    Router::new().route("/articles/{slug}", get(show_thread)).route(
-        "/articles/{slug}/comments/{id}/report",
-        get(show_report).post(submit_report),
-    )
+    Router::new()
+        .route("/articles/{slug}", get(show_thread))
+        .route("/embed/articles/{slug}", get(show_embedded))
+        .route("/status/{token}", get(show_status))
+        .route(
+            "/articles/{slug}/comments/{id}/report",
+            get(show_report).post(submit_report),
+        )
 }
 
 /// Posting a guest's comment.
@@ -51,7 +60,26 @@ where
     CsrfConfig: FromRef<S>,
     ClientKeys: FromRef<S>,
 {
-    Router::new().route("/articles/{slug}/comments", post(submit_comment))
+    Router::new()
+        .route("/articles/{slug}/comments", post(submit_comment))
+        .route("/embed/articles/{slug}/comments", post(submit_embedded))
+}
+
+/// A reader's private page: their comment, its state in kind words, and any published replies.
+async fn show_status(State(ctx): State<Context>, Path(token): Path<String>) -> Result<Response> {
+    let page = reading::status_page(&ctx, &token).await?;
+    let status = if page.comment.is_some() {
+        StatusCode::OK
+    } else {
+        StatusCode::GONE
+    };
+    let mut response = render(status, &page);
+    // The page is the reader's own: no shared cache keeps it, no other site learns its address.
+    response.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("private, no-store"),
+    );
+    Ok(response)
 }
 
 async fn show_thread(
@@ -59,31 +87,101 @@ async fn show_thread(
     Path(slug): Path<String>,
     Query(query): Query<ThreadQuery>,
 ) -> Result<Response> {
+    let article = load_article(&reader.ctx, &slug).await?;
+    thread(reader, article, &query, None).await
+}
+
+/// A page of the thread with a fresh form, on its own page or in a frame.
+async fn thread(
+    reader: Reader,
+    article: Article,
+    query: &ThreadQuery,
+    frame: Option<EmbedFrame>,
+) -> Result<Response> {
     let ctx = &reader.ctx;
-    let article = load_article(ctx, &slug).await?;
-    let form = fresh_form(ctx, &article, &query, new_token(&reader.csrf)?).await?;
-    let banner = banner_for(ctx, &query);
-    let page = thread_page(ctx, article, query.page(), form, banner).await?;
+    let form = fresh_form(ctx, &article, query, new_token(&reader.csrf)?).await?;
+    let banner = banner_for(ctx, query);
+    let page = thread_page(ctx, article, query.page(), form, (banner, frame)).await?;
     Ok((reader.csrf, render(StatusCode::OK, &page)).into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct EmbedQuery {
+    #[serde(flatten)]
+    thread: ThreadQuery,
+    #[serde(flatten)]
+    page: EmbeddingPage,
+}
+
+/// The thread in a frame on an allowed site; a calm note inside the frame when comments are not
+/// open for the page.
+async fn show_embedded(
+    reader: Reader,
+    Path(slug): Path<String>,
+    Query(query): Query<EmbedQuery>,
+) -> Result<Response> {
+    let ctx = reader.ctx.clone();
+    let article = match load_article(&ctx, &slug).await {
+        Err(AppError::NotFound) => embed::article_for(&ctx, &slug, &query.page).await?,
+        found => Some(found?),
+    };
+    let response = match article {
+        Some(article) => thread(reader, article, &query.thread, Some(embed::frame(&ctx))).await?,
+        None => render(
+            StatusCode::NOT_FOUND,
+            &NotOpenPage {
+                embed: Some(embed::frame(&ctx)),
+            },
+        ),
+    };
+    Ok(embed::embeddable(&ctx, response))
 }
 
 const RATE_LIMITED: &str = "You have posted several comments in a short time, so we need you to wait a few minutes before posting again. Your comment is still here.";
 const ARTICLE_BUSY: &str = "This article is receiving a lot of comments just now. Please wait a few minutes and try again. Your comment is still here.";
 const STALE_COMMENT_FORM: &str = "For your safety we could not accept the form this time. Your comment is still here: please press \u{201c}Post comment\u{201d} again.";
 
-/// Posting a comment. When the database cannot be reached the reader is told their comment is
-/// not saved yet, and given their words back in a form that sends them again.
 async fn submit_comment(
     reader: Reader,
     Path(slug): Path<String>,
     checked: Checked<CommentForm>,
 ) -> Result<Response> {
+    submit(reader, &slug, checked, None).await
+}
+
+/// Posting from the frame: no cookie-bound token (the frame's site keeps no cookies); the post
+/// must come from this site's own page instead.
+async fn submit_embedded(
+    reader: Reader,
+    Path(slug): Path<String>,
+    checked: Checked<CommentForm>,
+) -> Result<Response> {
+    let ctx = reader.ctx.clone();
+    let checked = Checked {
+        token_ok: reader.from_this_site,
+        ..checked
+    };
+    let response = submit(reader, &slug, checked, Some(embed::frame(&ctx)))
+        .await
+        .unwrap_or_else(IntoResponse::into_response);
+    Ok(embed::embeddable(&ctx, response))
+}
+
+/// Posting a comment. When the database cannot be reached the reader is told their comment is
+/// not saved yet, and given their words back in a form that sends them again.
+async fn submit(
+    reader: Reader,
+    slug: &str,
+    checked: Checked<CommentForm>,
+    frame: Option<EmbedFrame>,
+) -> Result<Response> {
     if reader.ctx.outage.is_down() {
-        return not_sent(&checked.csrf, &slug, checked.form);
+        return not_sent(&checked.csrf, slug, checked.form, frame);
     }
-    match post_comment(&reader, &slug, &checked).await {
+    match post_comment(&reader, slug, &checked, frame.clone()).await {
         Err(error) if error.is_unavailable() => {
-            let mut response = not_sent(&checked.csrf, &slug, checked.form)?;
+            let mut response = not_sent(&checked.csrf, slug, checked.form, frame)?;
             if !matches!(error, AppError::Unavailable) {
                 tracing::warn!(%error, "comment not stored: database unavailable");
                 response.extensions_mut().insert(DatabaseUnreachable);
@@ -97,7 +195,12 @@ async fn submit_comment(
 /// What a reader is shown again with their form: a status, what to fix, and a message.
 type Refusal = (StatusCode, FormErrors, Option<&'static str>);
 
-async fn post_comment(reader: &Reader, slug: &str, checked: &Checked<CommentForm>) -> Result<Response> {
+async fn post_comment(
+    reader: &Reader,
+    slug: &str,
+    checked: &Checked<CommentForm>,
+    frame: Option<EmbedFrame>,
+) -> Result<Response> {
     let ctx = &reader.ctx;
     let article = load_article(ctx, slug).await?;
     if !article.comments_open {
@@ -109,26 +212,46 @@ async fn post_comment(reader: &Reader, slug: &str, checked: &Checked<CommentForm
             client_hash: &reader.client.hash,
             now: chrono::Utc::now(),
         };
-        match refusal(submit::submit(&ctx.db, &ctx.config, &ctx.stamp_key, &article, &submission).await?) {
-            Ok(urgent) => return Ok(thanks(&article.slug, urgent)),
+        match refusal(
+            submit::submit(
+                &ctx.db,
+                &ctx.config,
+                (&ctx.stamp_key, &ctx.mail_key),
+                &article,
+                &submission,
+            )
+            .await?,
+        ) {
+            Ok((urgent, link)) => return Ok(thanks(&article.slug, urgent, frame.is_some(), link.as_deref())),
             Err(refusal) => refusal,
         }
     } else {
         tracing::info!("comment form refused: missing or stale form token");
-        (
-            StatusCode::FORBIDDEN,
-            FormErrors::default(),
-            Some(STALE_COMMENT_FORM),
-        )
+        STALE
     };
-    show_again(ctx, checked, article, refusal).await
+    show_again(ctx, checked, article, refusal, frame).await
 }
 
-/// Stored (or stored before): whether it was urgent. Otherwise what the reader is shown.
-fn refusal(outcome: Outcome) -> Result<bool, Refusal> {
+const STALE: Refusal = (
+    StatusCode::FORBIDDEN,
+    FormErrors {
+        name: None,
+        email: None,
+        body: None,
+        parent: None,
+    },
+    Some(STALE_COMMENT_FORM),
+);
+
+/// Stored (or stored before): whether it was urgent, and the reader's private link. Otherwise
+/// what the reader is shown.
+fn refusal(outcome: Outcome) -> Result<(bool, Option<String>), Refusal> {
     match outcome {
         // Spam is thanked like anything else: telling a bot what tripped it only helps it.
-        Outcome::Stored { urgent, .. } | Outcome::Repeat { urgent } => Ok(urgent),
+        Outcome::Stored {
+            urgent, status_link, ..
+        } => Ok((urgent, Some(status_link))),
+        Outcome::Repeat { urgent } => Ok((urgent, None)),
         Outcome::AddressLimited => Err((
             StatusCode::TOO_MANY_REQUESTS,
             FormErrors::default(),
@@ -149,6 +272,7 @@ async fn show_again(
     checked: &Checked<CommentForm>,
     article: Article,
     (status, errors, problem): Refusal,
+    frame: Option<EmbedFrame>,
 ) -> Result<Response> {
     let input = &checked.form;
     let replying_to = match input.parent_id.trim().parse::<i64>() {
@@ -160,6 +284,7 @@ async fn show_again(
     let form = FormView {
         name: input.name.clone(),
         email: input.email.clone(),
+        notify: input.wants_replies(),
         body: input.body.clone(),
         replying_to,
         errors,
@@ -168,16 +293,17 @@ async fn show_again(
         stamp: input.form_stamp.clone(),
         kept_parent: String::new(),
     };
-    let page = thread_page(ctx, article, 1, form, Banner::None).await?;
+    let page = thread_page(ctx, article, 1, form, (Banner::None, frame)).await?;
     Ok((checked.csrf.clone(), render(status, &page)).into_response())
 }
 
-fn not_sent(csrf: &CsrfToken, slug: &str, input: CommentForm) -> Result<Response> {
+fn not_sent(csrf: &CsrfToken, slug: &str, input: CommentForm, embed: Option<EmbedFrame>) -> Result<Response> {
     let page = NotSentPage {
         article: NotSentArticle {
             slug: slug.to_owned(),
         },
         form: FormView {
+            notify: input.wants_replies(),
             name: input.name,
             email: input.email,
             body: input.body,
@@ -187,15 +313,24 @@ fn not_sent(csrf: &CsrfToken, slug: &str, input: CommentForm) -> Result<Response
             stamp: input.form_stamp,
             ..Default::default()
         },
+        embed,
     };
     Ok((csrf.clone(), render(StatusCode::SERVICE_UNAVAILABLE, &page)).into_response())
 }
 
 /// Where a reader goes once their comment is stored: thanks, and the safety message when their
 /// words carried warning signs.
-fn thanks(slug: &str, urgent: bool) -> Response {
-    let posted = if urgent { "safety#safety" } else { "1#thanks" };
-    Redirect::to(&format!("/articles/{slug}?posted={posted}")).into_response()
+fn thanks(slug: &str, urgent: bool, embed: bool, status_link: Option<&str>) -> Response {
+    let (posted, anchor) = if urgent {
+        ("safety", "safety")
+    } else {
+        ("1", "thanks")
+    };
+    let link = status_link
+        .map(|token| format!("&status={token}"))
+        .unwrap_or_default();
+    let to = format!("{}?posted={posted}{link}#{anchor}", thread_path(slug, embed));
+    Redirect::to(&to).into_response()
 }
 
 async fn show_report(reader: Reader, Path((slug, id)): Path<(String, i64)>) -> Result<Response> {

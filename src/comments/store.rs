@@ -319,3 +319,62 @@ pub async fn insert_raw(
     .fetch_one(db)
     .await
 }
+
+/// The hash of a reader's private link to comment `id`, good until `expires_at`.
+pub async fn insert_status_link(
+    tx: &mut PgConnection,
+    id: i64,
+    token_hash: &[u8],
+    expires_at: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "INSERT INTO status_links (comment_id, token_hash, expires_at) VALUES ($1, $2, $3)",
+        id,
+        token_hash,
+        expires_at as _
+    )
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+/// A reader's own comment, found by its status link.
+pub struct OwnComment {
+    pub id: i64,
+    pub parent_id: Option<i64>,
+    pub author_name: String,
+    pub body: String,
+    pub status: super::CommentStatus,
+    pub created_at: DateTime<Utc>,
+    pub article_slug: String,
+    pub article_title: String,
+}
+
+pub async fn find_by_status_link(
+    db: impl PgExecutor<'_>,
+    token_hash: &[u8],
+) -> sqlx::Result<Option<OwnComment>> {
+    sqlx::query_as!(
+        OwnComment,
+        r#"SELECT c.id, c.parent_id, c.author_name, c.body, c.status AS "status: super::CommentStatus",
+                  c.created_at AS "created_at: DateTime<Utc>", a.slug AS article_slug, a.title AS article_title
+             FROM status_links l JOIN comments c ON c.id = l.comment_id JOIN articles a ON a.id = c.article_id
+            WHERE l.token_hash = $1 AND l.expires_at > now()"#,
+        token_hash
+    )
+    .fetch_optional(db)
+    .await
+}
+
+/// Published replies under comment `id`, oldest first, as the thread shows them.
+pub async fn published_replies(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<Vec<ThreadRow>> {
+    sqlx::query_as!(
+        ThreadRow,
+        r#"SELECT id, author_kind AS "author_kind: AuthorKind", author_name, body, body_html, disclaimer,
+                  created_at AS "created_at: DateTime<Utc>", 2 AS "depth!", NULL::text AS parent_name
+             FROM comments WHERE parent_id = $1 AND status = 'published' ORDER BY created_at, id"#,
+        id
+    )
+    .fetch_all(db)
+    .await
+}

@@ -13,13 +13,18 @@ use super::{
     CommentForm, CommentStatus, FormErrors, PARENT_UNAVAILABLE,
     store::{self, Filing, PreCheckInput, SubmitError},
 };
-use crate::{articles::Article, config::Config, safety::spam};
+use crate::{articles::Article, config::Config, mail, safety::spam};
 
 /// What became of a submitted comment.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Outcome {
     /// Stored (pending, or quietly in the spam tab); `urgent` when it mentions a warning sign.
-    Stored { id: i64, urgent: bool },
+    /// `status_link` is the token of the reader's private link to it (only its hash is kept).
+    Stored {
+        id: i64,
+        urgent: bool,
+        status_link: String,
+    },
     /// The same form or the same words again: nothing new is stored, and the reader is answered
     /// as the first time.
     Repeat { urgent: bool },
@@ -42,7 +47,7 @@ pub struct Submission<'a> {
 pub async fn submit(
     db: &PgPool,
     config: &Config,
-    stamp_key: &[u8],
+    (stamp_key, mail_key): (&[u8], &[u8]),
     article: &Article,
     submission: &Submission<'_>,
 ) -> Result<Outcome, sqlx::Error> {
@@ -115,6 +120,7 @@ pub async fn submit(
     };
     match store::insert_guest_comment(&mut tx, article.id, &comment, &filing).await {
         Ok(Some(id)) => {
+            let status_link = after_storing(&mut tx, (config, mail_key), id, &comment, &filing).await?;
             tx.commit().await?;
             tracing::info!(
                 comment.id = id,
@@ -126,6 +132,7 @@ pub async fn submit(
             Ok(Outcome::Stored {
                 id,
                 urgent: triage.urgent,
+                status_link,
             })
         }
         // This form was stored before: a double click or a retry.
@@ -138,6 +145,30 @@ pub async fn submit(
         })),
         Err(SubmitError::Database(e)) => Err(e),
     }
+}
+
+/// In the same transaction as the comment: the reader's private status link, their request for
+/// reply mails, and alerts to staff when it is urgent. Spam gets a status link like anything
+/// else (a bot learns nothing), but no mails.
+async fn after_storing(
+    tx: &mut sqlx::PgConnection,
+    (config, mail_key): (&Config, &[u8]),
+    id: i64,
+    comment: &super::NewComment,
+    filing: &Filing<'_>,
+) -> Result<String, sqlx::Error> {
+    let link = crate::accounts::tokens::generate();
+    let expires = chrono::Utc::now() + config.mail.status_link_lifetime;
+    store::insert_status_link(&mut *tx, id, &link.hash, expires).await?;
+    if filing.status == CommentStatus::Pending {
+        if let (true, Some(email)) = (comment.notify, &comment.author_email) {
+            mail::subscribe(&mut *tx, config, mail_key, id, email).await?;
+        }
+        if !filing.urgent_signs.is_empty() {
+            mail::urgent_comment(&mut *tx, config, id).await?;
+        }
+    }
+    Ok(link.token)
 }
 
 /// An advisory-lock key for one kind of thing (an address, an article, a form).

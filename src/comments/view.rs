@@ -21,6 +21,8 @@ pub struct ThreadQuery {
     pub reply_to: Option<String>,
     pub posted: Option<String>,
     pub reported: Option<String>,
+    /// The reader's private status link, shown once after posting.
+    pub status: Option<String>,
 }
 
 impl ThreadQuery {
@@ -111,6 +113,8 @@ pub struct ThreadList<'a> {
     pub page: u32,
     pub comments_open: bool,
     pub verified_badge: &'a str,
+    /// Shown in a frame on the charity's page: replies stay in the frame, reports open on top.
+    pub embed: bool,
 }
 
 impl ThreadList<'_> {
@@ -120,8 +124,25 @@ impl ThreadList<'_> {
         } else {
             String::new()
         };
-        format!("/articles/{}?reply_to={comment_id}{page}#comment-form", self.slug)
+        let base = thread_path(self.slug, self.embed);
+        format!("{base}?reply_to={comment_id}{page}#comment-form")
     }
+}
+
+/// Where an article's thread is: its own page, or the page made to sit in a frame.
+pub fn thread_path(slug: &str, embed: bool) -> String {
+    if embed {
+        format!("/embed/articles/{slug}")
+    } else {
+        format!("/articles/{slug}")
+    }
+}
+
+/// A thread shown in a frame on the charity's own page (see `embed.js`).
+#[derive(Debug, Clone)]
+pub struct EmbedFrame {
+    /// The sites the frame may talk to (space-separated origins), for its script.
+    pub allowed_origins: String,
 }
 
 #[derive(Template)]
@@ -135,14 +156,16 @@ pub struct ThreadPage {
     pub pages: Vec<PageLink>,
     pub banner: Banner,
     pub form: FormView,
+    pub embed: Option<EmbedFrame>,
 }
 
 /// A message at the top of the thread after the reader did something.
 pub enum Banner {
     None,
-    Posted,
+    /// Posted, with the reader's private link to their comment.
+    Posted(Option<String>),
     /// Posted, and it mentions a warning sign: what to do now, before any moderator reads it.
-    PostedWithSafety(SafetyMessage),
+    PostedWithSafety(SafetyMessage, Option<String>),
     Reported(&'static str),
 }
 
@@ -174,6 +197,8 @@ impl SafetyMessage {
 pub struct FormView {
     pub name: String,
     pub email: String,
+    /// "Email me when someone replies" was ticked.
+    pub notify: bool,
     pub body: String,
     pub replying_to: Option<ReplyingTo>,
     pub errors: FormErrors,
@@ -194,16 +219,24 @@ impl FormView {
 
 impl ThreadPage {
     pub fn thread_href(&self, page: u32) -> String {
+        let base = thread_path(&self.article.slug, self.embed.is_some());
         if page <= 1 {
-            format!("/articles/{}", self.article.slug)
+            base
         } else {
-            format!("/articles/{}?page={page}", self.article.slug)
+            format!("{base}?page={page}")
         }
+    }
+
+    fn post_href(&self) -> String {
+        format!(
+            "{}/comments",
+            thread_path(&self.article.slug, self.embed.is_some())
+        )
     }
 
     /// The page's list of comments, rendered once per version of the thread (see `ThreadList`).
     fn threads_html(&self) -> &str {
-        self.thread.rendered[usize::from(self.article.comments_open)]
+        self.thread.rendered[rendering(self.article.comments_open, self.embed.is_some())]
             .get()
             .map_or("", String::as_str)
     }
@@ -221,16 +254,39 @@ impl ThreadPage {
     }
 }
 
-/// The article, from the memo when it was read a moment ago (see `articles::memo`).
 #[derive(Template)]
 #[template(path = "comments/not_sent.html")]
 pub struct NotSentPage {
     pub article: NotSentArticle,
     pub form: FormView,
+    pub embed: Option<EmbedFrame>,
+}
+
+impl NotSentPage {
+    pub fn thread_href(&self, _page: u32) -> String {
+        thread_path(&self.article.slug, self.embed.is_some())
+    }
+
+    fn post_href(&self) -> String {
+        format!("{}/comments", self.thread_href(1))
+    }
+}
+
+/// Which of a page's renderings of its list to use: with or without reply links (the article is
+/// open or closed), on its own page or in a frame.
+pub fn rendering(comments_open: bool, embed: bool) -> usize {
+    usize::from(comments_open) + 2 * usize::from(embed)
 }
 
 pub struct NotSentArticle {
     pub slug: String,
+}
+
+/// Inside a frame, for a page whose short name has no article: nothing to show, said calmly.
+#[derive(Template)]
+#[template(path = "comments/not_open.html")]
+pub struct NotOpenPage {
+    pub embed: Option<EmbedFrame>,
 }
 
 #[derive(Template)]
@@ -247,4 +303,26 @@ pub struct ReportPage {
 #[serde(default)]
 pub struct ReportForm {
     pub reason: String,
+}
+
+/// A reader's own comment on its private page.
+pub struct StatusComment {
+    pub id: i64,
+    pub article_slug: String,
+    pub article_title: String,
+    pub author_name: String,
+    pub body: PlainText,
+    pub posted_on: String,
+    pub posted_at_iso: String,
+}
+
+/// The private page behind a reader's status link; no comment when the link has expired.
+#[derive(Template)]
+#[template(path = "comments/status.html")]
+pub struct StatusPage {
+    pub comment: Option<StatusComment>,
+    /// "waiting", "published" or "not-published".
+    pub state: &'static str,
+    pub replies: Vec<CommentView>,
+    pub verified_badge: String,
 }

@@ -13,6 +13,7 @@ use crate::{
     comments::CommentStatus,
     config::Config,
     error::{AppError, Result},
+    mail,
     web::page::age,
 };
 
@@ -74,6 +75,11 @@ pub async fn decide_outcome(
         reason.as_deref(),
     )
     .await?;
+    if decision.leads_to() == CommentStatus::Published {
+        // A reader's reply published: whoever asked to hear about replies to the comment it
+        // answers is told.
+        mail::reply_published(&mut tx, id).await?;
+    }
     tx.commit().await?;
     tracing::info!(
         comment.id = id,
@@ -186,6 +192,7 @@ pub async fn reply(db: &PgPool, config: &Config, staff: &Staff, id: i64, body: &
     let approved = parent.status == CommentStatus::Pending;
     if approved {
         store::apply(&mut tx, id, staff.id, Decision::Approve, None).await?;
+        mail::reply_published(&mut tx, id).await?;
         audit::record(
             &mut tx,
             Some(staff.id),
@@ -205,6 +212,7 @@ pub async fn reply(db: &PgPool, config: &Config, staff: &Staff, id: i64, body: &
         disclaimer: &config.disclaimer,
     };
     let reply_id = store::insert_staff_reply(&mut tx, &reply).await?;
+    mail::reply_published(&mut tx, reply_id).await?;
     audit::record(
         &mut tx,
         Some(staff.id),

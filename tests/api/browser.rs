@@ -11,5 +11,6 @@
 
 mod axe;
 mod driver;
+mod embed;
 mod journeys;
 mod pages;

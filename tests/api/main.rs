@@ -9,6 +9,7 @@ mod attacks;
 mod browser;
 mod cache;
 mod cli;
+mod embed;
 mod embedded;
 mod faults;
 mod helpers;

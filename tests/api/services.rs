@@ -276,7 +276,7 @@ async fn posting_stores_once_per_form_and_keeps_to_the_address_limit() {
                 client_hash: b"one reader",
                 now,
             };
-            submit::submit(db, config, key, article, &submission)
+            submit::submit(db, config, (key, key), article, &submission)
                 .await
                 .unwrap()
         }
