@@ -25,7 +25,7 @@ use tower_http::{
 };
 
 use crate::{
-    accounts, admin,
+    accounts, admin, api,
     articles::{self, memo::ArticleMemo},
     comments::{self, embed::Embeddable},
     db::Outage,
@@ -61,6 +61,7 @@ pub fn app(state: AppState) -> Router {
     let gated = Router::new()
         .merge(articles::routes::router())
         .merge(comments::routes::reading())
+        .merge(api::router())
         .merge(mail::routes::router())
         .merge(staff_routes(&state))
         .route_layer(middleware::from_fn_with_state(
@@ -202,9 +203,13 @@ async fn refuse_framing(request: Request, next: Next) -> Response {
 }
 
 /// Layers and extractors answer some errors (413, 405, 408, a malformed form) with a bare status.
-/// Give those the same calm page as every other error.
+/// Give those the same calm page as every other error; the API's errors are problem documents.
 async fn friendly_error_pages(request: Request, next: Next) -> Response {
+    let from_api = api::is_api_path(request.uri().path());
     let response = next.run(request).await;
+    if from_api {
+        return api::problem::ensure_problem(response);
+    }
     let status = response.status();
     let is_html = response
         .headers()

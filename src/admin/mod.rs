@@ -1,4 +1,4 @@
-//! `/admin`: accounts, articles, the audit log and privacy requests, one file per page as
+//! `/admin`: accounts, articles, the audit log, privacy requests and API tokens, one file per page as
 //! `templates/admin/` has them. Every handler takes [`Admin`](crate::accounts::guard::Admin).
 
 mod accounts;
@@ -6,6 +6,7 @@ mod articles;
 mod audit;
 mod mail;
 mod privacy;
+mod tokens;
 
 use std::sync::Arc;
 
@@ -52,6 +53,8 @@ where
         .route("/admin/privacy", get(privacy::show))
         .route("/admin/privacy/export", post(privacy::export))
         .route("/admin/privacy/erase", post(privacy::erase))
+        .route("/admin/tokens", get(tokens::show).post(tokens::create))
+        .route("/admin/tokens/{id}/revoke", post(tokens::revoke))
 }
 
 #[derive(Template)]

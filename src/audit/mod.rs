@@ -31,10 +31,14 @@ pub enum Action {
     ArticleEdited,
     ArticleClosed,
     ArticleOpened,
+    ApiTokenCreated,
+    ApiTokenRevoked,
+    /// A change made through the JSON API with a token (the change has its own entry too).
+    ApiTokenUsed,
 }
 
 impl Action {
-    pub const ALL: [Action; 23] = [
+    pub const ALL: [Action; 26] = [
         Action::CommentApproved,
         Action::CommentHidden,
         Action::CommentUnhidden,
@@ -58,6 +62,9 @@ impl Action {
         Action::ArticleEdited,
         Action::ArticleClosed,
         Action::ArticleOpened,
+        Action::ApiTokenCreated,
+        Action::ApiTokenRevoked,
+        Action::ApiTokenUsed,
     ];
 
     /// The name stored in the log and used in filters.
@@ -86,6 +93,9 @@ impl Action {
             Action::ArticleEdited => "article.edited",
             Action::ArticleClosed => "article.closed",
             Action::ArticleOpened => "article.opened",
+            Action::ApiTokenCreated => "api_token.created",
+            Action::ApiTokenRevoked => "api_token.revoked",
+            Action::ApiTokenUsed => "api_token.used",
         }
     }
 
@@ -115,6 +125,9 @@ impl Action {
             Some(Action::ArticleEdited) => "edited an article",
             Some(Action::ArticleClosed) => "closed an article to comments",
             Some(Action::ArticleOpened) => "opened an article to comments",
+            Some(Action::ApiTokenCreated) => "created an API token",
+            Some(Action::ApiTokenRevoked) => "revoked an API token",
+            Some(Action::ApiTokenUsed) => "made a change with an API token",
             None => "did something",
         }
     }
@@ -127,6 +140,7 @@ pub enum Target {
     Article(i64),
     /// Someone's data, by the number of comments it covered (the email is not logged).
     Person(i64),
+    ApiToken(i64),
 }
 
 impl Target {
@@ -136,6 +150,7 @@ impl Target {
             Target::Account(id) => ("account", id),
             Target::Article(id) => ("article", id),
             Target::Person(count) => ("person", count),
+            Target::ApiToken(id) => ("api_token", id),
         }
     }
 }

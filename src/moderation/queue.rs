@@ -13,7 +13,7 @@ use crate::{
     web::page::{age, page_number},
 };
 
-const PER_PAGE: i64 = 50;
+pub const PER_PAGE: i64 = 50;
 /// A picker for a site's articles; past a couple of hundred, a box for the slug instead.
 const ARTICLE_PICKER_MAX: i64 = 200;
 

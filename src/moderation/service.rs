@@ -17,20 +17,54 @@ use crate::{
     web::page::age,
 };
 
+/// What became of a decision.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Decided {
+    Done(Decision),
+    /// Someone else decided first: what the comment is now, and who made it so.
+    AlreadyDone(String),
+    /// The hide reason cannot be kept as it is.
+    InvalidReason(&'static str),
+}
+
+impl Decided {
+    /// What the moderator is told.
+    pub fn message(self) -> String {
+        match self {
+            Decided::Done(decision) => decision.done().to_owned(),
+            Decided::AlreadyDone(message) => message,
+            Decided::InvalidReason(problem) => problem.to_owned(),
+        }
+    }
+}
+
 /// Applies `decision` to comment `id` for `staff`, and says what happened: done, or what someone
 /// else did first. A hide `reason` that is too long is refused with what to fix.
 pub async fn decide(db: &PgPool, staff: &Staff, id: i64, decision: Decision, reason: &str) -> Result<String> {
+    decide_outcome(db, staff, id, decision, reason)
+        .await
+        .map(Decided::message)
+}
+
+/// [`decide`], with the outcome as a type.
+pub async fn decide_outcome(
+    db: &PgPool,
+    staff: &Staff,
+    id: i64,
+    decision: Decision,
+    reason: &str,
+) -> Result<Decided> {
     let reason = match decision {
         Decision::Hide => match parse_reason(reason) {
             Ok(reason) => reason,
-            Err(problem) => return Ok(problem.to_owned()),
+            Err(problem) => return Ok(Decided::InvalidReason(problem)),
         },
         Decision::Approve | Decision::Unhide | Decision::NotSpam => None,
     };
     let mut tx = db.begin().await?;
     if !store::apply(&mut tx, id, staff.id, decision, reason.as_deref()).await? {
         drop(tx);
-        return already_done(db, id).await;
+        return already_done(db, id).await.map(Decided::AlreadyDone);
     }
     let action = decision.audit_action();
     audit::record(
@@ -53,7 +87,7 @@ pub async fn decide(db: &PgPool, staff: &Staff, id: i64, decision: Decision, rea
         action = action.as_str(),
         "moderation decision"
     );
-    Ok(decision.done().to_owned())
+    Ok(Decided::Done(decision))
 }
 
 /// Tells a member of staff that someone else got there first, and who.
