@@ -49,10 +49,36 @@ pub async fn show(Admin(page): Admin, Query(query): Query<MailQuery>) -> Result<
         _ => "queued",
     };
     let (queued, sent, failed) = store::counts(&page.db).await?;
-    let mails = store::list(&page.db, status, 100)
-        .await?
-        .into_iter()
-        .map(|m| MailRow {
+    let mails = store::list(&page.db, status, 100).await?;
+    let view = MailPage {
+        chrome: page.chrome().await?,
+        delivery: delivery(&page.config),
+        status,
+        tabs: vec![
+            ("queued", "Waiting", queued),
+            ("sent", "Sent", sent),
+            ("failed", "Failed", failed),
+        ],
+        mails: mails.into_iter().map(MailRow::from).collect(),
+    };
+    Ok(page.render(StatusCode::OK, &view))
+}
+
+/// Where mail goes, in words.
+fn delivery(config: &crate::config::Config) -> String {
+    if config.mail.sends() {
+        "Mail goes to the mail server set in CARETHREAD_SMTP_URL.".to_owned()
+    } else {
+        format!(
+            "No mail server is set (CARETHREAD_SMTP_URL): mails are written as files in {}.",
+            config.mail.folder.display()
+        )
+    }
+}
+
+impl From<store::Listed> for MailRow {
+    fn from(m: store::Listed) -> Self {
+        Self {
             id: m.id,
             when: age(m.sent_at.unwrap_or(m.created_at)),
             created_iso: m.created_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
@@ -60,28 +86,8 @@ pub async fn show(Admin(page): Admin, Query(query): Query<MailQuery>) -> Result<
             recipient: m.recipient,
             attempts: m.attempts,
             last_error: m.last_error,
-        });
-    let delivery = if page.config.mail.sends() {
-        "Mail goes to the mail server set in CARETHREAD_SMTP_URL.".to_owned()
-    } else {
-        format!(
-            "No mail server is set (CARETHREAD_SMTP_URL): mails are written as files in {}.",
-            page.config.mail.folder.display()
-        )
-    };
-    let tabs = vec![
-        ("queued", "Waiting", queued),
-        ("sent", "Sent", sent),
-        ("failed", "Failed", failed),
-    ];
-    let view = MailPage {
-        chrome: page.chrome().await?,
-        delivery,
-        status,
-        tabs,
-        mails: mails.collect(),
-    };
-    Ok(page.render(StatusCode::OK, &view))
+        }
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]

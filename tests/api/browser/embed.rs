@@ -97,7 +97,12 @@ async fn a_reader_reads_and_posts_inside_a_frame_on_another_sites_page() {
                  return !!f && f.style.height !== '40rem' && parseInt(f.style.height) > 300;",
             )
             .await;
-        // COUNTS-CHECK
+        reader
+            .wait_until(
+                "the comment count to be filled in",
+                "return /\\d+ comments?/.test(document.querySelector('[data-carethread-count]').textContent);",
+            )
+            .await;
 
         // The keyboard goes into the frame from the link before it.
         reader
