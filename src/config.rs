@@ -68,7 +68,8 @@ pub enum Command {
 
 #[derive(Debug, Subcommand)]
 pub enum SafetyCommand {
-    /// Reads text on stdin, one comment per line, and prints `{"urgent": …, "signs": […]}` for each.
+    /// Reads text on stdin, one comment per line, and prints
+    /// `{"urgent": …, "signs": […], "category": …}` for each.
     Check,
 }
 

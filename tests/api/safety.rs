@@ -51,7 +51,11 @@ async fn a_comment_with_warning_signs_is_urgent_and_the_reader_sees_where_to_get
     assert!(row.get::<bool, _>("urgent"));
     assert_eq!(
         row.get::<Vec<String>, _>("urgent_signs"),
-        vec!["soaking pads", "fainting or dizzy"]
+        vec![
+            "heavy bleeding with faintness",
+            "soaking pads",
+            "dizzy or light-headed"
+        ]
     );
 }
 
@@ -725,8 +729,8 @@ async fn safety_check_reads_lines_and_prints_json_lines() {
     assert_eq!(
         lines,
         vec![
-            r#"{"urgent":true,"signs":["heavy bleeding"]}"#,
-            r#"{"urgent":false,"signs":[]}"#
+            r#"{"urgent":true,"signs":["heavy bleeding"],"category":"urgent-care"}"#,
+            r#"{"urgent":false,"signs":[],"category":null}"#
         ]
     );
 }
@@ -754,7 +758,7 @@ async fn safety_check_uses_a_custom_list_and_refuses_a_broken_one() {
     let output = run(&good, b"sharp pain in my chest\n");
     assert_eq!(
         String::from_utf8_lossy(&output.stdout).trim(),
-        r#"{"urgent":true,"signs":["chest pain"]}"#
+        r#"{"urgent":true,"signs":["chest pain"],"category":null}"#
     );
     let output = run(&bad, b"x\n");
     assert!(!output.status.success());
