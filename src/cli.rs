@@ -19,6 +19,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve => serve(&settings).await,
         // Needs no database: staff try a list before they change it.
         Command::Safety(SafetyCommand::Check) => safety_check(&settings),
+        Command::Safety(SafetyCommand::Eval { files }) => safety_eval(&settings, &files),
         command => {
             let db = Database::open(&settings, Usage::Command).await?;
             let result = run_command(&db, command).await;
@@ -254,6 +255,30 @@ fn safety_check(settings: &Settings) -> anyhow::Result<()> {
         let text = crate::safety::text::normalise(&line);
         serde_json::to_writer(&mut out, &config.warning_signs.check(&text))?;
         out.write_all(b"\n")?;
+    }
+    Ok(())
+}
+
+/// Triage measured on labelled corpora (see `crate::safety::triage::eval`); an error when a file
+/// misses the targets.
+fn safety_eval(settings: &Settings, files: &[std::path::PathBuf]) -> anyhow::Result<()> {
+    let config = settings.try_config()?;
+    let mut below = Vec::new();
+    for path in files {
+        let corpus =
+            std::fs::read_to_string(path).with_context(|| format!("could not read {}", path.display()))?;
+        let evaluation = crate::safety::triage::eval::evaluate(&config.warning_signs, &corpus)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        println!("== {}\n{evaluation}", path.display());
+        if !evaluation.meets_targets() {
+            below.push(path.display().to_string());
+        }
+    }
+    if !below.is_empty() {
+        bail!(
+            "below the targets (recall at least 95%, false alarms at most 5%): {}",
+            below.join(", ")
+        );
     }
     Ok(())
 }

@@ -58,7 +58,7 @@ pub enum Command {
         #[arg(long, default_value_t = 10_000)]
         comments: usize,
     },
-    /// Try the warning-sign list: reads comments on stdin, one a line, prints JSON lines.
+    /// Try the warning-sign list: check comments from stdin, or measure it on a labelled corpus.
     #[command(subcommand)]
     Safety(SafetyCommand),
     /// Export or erase what is stored about an email address.
@@ -71,6 +71,15 @@ pub enum SafetyCommand {
     /// Reads text on stdin, one comment per line, and prints
     /// `{"urgent": …, "signs": […], "category": …}` for each.
     Check,
+    /// Measures triage on labelled corpus files (`label<TAB>comment` a line; the label is 999,
+    /// urgent-care, mental-health, domestic-abuse or ordinary) and prints recall, false alarms and
+    /// category accuracy with every miss and false alarm. Exits with status 1 when any file has
+    /// recall below 95% or false alarms above 5%.
+    Eval {
+        /// Corpus files, e.g. tests/triage/dev.tsv.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

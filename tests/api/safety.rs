@@ -765,6 +765,44 @@ async fn safety_check_uses_a_custom_list_and_refuses_a_broken_one() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("line 1"));
 }
 
+#[test]
+fn safety_eval_prints_the_figures_and_fails_below_the_targets() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.tsv");
+    std::fs::write(
+        &good,
+        "urgent-care\tI am bleeding heavily\nordinary\tWhat a lovely day\n",
+    )
+    .unwrap();
+    let bad = dir.path().join("bad.tsv");
+    std::fs::write(&bad, "999\tWhat a lovely day\nordinary\tI am bleeding heavily\n").unwrap();
+    let run = |path: &std::path::Path| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_carethread"))
+            .args(["safety", "eval"])
+            .arg(path)
+            .output()
+            .unwrap()
+    };
+    let output = run(&good);
+    assert!(output.status.success());
+    let printed = String::from_utf8_lossy(&output.stdout);
+    assert!(printed.contains("recall: 1/1"), "{printed}");
+    assert!(printed.contains("false alarms: 0/1"), "{printed}");
+    assert!(printed.contains("category accuracy: 1/1"), "{printed}");
+    let output = run(&bad);
+    assert!(!output.status.success());
+    let printed = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        printed.contains("line 1 [999] What a lovely day"),
+        "every miss is listed: {printed}"
+    );
+    assert!(
+        printed.contains("line 2 [urgent-care: heavy bleeding] I am bleeding heavily"),
+        "{printed}"
+    );
+    assert!(String::from_utf8_lossy(&output.stderr).contains("below the targets"));
+}
+
 // ---- Hardened surface and hostile input ----------------------------------------------------
 
 #[tokio::test]
