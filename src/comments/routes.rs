@@ -25,7 +25,10 @@ use crate::{
     articles::{self, Article},
     config::Config,
     error::{AppError, Result},
-    safety::spam,
+    safety::{
+        spam,
+        triage::{Category, Triage},
+    },
     web::{AppState, page::render},
 };
 
@@ -367,7 +370,14 @@ fn rows_bytes(rows: &[(CommentView, u32)]) -> usize {
 /// The query of the thread page after a post; anything else is ignored.
 fn banner_for(state: &AppState, query: &ThreadQuery) -> Banner {
     match (query.posted.as_deref(), query.reported.as_deref()) {
-        (Some("safety"), _) => Banner::PostedWithSafety(SafetyMessage::new(&state.config.safety_message)),
+        (Some(posted), _) if posted.starts_with("safety") => {
+            // `safety-999` and the like: that category's message; `safety`: the configured one.
+            let message = match posted.strip_prefix("safety-").and_then(Category::parse) {
+                Some(category) => category.message(),
+                None => &state.config.safety_message,
+            };
+            Banner::PostedWithSafety(SafetyMessage::new(message))
+        }
         (Some(_), _) => Banner::Posted,
         (_, Some("queue" | "1")) => {
             Banner::Reported("Thank you for telling us. A moderator will look at this comment.")
@@ -577,8 +587,7 @@ async fn store_comment(
     // The same words again from the same reader (the form shown twice, say): answer as before,
     // store nothing new.
     if checks.repeat {
-        let urgent = config.warning_signs.check(&comment.body).urgent;
-        return Ok(thanks(&article.slug, urgent));
+        return Ok(thanks(&article.slug, &config.warning_signs.check(&comment.body)));
     }
     if checks.by_client >= config.rate_per_address {
         tracing::info!(article.id = article.id, "comment refused: address rate limit");
@@ -648,10 +657,10 @@ async fn store_comment(
                 "comment received for moderation"
             );
             // Spam is thanked like anything else: telling a bot what tripped it only helps it.
-            Ok(thanks(&article.slug, triage.urgent))
+            Ok(thanks(&article.slug, &triage))
         }
         // This form was stored before: a double click or a retry. Answer as the first time did.
-        Ok(None) => Ok(thanks(&article.slug, triage.urgent)),
+        Ok(None) => Ok(thanks(&article.slug, &triage)),
         Err(SubmitError::ParentUnavailable) => {
             let errors = FormErrors {
                 parent: Some(PARENT_UNAVAILABLE),
@@ -664,9 +673,13 @@ async fn store_comment(
 }
 
 /// Where a reader goes once their comment is stored: thanks, and the safety message when their
-/// words carried warning signs.
-fn thanks(slug: &str, urgent: bool) -> Response {
-    let posted = if urgent { "safety#safety" } else { "1#thanks" };
+/// words carried warning signs: that category's (`safety-999`), or the general one (`safety`).
+fn thanks(slug: &str, triage: &Triage) -> Response {
+    let posted = match (triage.urgent, triage.category) {
+        (false, _) => "1#thanks".to_owned(),
+        (true, None) => "safety#safety".to_owned(),
+        (true, Some(category)) => format!("safety-{}#safety", category.as_str()),
+    };
     Redirect::to(&format!("/articles/{slug}?posted={posted}")).into_response()
 }
 

@@ -36,12 +36,12 @@ async fn a_comment_with_warning_signs_is_urgent_and_the_reader_sees_where_to_get
         )
         .await;
 
-    assert_eq!(location(&response), "/articles/a?posted=safety#safety");
+    // Heavy bleeding with faintness: the emergency message.
+    assert_eq!(location(&response), "/articles/a?posted=safety-999#safety");
     let page = app.get_html(&location(&response)).await;
     assert!(page.contains("Please get help now if you need it"));
-    assert!(page.contains("call 999"));
-    assert!(page.contains("NHS 111"));
-    assert!(page.contains("Samaritans"));
+    assert!(page.contains("your comment mentions something that can be an emergency"));
+    assert!(page.contains("Call 999 now"));
     assert!(page.contains("116 123"));
     assert!(
         page.contains("will appear once a moderator has approved it"),
@@ -57,6 +57,39 @@ async fn a_comment_with_warning_signs_is_urgent_and_the_reader_sees_where_to_get
             "dizzy or light-headed"
         ]
     );
+}
+
+#[tokio::test]
+async fn each_category_of_warning_sign_shows_its_own_help() {
+    let app = TestApp::spawn().await;
+    app.add_article("a", "A").await;
+    for (name, body, category, help) in [
+        (
+            "Ann",
+            "My temperature is 38.6 since the operation",
+            "urgent-care",
+            "Call NHS 111",
+        ),
+        ("Bea", "I keep wishing I was dead", "mental-health", "Samaritans"),
+        (
+            "Cat",
+            "My partner hit me last night",
+            "domestic-abuse",
+            "0808 2000 247",
+        ),
+    ] {
+        let response = app.post_comment("a", &[("name", name), ("body", body)]).await;
+        assert_eq!(
+            location(&response),
+            format!("/articles/a?posted=safety-{category}#safety")
+        );
+        let page = app.get_html(&location(&response)).await;
+        assert!(page.contains(help), "{category}");
+        assert!(
+            page.contains("We are showing you this because"),
+            "{category} says why"
+        );
+    }
 }
 
 #[tokio::test]
@@ -79,17 +112,25 @@ async fn an_ordinary_comment_gets_no_safety_message() {
 }
 
 #[tokio::test]
-async fn the_safety_message_is_configurable() {
-    let app =
-        TestApp::spawn_with(|c| c.safety_message = "Call the ward on 0000.\n- Or come in.".into()).await;
+async fn the_general_safety_message_is_configurable_for_signs_without_a_category() {
+    let app = TestApp::spawn_with(|c| {
+        c.safety_message = "Call the ward on 0000.\n- Or come in.".into();
+        c.warning_signs = carethread::safety::triage::WarningSigns::parse("fever: fever").unwrap();
+    })
+    .await;
     app.add_article("a", "A").await;
     let response = app
         .post_comment("a", &[("name", "Kim"), ("body", "I have a fever")])
         .await;
+    assert_eq!(location(&response), "/articles/a?posted=safety#safety");
     let page = app.get_html(&location(&response)).await;
     assert!(page.contains("<p>Call the ward on 0000.</p>"));
     assert!(page.contains("<li>Or come in.</li>"));
     assert!(!page.contains("Samaritans"));
+    // A category's own message is not replaced by the configured one.
+    let page = app.get_html("/articles/a?posted=safety-urgent-care").await;
+    assert!(page.contains("Call NHS 111"));
+    assert!(!page.contains("Call the ward on 0000."));
 }
 
 #[tokio::test]
