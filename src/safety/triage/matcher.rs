@@ -293,6 +293,7 @@ pub(super) struct Doc {
     present: Vec<Vec<u64>>,
     sentence_end: Vec<usize>,
     clause_end: Vec<usize>,
+    segment_end: Vec<usize>,
 }
 
 impl Doc {
@@ -327,6 +328,7 @@ impl Doc {
         }
         let mut sentence_end = vec![n; n];
         let mut clause_end = vec![n; n];
+        let mut segment_end = vec![n; n];
         for i in (0..n.saturating_sub(1)).rev() {
             sentence_end[i] = if tokens[i + 1].sentence != tokens[i].sentence {
                 i + 1
@@ -338,6 +340,11 @@ impl Doc {
             } else {
                 clause_end[i + 1]
             };
+            segment_end[i] = if tokens[i + 1].segment != tokens[i].segment {
+                i + 1
+            } else {
+                segment_end[i + 1]
+            };
         }
         Doc {
             tokens,
@@ -346,6 +353,7 @@ impl Doc {
             present,
             sentence_end,
             clause_end,
+            segment_end,
         }
     }
 }
@@ -560,6 +568,9 @@ impl Matcher<'_> {
         let doc = self.doc;
         let mut ends = Ends::default();
         let mut seen_at = vec![usize::MAX; index.targets.len()];
+        // Whether a target's anchor words are in a sentence, checked once a sentence: the value
+        // is the sentence + 1, positive when they are.
+        let mut anchored = vec![0i64; index.targets.len()];
         let mut candidates = Vec::new();
         for p in 0..doc.tokens.len() {
             let limit = doc.sentence_end[p];
@@ -577,11 +588,19 @@ impl Matcher<'_> {
                 }
                 seen_at[t as usize] = p;
                 if let Some(anchor) = &index.anchors[t as usize] {
-                    let present = &doc.present[doc.tokens[p].sentence as usize];
-                    if !anchor
-                        .iter()
-                        .any(|&w| present[w as usize / 64] & (1 << (w % 64)) != 0)
-                    {
+                    let sentence = i64::from(doc.tokens[p].sentence) + 1;
+                    let known = anchored[t as usize];
+                    let here = if known.abs() == sentence {
+                        known > 0
+                    } else {
+                        let present = &doc.present[(sentence - 1) as usize];
+                        let here = anchor
+                            .iter()
+                            .any(|&w| present[w as usize / 64] & (1 << (w % 64)) != 0);
+                        anchored[t as usize] = if here { sentence } else { -sentence };
+                        here
+                    };
+                    if !here {
                         continue;
                     }
                 }
@@ -647,14 +666,18 @@ impl Scope {
         }
         let not_hypothetical: Vec<(usize, usize)> = of(ScopeKind::NotHypothetical).collect();
         let mut hypothetical = vec![false; n];
-        for (s, e) in of(ScopeKind::Hypothetical) {
+        // From just after the marker starts: "what does shoulder tip pain feel like"; a sign
+        // starting with the marker's first word ("scared of what I might do") is not inside it.
+        // A report or question reaches to the end of its clause; a condition to the end of its
+        // segment ("call 999 if you bleed heavily and feel faint").
+        let reaches: Vec<(usize, usize, usize)> = of(ScopeKind::Hypothetical)
+            .map(|(s, e)| (s, e, doc.clause_end[s]))
+            .chain(of(ScopeKind::Condition).map(|(s, e)| (s, e, doc.segment_end[s])))
+            .collect();
+        for (s, e, end) in reaches {
             if not_hypothetical.iter().any(|&(a, b)| a < e && s < b) {
                 continue;
             }
-            // From just after the marker starts: "if the bleeding gets heavy", "what does shoulder
-            // tip pain feel like"; a sign starting with the marker's first word ("scared of what I
-            // might do") is not inside it.
-            let end = doc.clause_end[s];
             hypothetical[(s + 1).min(end)..end]
                 .iter_mut()
                 .for_each(|x| *x = true);

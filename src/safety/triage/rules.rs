@@ -97,8 +97,11 @@ pub(super) enum ScopeKind {
     NotNegation,
     /// Words that make a symptom light: "light", "mild", "a bit".
     Mild,
-    /// A question or condition about a sign rather than the sign: "if", "what are the signs of".
+    /// A question or report about a sign rather than the sign: "what are the signs of", "I was
+    /// told to". Reaches to the end of its clause.
     Hypothetical,
+    /// A condition: "if", "in case". Reaches to the end of its segment, across "and".
+    Condition,
     /// Phrases that look hypothetical but are not: "as if", "if I'm honest".
     NotHypothetical,
     /// Long ago: "years ago", "when I was a teenager", "at the time".
@@ -116,11 +119,12 @@ pub(super) enum ScopeKind {
 }
 
 impl ScopeKind {
-    pub const ALL: [ScopeKind; 11] = [
+    pub const ALL: [ScopeKind; 12] = [
         ScopeKind::Negation,
         ScopeKind::NotNegation,
         ScopeKind::Mild,
         ScopeKind::Hypothetical,
+        ScopeKind::Condition,
         ScopeKind::NotHypothetical,
         ScopeKind::LongAgo,
         ScopeKind::Settled,
@@ -136,6 +140,7 @@ impl ScopeKind {
             ScopeKind::NotNegation => "not-negation",
             ScopeKind::Mild => "mild",
             ScopeKind::Hypothetical => "hypothetical",
+            ScopeKind::Condition => "condition",
             ScopeKind::NotHypothetical => "not-hypothetical",
             ScopeKind::LongAgo => "long-ago",
             ScopeKind::Settled => "settled",
@@ -480,6 +485,19 @@ impl Lexicon {
                 let (form, form_stem, form_inflected) = &self.forms[index as usize];
                 if form.as_bytes()[0] == word.as_bytes()[0] && one_slip(word, form) {
                     self.ids_exact(form, form_stem, *form_inflected, out);
+                }
+            }
+            // A slip in a long prefix: "haemorraging" for haemorrhag*.
+            for &id in &self.prefixes {
+                let prefix = self.words[id as usize].word.as_str();
+                let n = prefix.len();
+                if n >= 6
+                    && word.as_bytes()[0] == prefix.as_bytes()[0]
+                    && [n - 1, n, n + 1]
+                        .iter()
+                        .any(|&k| word.get(..k).is_some_and(|start| one_slip(start, prefix)))
+                {
+                    out.push(id);
                 }
             }
             out.sort_unstable();

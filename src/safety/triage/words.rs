@@ -21,6 +21,9 @@ pub(super) struct Token {
     pub number: Option<f64>,
     pub sentence: u32,
     pub clause: u32,
+    /// Like the clause, but split only by punctuation: a condition ("if", "I read that") reaches
+    /// to the end of its segment, across "and".
+    pub segment: u32,
 }
 
 /// Words that start a new clause: negation and "if" do not reach past them.
@@ -55,7 +58,7 @@ static SPELLED_OUT: LazyLock<Table<&'static str>> = LazyLock::new(|| {
         ("its", "it is"),
         ("itll", "it will"),
         ("itd", "it would"),
-        ("id", "i had"),
+        ("id", "i would"),
         ("hell", "he will"),
         ("shell", "she will"),
         ("hed", "he would"),
@@ -342,7 +345,12 @@ pub(super) fn tokenise(text: &str) -> Vec<Token> {
             }
             '&' => {
                 out.flush(&mut piece);
+                // "A&E", "D&C": one name, not two clauses.
+                let joining =
+                    prev.is_some_and(char::is_alphanumeric) && next.is_some_and(char::is_alphanumeric);
+                out.joining = joining;
                 out.push_word("and");
+                out.joining = false;
             }
             '+' if digit_either_side => {
                 out.flush(&mut piece);
@@ -370,9 +378,18 @@ struct Builder {
     tokens: Vec<Token>,
     sentence: u32,
     clause: u32,
+    segment: u32,
     sentence_pending: bool,
     clause_pending: bool,
+    /// The next word joins two others ("a and e"): it starts no clause.
+    joining: bool,
+    /// A list of examples is running ("signs such as fever, chills or a smell"): its commas
+    /// start no clause, until the sentence ends.
+    listing: bool,
 }
+
+/// Words that carry a clause on past a comma: "signs to look out for, like a fever".
+const CARRY_ON: &[&str] = &["like", "such", "including", "especially", "eg"];
 
 impl Builder {
     fn sentence_break(&mut self) {
@@ -432,7 +449,14 @@ impl Builder {
             if self.sentence_pending {
                 self.sentence += 1;
                 self.clause += 1;
-            } else if self.clause_pending || CLAUSE_WORDS.contains(&word) {
+                self.segment += 1;
+                self.listing = false;
+            } else if self.clause_pending && CARRY_ON.contains(&word) {
+                self.listing = true;
+            } else if self.clause_pending && !self.listing {
+                self.clause += 1;
+                self.segment += 1;
+            } else if CLAUSE_WORDS.contains(&word) && !self.joining {
                 self.clause += 1;
             }
         }
@@ -463,6 +487,7 @@ impl Builder {
             number,
             sentence: self.sentence,
             clause: self.clause,
+            segment: self.segment,
         });
     }
 }
