@@ -58,6 +58,8 @@ pub(super) struct Index {
     group_triggers: Vec<Triggers>,
     /// Groups of a few plain words, tried afresh each time (cheaper than remembering them).
     group_plain: Vec<bool>,
+    /// Groups that are a choice of single words: the words, sorted.
+    group_words: Vec<Option<Vec<WordId>>>,
     /// For each word of the list, the top-level phrases that may start with it.
     scope_words: Vec<Vec<u32>>,
     sign_words: Vec<Vec<u32>>,
@@ -151,6 +153,25 @@ impl Index {
                         .all(|s| !matches!(s.elem, Elem::Group(_)) && !s.optional)
                 });
             index.group_plain.push(plain);
+            let words: Option<Vec<WordId>> = group
+                .phrases
+                .iter()
+                .map(|p| match p.steps.as_slice() {
+                    [
+                        Step {
+                            elem: Elem::Word(id),
+                            optional: false,
+                            ..
+                        },
+                    ] => Some(*id),
+                    _ => None,
+                })
+                .collect();
+            index.group_words.push(words.map(|mut w| {
+                w.sort_unstable();
+                w.dedup();
+                w
+            }));
         }
         for kind in ScopeKind::ALL {
             if let Some(group) = rules.scope_group(kind) {
@@ -466,6 +487,12 @@ impl Matcher<'_> {
                     let tokens = &doc.tokens;
                     if p == limit || (p > 0 && p < tokens.len() && tokens[p].clause != tokens[p - 1].clause) {
                         self.steps(rest, p, limit, false, ends);
+                    }
+                }
+                Elem::Group(g) if self.index.group_words[*g as usize].is_some() => {
+                    let words = self.index.group_words[*g as usize].as_deref().unwrap_or_default();
+                    if p < limit && doc.ids(p).iter().any(|id| words.binary_search(id).is_ok()) {
+                        self.steps(rest, p + 1, limit, false, ends);
                     }
                 }
                 Elem::Group(g) if self.index.group_plain[*g as usize] => {
