@@ -42,7 +42,7 @@ impl Category {
         Category::ALL.into_iter().find(|c| c.as_str() == slug)
     }
 
-    /// One sentence saying why the message is shown; the first line of [`Category::message`].
+    /// One sentence saying why the message is shown; [`Category::message`] begins with it.
     pub fn why(self) -> &'static str {
         match self {
             Category::Emergency999 => {
@@ -65,34 +65,30 @@ impl Category {
     pub fn message(self) -> &'static str {
         match self {
             Category::Emergency999 => concat!(
-                "We are showing you this because your comment mentions something that can be an emergency.\n",
+                "We are showing you this because your comment mentions something that can be an emergency. If we have misread it, we are sorry.\n",
                 "Please don't wait for a reply here:\n",
                 "- Call 999 now, or go to A&E. If someone is with you, ask them to stay with you.\n",
-                "- If you are thinking of ending your life, call 999 too. Samaritans are also there day and night on 116 123 (free).\n",
-                "If we have misread your comment, we are sorry. Please ignore this message."
+                "- If your comment is about thoughts of ending your life, please call 999 too. Samaritans are also there day and night on 116 123 (free).",
             ),
             Category::UrgentCare => concat!(
-                "We are showing you this because your comment mentions a sign that a doctor or midwife should check today.\n",
+                "We are showing you this because your comment mentions a sign that a doctor or midwife should check today. If we have misread it, we are sorry.\n",
                 "Please don't wait for a reply here:\n",
                 "- Call NHS 111, or your early pregnancy unit (EPU) or maternity unit, today.\n",
-                "- Call 999 or go to A&E if you feel faint, the bleeding gets heavier, the pain becomes severe, or you have chest pain or trouble breathing.\n",
-                "If we have misread your comment, we are sorry. Please ignore this message."
+                "- Call 999 or go to A&E if you feel faint, the bleeding gets heavier, the pain becomes severe, or you have chest pain or trouble breathing.",
             ),
             Category::MentalHealth => concat!(
-                "We are showing you this because your comment mentions thoughts of suicide or of hurting yourself.\n",
+                "We are showing you this because your comment mentions thoughts of suicide or of hurting yourself. If we have misread it, we are sorry.\n",
                 "You are not alone, and you don't have to wait for a reply here:\n",
                 "- Samaritans are there day and night: call 116 123 (free) to talk to someone now.\n",
                 "- Please tell your GP how you are feeling; you can ask for an urgent appointment.\n",
-                "- If you might act on these thoughts or cannot keep yourself safe, call 999 or go to A&E.\n",
-                "If we have misread your comment, we are sorry. Please ignore this message."
+                "- If you might act on these thoughts or cannot keep yourself safe, call 999 or go to A&E.",
             ),
             Category::DomesticAbuse => concat!(
-                "We are showing you this because your comment mentions being hurt, threatened or afraid of someone.\n",
+                "We are showing you this because your comment mentions being hurt, threatened or afraid of someone. If we have misread it, we are sorry.\n",
                 "You deserve to be safe, and help is there:\n",
                 "- The National Domestic Abuse Helpline is free and open day and night: 0808 2000 247.\n",
                 "- If you are in danger now, call 999. If you can't speak, stay on the line and press 55 when asked.\n",
-                "- You can also talk to your midwife or GP in confidence.\n",
-                "If we have misread your comment, we are sorry. Please ignore this message."
+                "- You can also talk to your midwife or GP in confidence.",
             ),
         }
     }

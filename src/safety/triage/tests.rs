@@ -618,12 +618,19 @@ fn each_message_says_why_it_is_shown_and_where_to_get_help() {
     for (category, numbers) in needs {
         let message = category.message();
         let lines: Vec<&str> = message.lines().collect();
-        assert_eq!(lines[0], category.why(), "the first line says why");
+        assert!(lines[0].starts_with(category.why()), "the first line says why");
         assert!(category.why().starts_with("We are showing you this because"));
-        assert!(lines.iter().any(|l| l.starts_with("- ")), "a list of what to do");
         assert!(
-            message.contains("If we have misread your comment"),
+            lines[0].ends_with("If we have misread it, we are sorry."),
             "kind to a reader we misread"
+        );
+        let first_item = lines
+            .iter()
+            .position(|l| l.starts_with("- "))
+            .expect("a list of what to do");
+        assert!(
+            lines[first_item..].iter().all(|l| l.starts_with("- ")),
+            "lead lines, then the list"
         );
         for n in numbers {
             assert!(message.contains(n), "{category}: {n}");
