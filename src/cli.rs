@@ -48,7 +48,7 @@ pub enum Command {
         #[arg(long, default_value_t = 10_000)]
         comments: usize,
     },
-    /// Try the warning-sign list: reads comments on stdin, one a line, prints JSON lines.
+    /// Try the warning-sign list: check comments from stdin, or measure it on a labelled corpus.
     #[command(subcommand)]
     Safety(SafetyCommand),
     /// Export or erase what is stored about an email address.
@@ -58,8 +58,18 @@ pub enum Command {
 
 #[derive(Debug, Subcommand)]
 pub enum SafetyCommand {
-    /// Reads text on stdin, one comment per line, and prints `{"urgent": …, "signs": […]}` for each.
+    /// Reads text on stdin, one comment per line, and prints
+    /// `{"urgent": …, "signs": […], "category": …}` for each.
     Check,
+    /// Measures triage on labelled corpus files (`label<TAB>comment` a line; the label is 999,
+    /// urgent-care, mental-health, domestic-abuse or ordinary) and prints recall, false alarms and
+    /// category accuracy with every miss and false alarm. Exits with status 1 when any file has
+    /// recall below 95% or false alarms above 5%.
+    Eval {
+        /// Corpus files, e.g. tests/triage/dev.tsv.
+        #[arg(required = true)]
+        files: Vec<std::path::PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -123,6 +133,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve => serve(&settings).await,
         // Needs no database: staff try a list before they change it.
         Command::Safety(SafetyCommand::Check) => safety_check(&settings),
+        Command::Safety(SafetyCommand::Eval { files }) => safety_eval(&settings, &files),
         command => {
             let db = Database::open(&settings, Usage::Command).await?;
             let result = run_command(&db, command).await;
@@ -358,6 +369,30 @@ fn safety_check(settings: &Settings) -> anyhow::Result<()> {
         let text = crate::text::normalise(&line);
         serde_json::to_writer(&mut out, &config.warning_signs.check(&text))?;
         out.write_all(b"\n")?;
+    }
+    Ok(())
+}
+
+/// Triage measured on labelled corpora (see `crate::safety::triage::eval`); an error when a file
+/// misses the targets.
+fn safety_eval(settings: &Settings, files: &[std::path::PathBuf]) -> anyhow::Result<()> {
+    let config = Config::from_settings(settings)?;
+    let mut below = Vec::new();
+    for path in files {
+        let corpus =
+            std::fs::read_to_string(path).with_context(|| format!("could not read {}", path.display()))?;
+        let evaluation = crate::safety::triage::eval::evaluate(&config.warning_signs, &corpus)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        println!("== {}\n{evaluation}", path.display());
+        if !evaluation.meets_targets() {
+            below.push(path.display().to_string());
+        }
+    }
+    if !below.is_empty() {
+        bail!(
+            "below the targets (recall at least 95%, false alarms at most 5%): {}",
+            below.join(", ")
+        );
     }
     Ok(())
 }

@@ -17,8 +17,10 @@ pub const DEFAULT_DISCLAIMER: &str = "This reply gives general information and i
 call your GP or maternity unit if you have concerns about your health or your baby's health. In an \
 emergency call 999.";
 
-/// What a reader sees after posting a comment that mentions a warning sign. Lines starting
-/// with "- " are shown as a list.
+/// What a reader sees after posting a comment that mentions a warning sign without a category
+/// (signs of a custom list written without `[category]` lines). Signs of the built-in list show
+/// their category's own message (`crate::safety::triage::Category::message`). Lines starting with
+/// "- " are shown as a list.
 pub const DEFAULT_SAFETY_MESSAGE: &str =
     "What you wrote suggests you may need help now. Please don't wait for a reply here:
 - In an emergency, call 999.
@@ -168,7 +170,9 @@ pub struct Settings {
     #[arg(long, env = "CARETHREAD_WARNING_SIGNS", global = true)]
     pub warning_signs: Option<PathBuf>,
 
-    /// Shown after posting a comment that mentions a warning sign; lines starting "- " form a list.
+    /// Shown after posting a comment that mentions a warning sign without a category (a custom
+    /// list's uncategorised signs); lines starting "- " form a list. Built-in signs show their
+    /// category's own message.
     #[arg(long, env = "CARETHREAD_SAFETY_MESSAGE", default_value = DEFAULT_SAFETY_MESSAGE, global = true)]
     pub safety_message: String,
 

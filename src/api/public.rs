@@ -250,9 +250,13 @@ pub struct Received {
     pub safety_message: Option<SafetyMessageJson>,
 }
 
-/// The safety message for an urgent comment. The one place the API reads it.
-fn safety_message(config: &Config) -> SafetyMessageJson {
-    let message = SafetyMessage::new(&config.safety_message);
+/// The safety message for an urgent comment: its category's help, or the configured general
+/// message. The one place the API reads it.
+fn safety_message(config: &Config, category: Option<crate::safety::triage::Category>) -> SafetyMessageJson {
+    let message = SafetyMessage::new(crate::safety::triage::message_for(
+        category,
+        &config.safety_message,
+    ));
     SafetyMessageJson {
         lead: message.lead,
         items: message.items,
@@ -292,11 +296,11 @@ pub async fn post(
     .await?
     {
         // Spam and repeats are answered like anything else: telling a bot what tripped it only helps it.
-        Outcome::Stored { urgent, .. } | Outcome::Repeat { urgent } => Ok(Received {
+        Outcome::Stored { urgent, category, .. } | Outcome::Repeat { urgent, category } => Ok(Received {
             status: "pending",
             urgent,
             message: "Thank you. Your comment has been received and will appear once a moderator has approved it.",
-            safety_message: urgent.then(|| safety_message(&ctx.config)),
+            safety_message: urgent.then(|| safety_message(&ctx.config, category)),
         }),
         Outcome::AddressLimited => Err(Problem::too_many(RATE_LIMITED, window)),
         Outcome::ArticleBusy => Err(Problem::too_many(ARTICLE_BUSY, window)),

@@ -19,6 +19,7 @@ use super::{
 use crate::{
     articles::{self, Article},
     error::{AppError, Result},
+    safety::triage::{Category, message_for},
 };
 
 /// The article, from the memo when it was read a moment ago (see `articles::memo`).
@@ -149,7 +150,12 @@ pub fn banner_for(ctx: &Context, query: &ThreadQuery) -> Banner {
         })
         .map(|token| format!("{}/status/{token}", ctx.config.public_url));
     match (query.posted.as_deref(), query.reported.as_deref()) {
-        (Some("safety"), _) => Banner::PostedWithSafety(SafetyMessage::new(&ctx.config.safety_message), link),
+        (Some(posted), _) if posted.starts_with("safety") => {
+            // `safety-999` and the like: that category's message; `safety`: the configured one.
+            let category = posted.strip_prefix("safety-").and_then(Category::parse);
+            let message = message_for(category, &ctx.config.safety_message);
+            Banner::PostedWithSafety(SafetyMessage::new(message), link)
+        }
         (Some(_), _) => Banner::Posted(link),
         (_, Some("queue" | "1")) => {
             Banner::Reported("Thank you for telling us. A moderator will look at this comment.")

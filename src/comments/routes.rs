@@ -12,6 +12,8 @@ use axum::{
 use axum_csrf::{CsrfConfig, CsrfToken};
 use serde::Deserialize;
 
+use crate::safety::triage::Category;
+
 use super::{
     CommentForm, Context, FormErrors, Reader,
     embed::{self, EmbeddingPage},
@@ -208,7 +210,7 @@ async fn post_comment(
     }
     let refusal = if checked.token_ok {
         match refusal(store_it(reader, checked, &article).await?) {
-            Ok((urgent, link)) => return Ok(thanks(&article.slug, urgent, frame.is_some(), link.as_deref())),
+            Ok((help, link)) => return Ok(thanks(&article.slug, help, frame.is_some(), link.as_deref())),
             Err(refusal) => refusal,
         }
     } else {
@@ -241,15 +243,22 @@ async fn store_it(reader: &Reader, checked: &Checked<CommentForm>, article: &Art
     Ok(submit::submit(&ctx.db, &ctx.config, keys, article, &submission).await?)
 }
 
-/// Stored (or stored before): whether it was urgent, and the reader's private link. Otherwise
-/// what the reader is shown.
-fn refusal(outcome: Outcome) -> Result<(bool, Option<String>), Refusal> {
+/// Which help an urgent comment's reader is shown (`None`: not urgent; `Some(None)`: the general
+/// message).
+type Help = Option<Option<Category>>;
+
+/// Stored (or stored before): the help to show, and the reader's private link. Otherwise what
+/// the reader is shown.
+fn refusal(outcome: Outcome) -> Result<(Help, Option<String>), Refusal> {
     match outcome {
         // Spam is thanked like anything else: telling a bot what tripped it only helps it.
         Outcome::Stored {
-            urgent, status_link, ..
-        } => Ok((urgent, Some(status_link))),
-        Outcome::Repeat { urgent } => Ok((urgent, None)),
+            urgent,
+            category,
+            status_link,
+            ..
+        } => Ok((urgent.then_some(category), Some(status_link))),
+        Outcome::Repeat { urgent, category } => Ok((urgent.then_some(category), None)),
         Outcome::AddressLimited => Err((
             StatusCode::TOO_MANY_REQUESTS,
             FormErrors::default(),
@@ -318,11 +327,12 @@ fn not_sent(csrf: &CsrfToken, slug: &str, input: CommentForm, embed: Option<Embe
 
 /// Where a reader goes once their comment is stored: thanks, and the safety message when their
 /// words carried warning signs.
-fn thanks(slug: &str, urgent: bool, embed: bool, status_link: Option<&str>) -> Response {
-    let (posted, anchor) = if urgent {
-        ("safety", "safety")
-    } else {
-        ("1", "thanks")
+fn thanks(slug: &str, help: Help, embed: bool, status_link: Option<&str>) -> Response {
+    // `safety-999` and the like name the category whose help is shown; `safety` the general one.
+    let (posted, anchor) = match help {
+        None => ("1".to_owned(), "thanks"),
+        Some(None) => ("safety".to_owned(), "safety"),
+        Some(Some(category)) => (format!("safety-{}", category.as_str()), "safety"),
     };
     let link = status_link
         .map(|token| format!("&status={token}"))

@@ -13,21 +13,31 @@ use super::{
     CommentForm, CommentStatus, FormErrors, PARENT_UNAVAILABLE,
     store::{self, Filing, PreCheckInput, SubmitError},
 };
-use crate::{articles::Article, config::Config, mail, safety::spam};
+use crate::{
+    articles::Article,
+    config::Config,
+    mail,
+    safety::{spam, triage::Category},
+};
 
 /// What became of a submitted comment.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Outcome {
-    /// Stored (pending, or quietly in the spam tab); `urgent` when it mentions a warning sign.
-    /// `status_link` is the token of the reader's private link to it (only its hash is kept).
+    /// Stored (pending, or quietly in the spam tab); `urgent` when it mentions a warning sign,
+    /// `category` choosing the help shown. `status_link` is the token of the reader's private link
+    /// to it (only its hash is kept).
     Stored {
         id: i64,
         urgent: bool,
+        category: Option<Category>,
         status_link: String,
     },
     /// The same form or the same words again: nothing new is stored, and the reader is answered
     /// as the first time.
-    Repeat { urgent: bool },
+    Repeat {
+        urgent: bool,
+        category: Option<Category>,
+    },
     /// This address has posted as much as the rate window allows.
     AddressLimited,
     /// This article has received as much as the rate window allows.
@@ -94,6 +104,7 @@ pub async fn submit(
     if checks.repeat {
         return Ok(Outcome::Repeat {
             urgent: triage.urgent,
+            category: triage.category,
         });
     }
     if checks.by_client >= config.rate_per_address {
@@ -132,12 +143,14 @@ pub async fn submit(
             Ok(Outcome::Stored {
                 id,
                 urgent: triage.urgent,
+                category: triage.category,
                 status_link,
             })
         }
         // This form was stored before: a double click or a retry.
         Ok(None) => Ok(Outcome::Repeat {
             urgent: triage.urgent,
+            category: triage.category,
         }),
         Err(SubmitError::ParentUnavailable) => Ok(Outcome::Invalid(FormErrors {
             parent: Some(PARENT_UNAVAILABLE),

@@ -36,12 +36,12 @@ async fn a_comment_with_warning_signs_is_urgent_and_the_reader_sees_where_to_get
         )
         .await;
 
-    assert_eq!(location(&response), "/articles/a?posted=safety#safety");
+    // Heavy bleeding with faintness: the emergency message.
+    assert_eq!(location(&response), "/articles/a?posted=safety-999#safety");
     let page = app.get_html(&location(&response)).await;
     assert!(page.contains("Please get help now if you need it"));
-    assert!(page.contains("call 999"));
-    assert!(page.contains("NHS 111"));
-    assert!(page.contains("Samaritans"));
+    assert!(page.contains("your comment mentions something that can be an emergency"));
+    assert!(page.contains("Call 999 now"));
     assert!(page.contains("116 123"));
     assert!(
         page.contains("will appear once a moderator has approved it"),
@@ -51,8 +51,45 @@ async fn a_comment_with_warning_signs_is_urgent_and_the_reader_sees_where_to_get
     assert!(row.get::<bool, _>("urgent"));
     assert_eq!(
         row.get::<Vec<String>, _>("urgent_signs"),
-        vec!["soaking pads", "fainting or dizzy"]
+        vec![
+            "heavy bleeding with faintness",
+            "soaking pads",
+            "dizzy or light-headed"
+        ]
     );
+}
+
+#[tokio::test]
+async fn each_category_of_warning_sign_shows_its_own_help() {
+    let app = TestApp::spawn().await;
+    app.add_article("a", "A").await;
+    for (name, body, category, help) in [
+        (
+            "Ann",
+            "My temperature is 38.6 since the operation",
+            "urgent-care",
+            "Call NHS 111",
+        ),
+        ("Bea", "I keep wishing I was dead", "mental-health", "Samaritans"),
+        (
+            "Cat",
+            "My partner hit me last night",
+            "domestic-abuse",
+            "0808 2000 247",
+        ),
+    ] {
+        let response = app.post_comment("a", &[("name", name), ("body", body)]).await;
+        assert_eq!(
+            location(&response),
+            format!("/articles/a?posted=safety-{category}#safety")
+        );
+        let page = app.get_html(&location(&response)).await;
+        assert!(page.contains(help), "{category}");
+        assert!(
+            page.contains("We are showing you this because"),
+            "{category} says why"
+        );
+    }
 }
 
 #[tokio::test]
@@ -75,17 +112,25 @@ async fn an_ordinary_comment_gets_no_safety_message() {
 }
 
 #[tokio::test]
-async fn the_safety_message_is_configurable() {
-    let app =
-        TestApp::spawn_with(|c| c.safety_message = "Call the ward on 0000.\n- Or come in.".into()).await;
+async fn the_general_safety_message_is_configurable_for_signs_without_a_category() {
+    let app = TestApp::spawn_with(|c| {
+        c.safety_message = "Call the ward on 0000.\n- Or come in.".into();
+        c.warning_signs = carethread::safety::triage::WarningSigns::parse("fever: fever").unwrap();
+    })
+    .await;
     app.add_article("a", "A").await;
     let response = app
         .post_comment("a", &[("name", "Kim"), ("body", "I have a fever")])
         .await;
+    assert_eq!(location(&response), "/articles/a?posted=safety#safety");
     let page = app.get_html(&location(&response)).await;
     assert!(page.contains("<p>Call the ward on 0000.</p>"));
     assert!(page.contains("<li>Or come in.</li>"));
     assert!(!page.contains("Samaritans"));
+    // A category's own message is not replaced by the configured one.
+    let page = app.get_html("/articles/a?posted=safety-urgent-care").await;
+    assert!(page.contains("Call NHS 111"));
+    assert!(!page.contains("Call the ward on 0000."));
 }
 
 #[tokio::test]
@@ -709,8 +754,8 @@ async fn safety_check_reads_lines_and_prints_json_lines() {
     assert_eq!(
         lines,
         vec![
-            r#"{"urgent":true,"signs":["heavy bleeding"]}"#,
-            r#"{"urgent":false,"signs":[]}"#
+            r#"{"urgent":true,"signs":["heavy bleeding"],"category":"urgent-care"}"#,
+            r#"{"urgent":false,"signs":[],"category":null}"#
         ]
     );
 }
@@ -738,11 +783,49 @@ async fn safety_check_uses_a_custom_list_and_refuses_a_broken_one() {
     let output = run(&good, b"sharp pain in my chest\n");
     assert_eq!(
         String::from_utf8_lossy(&output.stdout).trim(),
-        r#"{"urgent":true,"signs":["chest pain"]}"#
+        r#"{"urgent":true,"signs":["chest pain"],"category":null}"#
     );
     let output = run(&bad, b"x\n");
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("line 1"));
+}
+
+#[test]
+fn safety_eval_prints_the_figures_and_fails_below_the_targets() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.tsv");
+    std::fs::write(
+        &good,
+        "urgent-care\tI am bleeding heavily\nordinary\tWhat a lovely day\n",
+    )
+    .unwrap();
+    let bad = dir.path().join("bad.tsv");
+    std::fs::write(&bad, "999\tWhat a lovely day\nordinary\tI am bleeding heavily\n").unwrap();
+    let run = |path: &std::path::Path| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_carethread"))
+            .args(["safety", "eval"])
+            .arg(path)
+            .output()
+            .unwrap()
+    };
+    let output = run(&good);
+    assert!(output.status.success());
+    let printed = String::from_utf8_lossy(&output.stdout);
+    assert!(printed.contains("recall: 1/1"), "{printed}");
+    assert!(printed.contains("false alarms: 0/1"), "{printed}");
+    assert!(printed.contains("category accuracy: 1/1"), "{printed}");
+    let output = run(&bad);
+    assert!(!output.status.success());
+    let printed = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        printed.contains("line 1 [999] What a lovely day"),
+        "every miss is listed: {printed}"
+    );
+    assert!(
+        printed.contains("line 2 [urgent-care: heavy bleeding] I am bleeding heavily"),
+        "{printed}"
+    );
+    assert!(String::from_utf8_lossy(&output.stderr).contains("below the targets"));
 }
 
 // ---- Hardened surface and hostile input ----------------------------------------------------

@@ -286,7 +286,13 @@ async fn posting_stores_once_per_form_and_keeps_to_the_address_limit() {
         post(first.clone()).await,
         Outcome::Stored { urgent: false, .. }
     ));
-    assert_eq!(post(first).await, Outcome::Repeat { urgent: false });
+    assert_eq!(
+        post(first).await,
+        Outcome::Repeat {
+            urgent: false,
+            category: None
+        }
+    );
     assert!(matches!(post(form("  ", stamp())).await, Outcome::Invalid(_)));
     assert!(matches!(
         post(form("I am bleeding heavily.", stamp())).await,
