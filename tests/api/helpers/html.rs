@@ -60,3 +60,22 @@ pub fn position(haystack: &str, needle: &str) -> usize {
         .find(needle)
         .unwrap_or_else(|| panic!("expected to find {needle:?} in the page"))
 }
+
+/// The thank-you address after posting, without its private status link (`&status=<token>`),
+/// which differs each time; fails the test when the link is missing or not shaped like one.
+pub fn without_status_link(location: &str) -> String {
+    let start = location
+        .find("&status=")
+        .unwrap_or_else(|| panic!("no status link in {location:?}"));
+    let token_end = location[start + 8..]
+        .find(['&', '#'])
+        .map_or(location.len(), |n| start + 8 + n);
+    let token = &location[start + 8..token_end];
+    assert_eq!(token.len(), 43, "a status token of 32 random bytes: {token:?}");
+    assert!(
+        token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    );
+    format!("{}{}", &location[..start], &location[token_end..])
+}
