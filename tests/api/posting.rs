@@ -4,7 +4,7 @@ use carethread::comments::CommentStatus::{Hidden, Pending, Published};
 use reqwest::StatusCode;
 use sqlx::Row;
 
-use crate::helpers::{TestApp, assert_is_redirect_to, escaped};
+use crate::helpers::{TestApp, escaped};
 
 #[tokio::test]
 async fn a_valid_comment_is_stored_as_pending_and_the_reader_is_thanked() {

@@ -43,17 +43,6 @@ pub fn escaped(s: &str) -> String {
         .replace('\'', "&#39;")
 }
 
-pub fn assert_is_redirect_to(response: &reqwest::Response, location: &str) {
-    assert_eq!(response.status(), StatusCode::SEE_OTHER, "expected a redirect");
-    assert_eq!(
-        response
-            .headers()
-            .get(header::LOCATION)
-            .and_then(|v| v.to_str().ok()),
-        Some(location)
-    );
-}
-
 /// The position of `needle` in `haystack`, failing the test if it is missing.
 pub fn position(haystack: &str, needle: &str) -> usize {
     haystack

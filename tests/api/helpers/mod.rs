@@ -26,9 +26,6 @@ mod smtp;
 
 pub use app::{STAFF_PASSWORD, StaffUser, TestApp, new_client, reader_at};
 pub use database::TestDatabase;
-pub use html::{
-    assert_is_redirect_to, escaped, hidden_field, location, path_on_page, position, unescape,
-    without_status_link,
-};
+pub use html::{escaped, hidden_field, location, path_on_page, position, unescape, without_status_link};
 pub use logs::{keep_statements, take_statements};
 pub use smtp::SmtpSink;
