@@ -1,7 +1,7 @@
 //! Reading the pages and responses the application sends: form fields, links, redirects and
 //! text as the templates escape it.
 
-use reqwest::{StatusCode, header};
+use reqwest::header;
 
 pub fn location(response: &reqwest::Response) -> String {
     response
