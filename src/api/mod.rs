@@ -45,6 +45,7 @@ where
     S: Clone + Send + Sync + 'static,
     Context: FromRef<S>,
     ClientKeys: FromRef<S>,
+    axum_csrf::CsrfConfig: FromRef<S>,
     PgPool: FromRef<S>,
     Arc<Config>: FromRef<S>,
 {

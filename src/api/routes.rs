@@ -10,7 +10,6 @@ use axum::{
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use sqlx::PgPool;
 
 use super::{
     counts::{self, CountsJson},
@@ -20,7 +19,11 @@ use super::{
     public::{self, FormStamp, NewCommentJson, PageQuery, Received, ThreadJson},
     staff::{self, DecisionJson, HideJson, QueueJson, QueueQuery, ReplyJson, ReplyPublished},
 };
-use crate::{comments::Context, config::Config, moderation::Decision, web::client::Client};
+use crate::{
+    comments::{Context, Reader},
+    config::Config,
+    moderation::Decision,
+};
 
 /// Published comment counts of up to 100 articles.
 #[utoipa::path(
@@ -42,14 +45,13 @@ use crate::{comments::Context, config::Config, moderation::Decision, web::client
     )
 )]
 pub async fn counts(
-    State(db): State<PgPool>,
-    State(config): State<Arc<Config>>,
+    State(ctx): State<Context>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Result<Response, Problem> {
     let slugs = counts::slugs(query.as_deref())?;
-    let body = counts::counts(&db, &slugs).await?;
-    Ok(counts::respond(&headers, &config, &body))
+    let body = counts::counts(&ctx.db, &slugs).await?;
+    Ok(counts::respond(&headers, &ctx.config, &body))
 }
 
 /// CORS preflight for the counts, from an embedding site.
@@ -120,12 +122,11 @@ pub async fn form(State(ctx): State<Context>, Path(slug): Path<String>) -> Resul
     )
 )]
 pub async fn post_comment(
-    State(ctx): State<Context>,
-    client: Client,
+    reader: Reader,
     Path(slug): Path<String>,
     ApiJson(input): ApiJson<NewCommentJson>,
 ) -> Result<(StatusCode, Json<Received>), Problem> {
-    let received = public::post(&ctx, &client, &slug, input).await?;
+    let received = public::post(&reader.ctx, &reader.client, &slug, input).await?;
     Ok((StatusCode::ACCEPTED, Json(received)))
 }
 
