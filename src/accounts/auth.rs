@@ -341,63 +341,25 @@ pub async fn take_flash(session: &Session) -> Option<String> {
 mod tests {
     use super::*;
 
-    /// Forms known to lead browsers to another site, or to break the `Location` header.
-    pub const BYPASSES: &[&str] = &[
+    /// A few of each kind; the full table of known bypasses is sent over HTTP in
+    /// tests/api/attacks.rs.
+    const BYPASSES: &[&str] = &[
         "https://evil.example",
-        "http://evil.example/moderation",
         "//evil.example",
-        "///evil.example",
-        "////evil.example",
         "/\\evil.example",
-        "\\\\evil.example",
-        "\\/evil.example",
-        "/\\/evil.example",
         "/\t/evil.example",
-        "/\t\t/evil.example",
-        "\t//evil.example",
-        "/\n/evil.example",
-        "/\r/evil.example",
-        "/\r\n/evil.example",
         "/\u{b}/evil.example",
-        "/\u{c}/evil.example",
-        "/\u{0}/evil.example",
-        "/\u{7f}/evil.example",
-        " //evil.example",
-        "/ /evil.example",
         "/%09/evil.example",
-        "/%0B/evil.example",
-        "/%0c/evil.example",
-        "/%0d%0a/evil.example",
         "/%2F/evil.example",
-        "/%2f/evil.example",
-        "/%5C/evil.example",
-        "/%5c/evil.example",
-        "%2F%2Fevil.example",
         "/%252F/evil.example",
-        "/%25252F/evil.example",
-        "/%00/evil.example",
-        "/\u{2215}/evil.example",
-        "/\u{2044}/evil.example",
         "/\u{ff0f}/evil.example",
-        "/\u{ff3c}/evil.example",
-        "/\u{3000}/evil.example",
-        "/\u{a0}/evil.example",
-        "/\u{200b}/evil.example",
         "//user@evil.example",
-        "/\\user@evil.example",
-        "https:evil.example",
-        "https:/evil.example",
         "javascript:alert(1)",
-        "JaVaScRiPt:alert(1)",
-        "data:text/html,<script>alert(1)</script>",
-        "evil.example",
-        "@evil.example",
         "",
     ];
 
     #[test]
     fn next_accepts_only_local_paths() {
-        assert!(BYPASSES.len() >= 40);
         for bad in BYPASSES {
             assert_eq!(safe_next(Some(bad)), "/moderation", "{bad:?}");
         }

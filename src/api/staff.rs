@@ -11,7 +11,7 @@ use crate::{
     comments::CommentStatus,
     moderation::{
         ANSWERABLE, Decision, Tab,
-        queue::PER_PAGE,
+        queue::{self as moderation_queue, Listing},
         service::{self, Decided, Replied},
         store,
         view::ItemView,
@@ -195,20 +195,14 @@ pub async fn queue(caller: &ApiStaff, query: &QueueQuery) -> Result<QueueJson, P
     };
     let page = query.page.unwrap_or(1).clamp(1, MAX_PAGE);
     let article_id = article.as_ref().map(|a| a.id);
-    let counts = store::counts(db, article_id).await?;
-    let rows = store::queue(
-        db,
-        status.tab().status(),
-        article_id,
-        PER_PAGE + 1,
-        (page - 1) * PER_PAGE,
-    )
-    .await?;
-    let has_more = rows.len() as i64 > PER_PAGE;
-    let items = rows
+    let Listing {
+        items,
+        has_more,
+        counts,
+    } = moderation_queue::listing(db, &caller.holder.staff, status.tab(), article_id, page).await?;
+    let items = items
         .into_iter()
-        .take(PER_PAGE as usize)
-        .map(|row| QueueItem::new(ItemView::from(row).seen_by(&caller.holder.staff), status, caller))
+        .map(|item| QueueItem::new(item, status, caller))
         .collect();
     Ok(QueueJson {
         status,

@@ -42,21 +42,11 @@ pub async fn load(
     };
     let article = found.as_ref().map(|a| a.slug.clone());
     let page = page_number(query.page.as_deref());
-    let counts = store::counts(db, found.as_ref().map(|a| a.id)).await?;
-    let rows = store::queue(
-        db,
-        tab.status(),
-        found.as_ref().map(|a| a.id),
-        PER_PAGE + 1,
-        (page - 1) * PER_PAGE,
-    )
-    .await?;
-    let has_more = rows.len() as i64 > PER_PAGE;
-    let items = rows
-        .into_iter()
-        .take(PER_PAGE as usize)
-        .map(|row| ItemView::from(row).seen_by(staff))
-        .collect();
+    let Listing {
+        items,
+        has_more,
+        counts,
+    } = listing(db, staff, tab, found.as_ref().map(|a| a.id), page).await?;
     let href = |tab: Tab, page: i64| queue_href(tab, article.as_deref(), page);
     Ok(QueuePage {
         urgent: urgent_summary(&counts),
@@ -77,6 +67,37 @@ pub async fn load(
         next_page: has_more.then(|| href(tab, page + 1)),
         previous_page: (page > 1).then(|| href(tab, page - 1)),
         items,
+    })
+}
+
+/// One page of a tab as `staff` may see it, whether there is another, and every tab's count.
+pub struct Listing {
+    pub items: Vec<ItemView>,
+    pub has_more: bool,
+    pub counts: store::Counts,
+}
+
+/// The queue's rows for `tab` (and `article`, when filtered), page `page`: the dashboard and the
+/// JSON API list the same.
+pub async fn listing(
+    db: &PgPool,
+    staff: &Staff,
+    tab: Tab,
+    article: Option<i64>,
+    page: i64,
+) -> sqlx::Result<Listing> {
+    let counts = store::counts(db, article).await?;
+    let rows = store::queue(db, tab.status(), article, PER_PAGE + 1, (page - 1) * PER_PAGE).await?;
+    let has_more = rows.len() as i64 > PER_PAGE;
+    let items = rows
+        .into_iter()
+        .take(PER_PAGE as usize)
+        .map(|row| ItemView::from(row).seen_by(staff))
+        .collect();
+    Ok(Listing {
+        items,
+        has_more,
+        counts,
     })
 }
 
