@@ -169,6 +169,35 @@ pub enum Banner {
     Reported(&'static str),
 }
 
+/// A piece of a help message: words, or a phone number to call with one tap.
+pub enum Piece {
+    Text(String),
+    /// As written, and as a `tel:` address.
+    Phone(String, String),
+}
+
+/// `text` with the UK help numbers in it (999, 111, 116 123, 0808 2000 247 and other full
+/// numbers) made into `tel:` links.
+pub fn phone_links(text: &str) -> Vec<Piece> {
+    static NUMBER: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"\b(?:0\d{3} ?\d{3,4} ?\d{3,4}|116 ?\d{3}|999|111)\b").expect("a valid pattern")
+    });
+    let mut pieces = Vec::new();
+    let mut last = 0;
+    for found in NUMBER.find_iter(text) {
+        if found.start() > last {
+            pieces.push(Piece::Text(text[last..found.start()].to_owned()));
+        }
+        let digits: String = found.as_str().chars().filter(char::is_ascii_digit).collect();
+        pieces.push(Piece::Phone(found.as_str().to_owned(), digits));
+        last = found.end();
+    }
+    if last < text.len() {
+        pieces.push(Piece::Text(text[last..].to_owned()));
+    }
+    pieces
+}
+
 /// The configured safety message: a lead sentence and a list of what to do.
 pub struct SafetyMessage {
     pub lead: Vec<String>,
@@ -218,6 +247,11 @@ impl FormView {
 }
 
 impl ThreadPage {
+    /// A line of a help message with its phone numbers as links (see [`phone_links`]).
+    fn with_phones(&self, text: &str) -> Vec<Piece> {
+        phone_links(text)
+    }
+
     pub fn thread_href(&self, page: u32) -> String {
         let base = thread_path(&self.article.slug, self.embed.is_some());
         if page <= 1 {
@@ -325,4 +359,35 @@ pub struct StatusPage {
     pub state: &'static str,
     pub replies: Vec<CommentView>,
     pub verified_badge: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn help_numbers_become_phone_links() {
+        let pieces =
+            phone_links("Call 999, NHS 111, Samaritans on 116 123 or the helpline on 0808 2000 247.");
+        let phones: Vec<(String, String)> = pieces
+            .into_iter()
+            .filter_map(|p| match p {
+                Piece::Phone(shown, tel) => Some((shown, tel)),
+                Piece::Text(_) => None,
+            })
+            .collect();
+        assert_eq!(
+            phones,
+            [
+                ("999".to_owned(), "999".to_owned()),
+                ("111".to_owned(), "111".to_owned()),
+                ("116 123".to_owned(), "116123".to_owned()),
+                ("0808 2000 247".to_owned(), "08082000247".to_owned()),
+            ]
+        );
+        assert!(matches!(
+            phone_links("No numbers here.").as_slice(),
+            [Piece::Text(_)]
+        ));
+    }
 }

@@ -41,7 +41,7 @@ async fn a_comment_with_warning_signs_is_urgent_and_the_reader_sees_where_to_get
         without_status_link(&location(&response)),
         "/articles/a?posted=safety-999#safety"
     );
-    let page = app.get_html(&location(&response)).await;
+    let page = crate::helpers::visible_text(&app.get_html(&location(&response)).await);
     assert!(page.contains("Please get help now if you need it"));
     assert!(page.contains("your comment mentions something that can be an emergency"));
     assert!(page.contains("Call 999 now"));
@@ -86,7 +86,7 @@ async fn each_category_of_warning_sign_shows_its_own_help() {
             without_status_link(&location(&response)),
             format!("/articles/a?posted=safety-{category}#safety")
         );
-        let page = app.get_html(&location(&response)).await;
+        let page = crate::helpers::visible_text(&app.get_html(&location(&response)).await);
         assert!(page.contains(help), "{category}");
         assert!(
             page.contains("We are showing you this because"),
@@ -137,7 +137,7 @@ async fn the_general_safety_message_is_configurable_for_signs_without_a_category
     assert!(page.contains("<li>Or come in.</li>"));
     assert!(!page.contains("Samaritans"));
     // A category's own message is not replaced by the configured one.
-    let page = app.get_html("/articles/a?posted=safety-urgent-care").await;
+    let page = crate::helpers::visible_text(&app.get_html("/articles/a?posted=safety-urgent-care").await);
     assert!(page.contains("Call NHS 111"));
     assert!(!page.contains("Call the ward on 0000."));
 }
@@ -1046,4 +1046,21 @@ async fn odd_ids_are_refused_clearly() {
     let report = app.get("/articles/a/comments/abc/report").await;
     assert!(report.status().is_client_error());
     assert!(report.text().await.unwrap().contains("<html"));
+}
+
+#[tokio::test]
+async fn phone_numbers_in_the_help_can_be_called_with_one_tap() {
+    let app = TestApp::spawn().await;
+    app.add_article("a", "A").await;
+    let response = app
+        .post_comment(
+            "a",
+            &[
+                ("name", "Sam"),
+                ("body", "I want to end my life tonight, I have a plan."),
+            ],
+        )
+        .await;
+    let page = app.get_html(&location(&response)).await;
+    assert!(page.contains(r#"<a href="tel:999">999</a>"#), "{page}");
 }

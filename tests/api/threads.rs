@@ -352,3 +352,44 @@ async fn reopening_an_article_brings_back_its_reply_links() {
         .unwrap();
     assert!(app.get_html("/articles/a").await.contains("Reply<"));
 }
+
+#[tokio::test]
+async fn readers_find_the_form_from_the_top_and_a_reply_names_who_it_answers() {
+    let app = TestApp::spawn().await;
+    let article = app.add_article("a", "A").await;
+    let jo = app
+        .add_comment(
+            article,
+            None,
+            "Jo",
+            "A question.",
+            carethread::comments::CommentStatus::Published,
+        )
+        .await;
+    let html = app.get_html("/articles/a").await;
+    let ask = position(&html, r##"<a href="#comment-form">Ask a question"##);
+    assert!(
+        ask < position(&html, r#"id="comments-heading""#),
+        "the link is near the top"
+    );
+    assert!(html.contains("Add new comment"));
+    let replying = app.get_html(&format!("/articles/a?reply_to={jo}")).await;
+    assert!(replying.contains(r#"<h2 id="form-heading">Reply to Jo</h2>"#));
+}
+
+#[tokio::test]
+async fn after_a_refusal_the_problems_come_first_with_the_words_kept() {
+    let app = TestApp::spawn().await;
+    app.add_article("a", "A").await;
+    let response = app
+        .post_comment("a", &[("name", ""), ("body", "My words, kept.")])
+        .await;
+    let html = response.text().await.unwrap();
+    let problems = position(&html, r#"id="form-problems""#);
+    assert!(
+        problems < position(&html, r#"id="comments-heading""#),
+        "before the thread"
+    );
+    assert!(html.contains(r#"id="form-problems" tabindex="-1" autofocus"#));
+    assert!(html.contains("My words, kept.</textarea>"));
+}

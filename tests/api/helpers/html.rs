@@ -68,3 +68,19 @@ pub fn without_status_link(location: &str) -> String {
     );
     format!("{}{}", &location[..start], &location[token_end..])
 }
+
+/// The page's words as a reader sees them: tags taken out, entities as written by the templates
+/// turned back into characters.
+pub fn visible_text(html: &str) -> String {
+    let mut text = String::with_capacity(html.len());
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            c if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    unescape(&text)
+}

@@ -26,6 +26,8 @@ mod smtp;
 
 pub use app::{STAFF_PASSWORD, StaffUser, TestApp, new_client, reader_at};
 pub use database::TestDatabase;
-pub use html::{escaped, hidden_field, location, path_on_page, position, unescape, without_status_link};
+pub use html::{
+    escaped, hidden_field, location, path_on_page, position, unescape, visible_text, without_status_link,
+};
 pub use logs::{keep_statements, take_statements};
 pub use smtp::SmtpSink;
