@@ -317,8 +317,19 @@ async fn account_name(db: &PgPool, id: i64) -> Result<String> {
 }
 
 /// Marks account `id` verified, with an optional registration number; says what happened.
+/// Nobody verifies their own account, and only midwives are verified here (an admin who also
+/// answers as a midwife is verified from the command line when the site is set up).
 pub async fn verify(db: &PgPool, by: &Staff, id: i64, registration_number: &str) -> Result<String> {
     let name = account_name(db, id).await?;
+    if id == by.id {
+        return Ok(
+            "You cannot verify your own account: another admin must check your registration and do it."
+                .to_owned(),
+        );
+    }
+    if store::role_of(db, id).await? != Some(Role::Midwife) {
+        return Ok(format!("{name} is not a midwife: only midwives are verified."));
+    }
     let number = registration_number.trim();
     let number = (!number.is_empty()).then(|| number.chars().take(40).collect::<String>());
     let mut tx = db.begin().await?;

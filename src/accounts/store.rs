@@ -125,6 +125,12 @@ pub async fn has_password(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<bool
     Ok(has.unwrap_or(false))
 }
 
+pub async fn role_of(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<Option<Role>> {
+    sqlx::query_scalar!(r#"SELECT role AS "role: Role" FROM users WHERE id = $1"#, id)
+        .fetch_optional(db)
+        .await
+}
+
 pub async fn find_account_email(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<Option<String>> {
     sqlx::query_scalar!("SELECT email FROM users WHERE id = $1", id)
         .fetch_optional(db)

@@ -393,3 +393,45 @@ async fn the_first_admin_is_created_from_the_command_line() {
     );
     assert_eq!(app.get_as(&client, "/admin").await.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn nobody_verifies_their_own_account_and_only_midwives_are_verified() {
+    let app = TestApp::spawn().await;
+    let ada = app.staff("Ada", Role::Admin, false).await;
+    let kim = app.create_staff("Kim", Role::Moderator, false).await;
+    let html = app
+        .get_as(&ada.client, "/admin/accounts")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !html.contains(&format!("/admin/accounts/{}/verify", ada.id)),
+        "no Verify for oneself"
+    );
+    assert!(
+        !html.contains(&format!("/admin/accounts/{kim}/verify")),
+        "no Verify for a moderator"
+    );
+    for (id, why) in [
+        (ada.id, "another admin must"),
+        (kim, "only midwives are verified"),
+    ] {
+        let response = app
+            .post_as(&ada.client, &format!("/admin/accounts/{id}/verify"), &[])
+            .await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        let page = app
+            .get_as(&ada.client, "/admin/accounts")
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains(why), "the refusal is explained: {why}");
+    }
+    let verified: i64 = sqlx::query_scalar("SELECT count(*) FROM users WHERE verified_at IS NOT NULL")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(verified, 0);
+}
