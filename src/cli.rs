@@ -135,7 +135,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Safety(SafetyCommand::Check) => safety_check(&settings),
         Command::Safety(SafetyCommand::Eval { files }) => safety_eval(&settings, &files),
         command => {
-            let db = Database::open(&settings, Usage::Command).await?;
+            let usage = if matches!(command, Command::Demo) {
+                Usage::Setup
+            } else {
+                Usage::Command
+            };
+            let db = Database::open(&settings, usage).await?;
             let result = run_command(&db, command).await;
             db.close().await;
             result
@@ -435,6 +440,15 @@ async fn serve_on(settings: &Settings, db: &Database) -> anyhow::Result<()> {
     let secret = db::site_secret(&db.pool)
         .await
         .context("could not read the site secret: has the database been migrated? (`carethread migrate`)")?;
+    if accounts::store::count_other_active_admins(&db.pool, 0)
+        .await
+        .is_ok_and(|n| n == 0)
+    {
+        // A new site: say how to make the first admin, where the person starting it will see it.
+        eprintln!(
+            "There is no admin account yet. Create the first one with:\n  carethread user add --email you@example.org --name \"Your Name\" --role admin"
+        );
+    }
     let state = AppState::new(db.pool.clone(), Config::from_settings(settings)?, &secret)?
         .watched_by(db.outage.clone());
     let listener = TcpListener::bind(settings.addr)

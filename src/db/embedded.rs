@@ -92,6 +92,11 @@ impl EmbeddedPostgres {
 
     /// Creates the cluster on first use, starts the server unless it is already running, and
     /// makes sure carethread's database exists.
+    /// Whether the cluster has been created in the data folder.
+    pub fn exists(&self) -> bool {
+        self.cluster_dir.join("PG_VERSION").exists()
+    }
+
     pub async fn start(&mut self) -> anyhow::Result<()> {
         if !self.cluster_dir.join("PG_VERSION").exists() {
             self.init().await?;

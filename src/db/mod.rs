@@ -19,10 +19,14 @@ pub static MIGRATOR: Migrator = sqlx::migrate!();
 /// Who is opening the database decides who stops the embedded server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Usage {
-    /// The web service owns the embedded server and stops it when it stops.
+    /// The web service owns the embedded server and stops it when it stops. It creates the
+    /// embedded database when there is none.
     Service,
-    /// A one-off command stops the server only if it had to start it.
+    /// A one-off command stops the server only if it had to start it, and never creates a new
+    /// embedded database: a mistyped data folder must not quietly become an empty site.
     Command,
+    /// A command that sets a site up (`demo`): like `Command`, but it may create the database.
+    Setup,
 }
 
 pub struct Database {
@@ -45,6 +49,13 @@ impl Database {
             }
             None => {
                 let mut embedded = EmbeddedPostgres::new(&settings.data_dir, settings.pg_bin.as_deref())?;
+                anyhow::ensure!(
+                    usage != Usage::Command || embedded.exists(),
+                    "there is no carethread database in {} yet. Start the service once with `carethread serve` \
+                     (it creates one there), give the folder that holds yours with --data-dir \
+                     (CARETHREAD_DATA_DIR), or use a PostgreSQL server with DATABASE_URL.",
+                    settings.data_dir.display()
+                );
                 embedded.start().await?;
                 (embedded.connect_options(embedded::DATABASE_NAME), Some(embedded))
             }

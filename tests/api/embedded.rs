@@ -148,3 +148,24 @@ fn without_server_binaries_the_message_names_the_fixes() {
     assert!(message.contains("DATABASE_URL"));
     assert!(message.contains("docker compose up"));
 }
+
+#[test]
+fn a_command_never_quietly_creates_a_new_empty_site() {
+    let folder = tempfile::tempdir().unwrap();
+    let data = folder.path().join("mistyped");
+    for args in [&["article", "list"][..], &["user", "list"], &["migrate"]] {
+        let output = run(&data, args);
+        assert!(!output.status.success(), "{args:?}");
+        let message = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            message.contains("there is no carethread database in"),
+            "{message}"
+        );
+        assert!(
+            message.contains("carethread serve")
+                && message.contains("--data-dir")
+                && message.contains("DATABASE_URL")
+        );
+        assert!(!data.join("postgres/PG_VERSION").exists(), "nothing was created");
+    }
+}
