@@ -34,6 +34,7 @@ struct ArticlesPage {
     add: ArticleFormView,
     /// An edit that needs fixing: which article, and what was typed.
     edit: Option<ArticleFormView>,
+    /// Where the site is, for each article's full public address.
     public_url: String,
 }
 

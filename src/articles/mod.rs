@@ -43,13 +43,44 @@ impl Slug {
             Ok(Self(slug.to_owned()))
         } else {
             Err(format!(
-                "'{raw}' is not a valid slug: use lower-case letters and digits joined by single hyphens, e.g. after-a-miscarriage"
+                "Short name: '{raw}' is not a valid slug. Use lower-case letters and digits joined by single hyphens, e.g. after-a-miscarriage"
             ))
         }
     }
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+impl Slug {
+    /// A short name made from a title: its letters and digits in lower case, words joined by
+    /// hyphens, accents dropped where the letter is plain ASCII underneath ("Après" → "apres").
+    pub fn suggest(title: &str) -> String {
+        use unicode_normalization::UnicodeNormalization;
+        let plain: String = title
+            .nfd()
+            .filter(char::is_ascii)
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_lowercase()
+                } else {
+                    ' '
+                }
+            })
+            .collect();
+        let words: Vec<&str> = plain.split_whitespace().collect();
+        let mut slug = String::new();
+        for word in words {
+            if slug.len() + word.len() + 1 > 100 {
+                break;
+            }
+            if !slug.is_empty() {
+                slug.push('-');
+            }
+            slug.push_str(word);
+        }
+        slug
     }
 }
 
@@ -65,7 +96,14 @@ pub struct NewArticle {
 impl NewArticle {
     pub fn parse(slug: &str, title: &str, url: &str, comments_open: bool) -> Result<Self, String> {
         use crate::text::normalise_line;
-        let slug = Slug::parse(slug)?;
+        // No short name given: one is made from the title.
+        let suggested;
+        let slug = if slug.trim().is_empty() {
+            suggested = Slug::suggest(title);
+            Slug::parse(&suggested)?
+        } else {
+            Slug::parse(slug)?
+        };
         // The same normalisation as readers' text: no hidden or reordering characters.
         let title = normalise_line(title);
         let title = title.as_str();
@@ -79,7 +117,7 @@ impl NewArticle {
             || url.contains(char::is_whitespace)
         {
             return Err(format!(
-                "'{url}' is not a web address: it must start with https:// or http://"
+                "Address of the article: '{url}' is not a web address. It must start with https:// or http://"
             ));
         }
         Ok(Self {
@@ -110,6 +148,18 @@ mod tests {
         ] {
             assert!(Slug::parse(bad).is_err(), "{bad:?} should be refused");
         }
+    }
+
+    #[test]
+    fn a_short_name_is_made_from_the_title_when_none_is_given() {
+        assert_eq!(Slug::suggest("After a miscarriage"), "after-a-miscarriage");
+        assert_eq!(
+            Slug::suggest("Après la perte — 12 semaines"),
+            "apres-la-perte-12-semaines"
+        );
+        let article =
+            NewArticle::parse(" ", "Week 12: what to expect", "https://example.org/a", true).unwrap();
+        assert_eq!(article.slug.as_str(), "week-12-what-to-expect");
     }
 
     #[test]

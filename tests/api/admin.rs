@@ -435,3 +435,43 @@ async fn nobody_verifies_their_own_account_and_only_midwives_are_verified() {
         .unwrap();
     assert_eq!(verified, 0);
 }
+
+#[tokio::test]
+async fn an_article_added_without_a_short_name_gets_one_from_its_title_and_shows_its_address() {
+    let app = TestApp::spawn_with(|c| c.public_url = "https://comments.example.org".into()).await;
+    let admin = app.staff("Ada", Role::Admin, true).await;
+    let response = app
+        .post_as(
+            &admin.client,
+            "/admin/articles",
+            &[
+                ("slug", ""),
+                ("title", "Trying again after a loss"),
+                ("url", "https://example.org/trying"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let page = app
+        .get_as(&admin.client, "/admin/articles")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("https://comments.example.org/articles/trying-again-after-a-loss"));
+    let bad = app
+        .post_as(
+            &admin.client,
+            "/admin/articles",
+            &[
+                ("slug", "Not Valid"),
+                ("title", "T"),
+                ("url", "https://example.org/t"),
+            ],
+        )
+        .await;
+    assert!(
+        bad.text().await.unwrap().contains("Short name:"),
+        "the error names the field"
+    );
+}
