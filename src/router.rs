@@ -91,7 +91,7 @@ pub fn app(state: AppState) -> Router {
                 .layer(
                     TraceLayer::new_for_http()
                         .make_span_with(|request: &Request| {
-                            let path = request
+                            let route = request
                                 .extensions()
                                 .get::<MatchedPath>()
                                 .map_or("unmatched", MatchedPath::as_str);
@@ -100,8 +100,19 @@ pub fn app(state: AppState) -> Router {
                                 .get(&REQUEST_ID)
                                 .and_then(|v| v.to_str().ok())
                                 .unwrap_or("");
-                            tracing::info_span!("request", method = %request.method(), path, request_id = id)
+                            tracing::info_span!("request", method = %request.method(), route, request_id = id)
                         })
+                        // One line per answered request: its status and how long it took, with the
+                        // span's route template and request id (never the address as requested).
+                        .on_response(
+                            |response: &axum::http::Response<_>, latency: Duration, _: &tracing::Span| {
+                                tracing::info!(
+                                    status = response.status().as_u16(),
+                                    latency_ms = u64::try_from(latency.as_millis()).unwrap_or(u64::MAX),
+                                    "answered"
+                                );
+                            },
+                        )
                         // The cause of a 5xx is logged once where it happens; during a database outage a
                         // line per answered request would bury it.
                         .on_failure(tower_http::trace::DefaultOnFailure::new().level(tracing::Level::DEBUG)),

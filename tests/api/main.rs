@@ -15,6 +15,7 @@ mod faults;
 mod helpers;
 mod mail;
 mod moderation;
+mod observability;
 mod operations;
 mod posting;
 mod queries;

@@ -1,0 +1,190 @@
+//! Logs: what an operator's tools read, and what they must never hold.
+
+use std::{
+    path::Path,
+    process::{Child, Command, Stdio},
+    time::Duration,
+};
+
+use reqwest::StatusCode;
+
+use crate::helpers::{TestDatabase, hidden_field};
+
+/// The real binary serving a test database, writing its logs to files in `dir`.
+struct RunningService {
+    child: Child,
+    address: String,
+}
+
+impl RunningService {
+    async fn start(database: &TestDatabase, dir: &Path, env: &[(&str, &str)]) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let address = format!("127.0.0.1:{port}");
+        let child = Command::new(env!("CARGO_BIN_EXE_carethread"))
+            .args(["serve", "--addr", &address])
+            .env("DATABASE_URL", &database.url)
+            .env("CARETHREAD_DATA_DIR", dir)
+            .env("CARETHREAD_MIN_FORM_SECONDS", "0")
+            .env("CARETHREAD_TRUSTED_PROXIES", "127.0.0.1")
+            .envs(env.iter().copied())
+            .stdout(std::fs::File::create(dir.join("stdout")).expect("stdout file"))
+            .stderr(std::fs::File::create(dir.join("stderr")).expect("stderr file"))
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("start carethread");
+        let service = Self {
+            child,
+            address: format!("http://{address}"),
+        };
+        let client = reqwest::Client::new();
+        for _ in 0..300 {
+            if let Ok(response) = client.get(service.url("/healthz")).send().await
+                && response.status() == StatusCode::OK
+            {
+                return service;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("carethread did not start: {}", read_logs(dir));
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    /// Stops the service as a supervisor would (SIGTERM) and waits for it to exit.
+    fn stop(mut self) {
+        let pid = nix::unistd::Pid::from_raw(i32::try_from(self.child.id()).expect("pid"));
+        let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for RunningService {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn read_logs(dir: &Path) -> String {
+    let stdout = std::fs::read_to_string(dir.join("stdout")).unwrap_or_default();
+    let stderr = std::fs::read_to_string(dir.join("stderr")).unwrap_or_default();
+    stdout + &stderr
+}
+
+/// Posts a comment as a reader behind the trusted proxy at `client_address`.
+async fn post_comment(
+    service: &RunningService,
+    slug: &str,
+    client_address: &str,
+    fields: &[(&str, &str)],
+) -> StatusCode {
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let html = client
+        .get(service.url(&format!("/articles/{slug}")))
+        .header("x-forwarded-for", client_address)
+        .send()
+        .await
+        .expect("GET")
+        .text()
+        .await
+        .expect("page");
+    let token = hidden_field(&html, "authenticity_token").expect("token");
+    let stamp = hidden_field(&html, "form_stamp").expect("stamp");
+    let mut all = vec![
+        ("authenticity_token", token.as_str()),
+        ("form_stamp", stamp.as_str()),
+    ];
+    all.extend_from_slice(fields);
+    client
+        .post(service.url(&format!("/articles/{slug}/comments")))
+        .header("x-forwarded-for", client_address)
+        .form(&all)
+        .send()
+        .await
+        .expect("POST")
+        .status()
+}
+
+#[tokio::test]
+async fn json_logs_are_one_object_a_line_without_personal_data() {
+    let database = TestDatabase::create().await;
+    let db = database.pool().await;
+    sqlx::query(
+        "INSERT INTO articles (slug, title, url) VALUES ('bleeding', 'Bleeding', 'https://example.org/b')",
+    )
+    .execute(&db)
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let service = RunningService::start(
+        &database,
+        dir.path(),
+        &[
+            ("CARETHREAD_LOG_FORMAT", "json"),
+            ("RUST_LOG", "carethread=debug,tower_http=debug,sqlx=warn"),
+        ],
+    )
+    .await;
+
+    let status = post_comment(
+        &service,
+        "bleeding",
+        "203.0.113.77",
+        &[
+            ("name", "Quillon Marsh"),
+            ("email", "quillon.private@example.net"),
+            ("notify", "1"),
+            ("body", "Marker zebra-kettle-4417: I am soaking a pad every hour"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    reqwest::get(service.url("/nothing-here-4417x")).await.unwrap();
+    service.stop();
+
+    let logs = read_logs(dir.path());
+    for secret in [
+        "zebra-kettle-4417",
+        "quillon.private",
+        "example.net",
+        "Quillon",
+        "203.0.113.77",
+        "soaking",
+    ] {
+        assert!(!logs.contains(secret), "{secret:?} is in the logs:\n{logs}");
+    }
+    let lines: Vec<serde_json::Value> = logs
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}")))
+        .collect();
+    assert!(
+        lines
+            .iter()
+            .all(|l| l["timestamp"].is_string() && l["level"].is_string() && l["target"].is_string())
+    );
+    let posted = lines
+        .iter()
+        .find(|l| l["span"]["route"] == "/articles/{slug}/comments" && l["message"] == "answered")
+        .unwrap_or_else(|| panic!("no line for the post:\n{logs}"));
+    assert_eq!(posted["status"], 303);
+    assert!(posted["latency_ms"].is_u64());
+    assert_eq!(posted["span"]["method"], "POST");
+    assert!(!posted["span"]["request_id"].as_str().unwrap_or("").is_empty());
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["span"]["route"] == "unmatched" && l["status"] == 404),
+        "an unknown page is logged by its lack of a route, not its address"
+    );
+    assert!(!logs.contains("nothing-here"));
+}
