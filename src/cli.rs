@@ -448,6 +448,17 @@ async fn serve_on(settings: &Settings, db: &Database) -> anyhow::Result<()> {
         key: std::sync::Arc::clone(&state.mail_key),
     };
     let mailer = tokio::spawn(crate::mail::worker::run(mail, transport));
+    let metrics = match state.config.metrics_addr {
+        Some(addr) => {
+            let listener = TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("could not listen on {addr} for metrics"))?;
+            tracing::info!("metrics are at http://{addr}/metrics");
+            let app = crate::router::metrics_app(&state);
+            Some(tokio::spawn(async move { axum::serve(listener, app).await }))
+        }
+        None => None,
+    };
     let pool = db.pool.clone();
     let housekeeping = tokio::spawn(async move {
         let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
@@ -481,6 +492,9 @@ async fn serve_on(settings: &Settings, db: &Database) -> anyhow::Result<()> {
     }
     housekeeping.abort();
     mailer.abort();
+    if let Some(metrics) = metrics {
+        metrics.abort();
+    }
     tracing::info!("stopped serving");
     Ok(())
 }

@@ -327,6 +327,16 @@ pub struct Settings {
         global = true
     )]
     pub article_refresh_ms: u64,
+
+    /// A separate address to serve Prometheus metrics on (`/metrics`, no token), for the
+    /// operator's network only. Off by default.
+    #[arg(long, env = "CARETHREAD_METRICS_ADDR", global = true)]
+    pub metrics_addr: Option<SocketAddr>,
+
+    /// Serve `/metrics` on the main address to scrapes sending `Authorization: Bearer <token>`.
+    /// Off by default: with neither this nor a metrics address, `/metrics` is not served.
+    #[arg(long, env = "CARETHREAD_METRICS_TOKEN", hide_env_values = true, global = true)]
+    pub metrics_token: Option<SecretString>,
 }
 
 /// What the web application needs at run time, derived from [`Settings`].
@@ -367,6 +377,10 @@ pub struct Config {
     pub embed_origins: Vec<String>,
     pub auto_articles: bool,
     pub mail: MailConfig,
+    /// Where `/metrics` is served alone, if anywhere.
+    pub metrics_addr: Option<SocketAddr>,
+    /// The token that opens `/metrics` on the main address, if it is served there.
+    pub metrics_token: Option<SecretString>,
 }
 
 /// How mail is sent and what it says.
@@ -522,6 +536,11 @@ impl Settings {
             address_key: self.address_key.clone(),
             https,
             files_dir: self.files_dir.clone(),
+            metrics_addr: self.metrics_addr,
+            metrics_token: self
+                .metrics_token
+                .clone()
+                .filter(|t| !secrecy::ExposeSecret::expose_secret(t).trim().is_empty()),
         }
     }
 }

@@ -16,6 +16,7 @@ pub mod error;
 pub mod logging;
 pub mod mail;
 pub mod moderation;
+pub mod monitoring;
 pub mod privacy;
 pub mod router;
 pub mod safety;

@@ -1,4 +1,4 @@
-//! Logs: what an operator's tools read, and what they must never hold.
+//! Logs and metrics: what an operator's tools read, and what they must never hold.
 
 use std::{
     path::Path,
@@ -8,7 +8,7 @@ use std::{
 
 use reqwest::StatusCode;
 
-use crate::helpers::{TestDatabase, hidden_field};
+use crate::helpers::{TestApp, TestDatabase, hidden_field};
 
 /// The real binary serving a test database, writing its logs to files in `dir`.
 struct RunningService {
@@ -187,4 +187,122 @@ async fn json_logs_are_one_object_a_line_without_personal_data() {
         "an unknown page is logged by its lack of a route, not its address"
     );
     assert!(!logs.contains("nothing-here"));
+}
+
+const METRICS_TOKEN: &str = "scrape-token-for-tests-0123456789";
+
+#[tokio::test]
+async fn metrics_are_not_served_unless_asked_for() {
+    let app = TestApp::spawn().await;
+    let response = app.get("/metrics").await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn metrics_on_the_main_address_need_the_token() {
+    let app = TestApp::spawn_with(|c| c.metrics_token = Some(METRICS_TOKEN.into())).await;
+    let scrape = |token: Option<&str>| {
+        let mut request = app.client.get(format!("{}/metrics", app.address));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send()
+    };
+    assert_eq!(scrape(None).await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        scrape(Some("wrong")).await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let response = scrape(Some(METRICS_TOKEN)).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        response.headers()[reqwest::header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain")
+    );
+}
+
+#[tokio::test]
+async fn metrics_name_route_templates_and_no_personal_data() {
+    let app = TestApp::spawn_with(|c| c.metrics_token = Some(METRICS_TOKEN.into())).await;
+    app.add_article("private-slug-8812", "A page").await;
+    let posted = app
+        .post_comment(
+            "private-slug-8812",
+            &[
+                ("name", "Quillon Marsh"),
+                ("email", "quillon.private@example.net"),
+                ("body", "Marker zebra-kettle-4417 and a question"),
+            ],
+        )
+        .await;
+    assert_eq!(posted.status(), StatusCode::SEE_OTHER);
+    app.get("/nothing-here-4417x").await;
+
+    let text = app
+        .client
+        .get(format!("{}/metrics", app.address))
+        .bearer_auth(METRICS_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for wanted in [
+        r#"carethread_http_requests_total{route="/articles/{slug}",method="GET",status="200"}"#,
+        r#"carethread_http_requests_total{route="/articles/{slug}/comments",method="POST",status="303"}"#,
+        r#"route="unmatched""#,
+        r#"carethread_http_request_duration_seconds_bucket{route="/articles/{slug}""#,
+        r#"carethread_comments_posted_total{outcome="pending"}"#,
+        "carethread_queue_waiting ",
+        "carethread_queue_urgent_waiting ",
+        "carethread_queue_oldest_seconds ",
+        "carethread_queue_oldest_urgent_seconds ",
+        r#"carethread_mail_outbox{state="queued"}"#,
+        r#"carethread_database_pool_connections{state="in_use"}"#,
+        "carethread_database_down 0",
+    ] {
+        assert!(text.contains(wanted), "{wanted} is not in\n{text}");
+    }
+    for private in [
+        "private-slug-8812",
+        "quillon",
+        "example.net",
+        "zebra-kettle",
+        "nothing-here",
+    ] {
+        assert!(
+            !text.to_lowercase().contains(private),
+            "{private} is in the metrics"
+        );
+    }
+}
+
+#[tokio::test]
+async fn metrics_can_have_their_own_address_without_a_token() {
+    let database = TestDatabase::create().await;
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap()
+        .port();
+    let metrics_addr = format!("127.0.0.1:{port}");
+    let service = RunningService::start(
+        &database,
+        dir.path(),
+        &[("CARETHREAD_METRICS_ADDR", &metrics_addr), ("RUST_LOG", "off")],
+    )
+    .await;
+    let main = reqwest::get(service.url("/metrics")).await.unwrap();
+    assert_eq!(main.status(), StatusCode::NOT_FOUND, "not on the public address");
+    let own = reqwest::get(format!("http://{metrics_addr}/metrics"))
+        .await
+        .unwrap();
+    assert_eq!(own.status(), StatusCode::OK);
+    let text = own.text().await.unwrap();
+    assert!(text.contains(r#"route="/healthz""#), "{text}");
+    assert!(text.contains("carethread_queue_waiting "), "{text}");
+    service.stop();
 }
