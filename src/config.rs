@@ -328,6 +328,12 @@ pub struct Settings {
     )]
     pub article_refresh_ms: u64,
 
+    /// Hours within which a published question should have a midwife's answer; older ones are
+    /// highlighted under "Awaiting a midwife".
+    #[arg(long, env = "CARETHREAD_ANSWER_TARGET_HOURS", default_value_t = 48,
+          value_parser = clap::value_parser!(u32).range(1..=8760), global = true)]
+    pub answer_target_hours: u32,
+
     /// A separate address to serve Prometheus metrics on (`/metrics`, no token), for the
     /// operator's network only. Off by default.
     #[arg(long, env = "CARETHREAD_METRICS_ADDR", global = true)]
@@ -377,6 +383,8 @@ pub struct Config {
     pub embed_origins: Vec<String>,
     pub auto_articles: bool,
     pub mail: MailConfig,
+    /// How soon a published question should have a midwife's answer.
+    pub answer_target: chrono::Duration,
     /// Where `/metrics` is served alone, if anywhere.
     pub metrics_addr: Option<SocketAddr>,
     /// The token that opens `/metrics` on the main address, if it is served there.
@@ -536,6 +544,7 @@ impl Settings {
             address_key: self.address_key.clone(),
             https,
             files_dir: self.files_dir.clone(),
+            answer_target: chrono::Duration::hours(i64::from(self.answer_target_hours)),
             metrics_addr: self.metrics_addr,
             metrics_token: self
                 .metrics_token

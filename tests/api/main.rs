@@ -6,6 +6,7 @@ mod accounts;
 mod admin;
 mod api;
 mod attacks;
+mod awaiting;
 mod browser;
 mod cache;
 mod cli;
