@@ -54,6 +54,9 @@ pub enum Command {
     /// Export or erase what is stored about an email address.
     #[command(subcommand)]
     Privacy(PrivacyCommand),
+    /// Ask the running service's /healthz on CARETHREAD_ADDR; exit 0 when it answers 200 (for a
+    /// container's health check, where there may be no curl or wget).
+    Healthcheck,
 }
 
 #[derive(Debug, Subcommand)]
@@ -134,6 +137,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         // Needs no database: staff try a list before they change it.
         Command::Safety(SafetyCommand::Check) => safety_check(&settings),
         Command::Safety(SafetyCommand::Eval { files }) => safety_eval(&settings, &files),
+        Command::Healthcheck => healthcheck(settings.addr).await,
         command => {
             let db = Database::open(&settings, Usage::Command).await?;
             let result = run_command(&db, command).await;
@@ -146,7 +150,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 async fn run_command(db: &Database, command: Command) -> anyhow::Result<()> {
     let pool = &db.pool;
     match command {
-        Command::Serve => unreachable!("handled by run"),
+        Command::Serve | Command::Healthcheck => unreachable!("handled by run"),
         Command::Migrate => {
             let applied = db.migrate().await?;
             match applied {
@@ -496,6 +500,38 @@ async fn serve_on(settings: &Settings, db: &Database) -> anyhow::Result<()> {
         metrics.abort();
     }
     tracing::info!("stopped serving");
+    Ok(())
+}
+
+/// GET /healthz on `addr` (a wildcard address means this host) within three seconds: Ok when it
+/// answers 200.
+async fn healthcheck(addr: std::net::SocketAddr) -> anyhow::Result<()> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut target = addr;
+    if target.ip().is_unspecified() {
+        target.set_ip(match target {
+            std::net::SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+            std::net::SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+        });
+    }
+    let ask = async {
+        let mut stream = tokio::net::TcpStream::connect(target).await?;
+        let request = format!("GET /healthz HTTP/1.1\r\nHost: {target}\r\nConnection: close\r\n\r\n");
+        stream.write_all(request.as_bytes()).await?;
+        let mut head = Vec::new();
+        stream.take(256).read_to_end(&mut head).await?;
+        anyhow::Ok(String::from_utf8_lossy(&head).into_owned())
+    };
+    let head = tokio::time::timeout(std::time::Duration::from_secs(3), ask)
+        .await
+        .with_context(|| format!("no answer from http://{target}/healthz within 3 seconds"))?
+        .with_context(|| format!("could not reach http://{target}/healthz"))?;
+    let status = head.lines().next().unwrap_or_default();
+    anyhow::ensure!(
+        status.starts_with("HTTP/1.1 200") || status.starts_with("HTTP/1.0 200"),
+        "http://{target}/healthz answered {status:?}"
+    );
+    println!("healthy");
     Ok(())
 }
 

@@ -306,3 +306,122 @@ async fn metrics_can_have_their_own_address_without_a_token() {
     assert!(text.contains("carethread_queue_waiting "), "{text}");
     service.stop();
 }
+
+#[tokio::test]
+async fn the_healthcheck_command_asks_healthz() {
+    let app = TestApp::spawn().await;
+    let addr = app.address.trim_start_matches("http://").to_owned();
+    let check = |addr: String| {
+        tokio::task::spawn_blocking(move || {
+            Command::new(env!("CARGO_BIN_EXE_carethread"))
+                .args(["healthcheck", "--addr", &addr])
+                .env("RUST_LOG", "off")
+                .output()
+                .expect("run carethread")
+        })
+    };
+    let healthy = check(addr).await.unwrap();
+    assert!(
+        healthy.status.success(),
+        "{}",
+        String::from_utf8_lossy(&healthy.stderr)
+    );
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap()
+        .port();
+    let nobody = check(format!("127.0.0.1:{port}")).await.unwrap();
+    assert!(!nobody.status.success());
+    assert!(String::from_utf8_lossy(&nobody.stderr).contains("/healthz"));
+}
+
+/// Metric names in a PromQL expression, without the suffixes a histogram's series carry.
+fn metric_names(expr: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut rest = expr;
+    while let Some(start) = rest.find("carethread_") {
+        let tail = &rest[start..];
+        let end = tail
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(tail.len());
+        let name = &tail[..end];
+        let base = ["_bucket", "_sum", "_count"]
+            .iter()
+            .find_map(|s| {
+                name.strip_suffix(s)
+                    .filter(|b| carethread::monitoring::ALL.contains(b))
+            })
+            .unwrap_or(name);
+        names.push(base.to_owned());
+        rest = &tail[end..];
+    }
+    names
+}
+
+fn read_doc(path: &str) -> String {
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(path)).expect(path)
+}
+
+#[test]
+fn the_alert_rules_use_exported_metrics() {
+    let rules = read_doc("docs/prometheus/alerts.yml");
+    assert!(rules.lines().any(|l| l.trim_end() == "groups:"));
+    let alerts: Vec<&str> = rules.split("- alert: ").skip(1).collect();
+    let names: Vec<&str> = alerts.iter().map(|a| a.lines().next().unwrap().trim()).collect();
+    for wanted in [
+        "CarethreadDatabaseDown",
+        "CarethreadUrgentCommentWaiting",
+        "CarethreadQueueOverAnswerTarget",
+        "CarethreadHighErrorRate",
+    ] {
+        assert!(names.contains(&wanted), "{wanted} is missing from {names:?}");
+    }
+    for alert in alerts {
+        assert!(
+            alert.contains("\n        expr: "),
+            "every alert has an expression:\n{alert}"
+        );
+        assert!(
+            alert.contains("\n          summary: "),
+            "every alert says what is wrong:\n{alert}"
+        );
+        assert!(!alert.contains('\t'), "YAML is indented with spaces");
+        for name in metric_names(alert) {
+            assert!(
+                carethread::monitoring::ALL.contains(&name.as_str()),
+                "{name} is not a metric carethread exports"
+            );
+        }
+    }
+    let config = read_doc("docs/prometheus/prometheus.yml");
+    assert!(config.contains("/etc/prometheus/alerts.yml") && config.contains("app:9100"));
+}
+
+#[test]
+fn the_dashboard_is_json_and_each_panel_shows_exported_metrics() {
+    let dashboard: serde_json::Value =
+        serde_json::from_str(&read_doc("docs/grafana/carethread.json")).unwrap();
+    let panels = dashboard["panels"].as_array().expect("panels");
+    assert!(panels.len() >= 8);
+    let mut shown = std::collections::HashSet::new();
+    for panel in panels {
+        let targets = panel["targets"].as_array().expect("every panel has targets");
+        assert!(!targets.is_empty(), "{}", panel["title"]);
+        for target in targets {
+            let expr = target["expr"].as_str().expect("every target has an expression");
+            let names = metric_names(expr);
+            assert!(!names.is_empty(), "{expr} names no metric");
+            for name in names {
+                assert!(
+                    carethread::monitoring::ALL.contains(&name.as_str()),
+                    "{name} in panel {} is not exported",
+                    panel["title"]
+                );
+                shown.insert(name);
+            }
+        }
+    }
+    for metric in carethread::monitoring::ALL {
+        assert!(shown.contains(*metric), "no panel shows {metric}");
+    }
+}
