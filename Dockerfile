@@ -18,5 +18,8 @@ COPY --from=build /src/target/release/carethread /usr/local/bin/carethread
 USER carethread
 ENV CARETHREAD_ADDR=0.0.0.0:3000
 EXPOSE 3000
+# The image has no curl or wget: the binary asks its own /healthz on CARETHREAD_ADDR.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+  CMD ["carethread", "healthcheck"]
 ENTRYPOINT ["carethread"]
 CMD ["serve"]

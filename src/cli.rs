@@ -54,6 +54,9 @@ pub enum Command {
     /// Export or erase what is stored about an email address.
     #[command(subcommand)]
     Privacy(PrivacyCommand),
+    /// Ask the running service's /healthz on CARETHREAD_ADDR; exit 0 when it answers 200 (for a
+    /// container's health check, where there may be no curl or wget).
+    Healthcheck,
 }
 
 #[derive(Debug, Subcommand)]
@@ -134,6 +137,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         // Needs no database: staff try a list before they change it.
         Command::Safety(SafetyCommand::Check) => safety_check(&settings),
         Command::Safety(SafetyCommand::Eval { files }) => safety_eval(&settings, &files),
+        Command::Healthcheck => healthcheck(settings.addr).await,
         command => {
             let usage = if matches!(command, Command::Demo) {
                 Usage::Setup
@@ -151,7 +155,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 async fn run_command(db: &Database, command: Command) -> anyhow::Result<()> {
     let pool = &db.pool;
     match command {
-        Command::Serve => unreachable!("handled by run"),
+        Command::Serve | Command::Healthcheck => unreachable!("handled by run"),
         Command::Migrate => {
             let applied = db.migrate().await?;
             match applied {
@@ -462,6 +466,17 @@ async fn serve_on(settings: &Settings, db: &Database) -> anyhow::Result<()> {
         key: std::sync::Arc::clone(&state.mail_key),
     };
     let mailer = tokio::spawn(crate::mail::worker::run(mail, transport));
+    let metrics = match state.config.metrics_addr {
+        Some(addr) => {
+            let listener = TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("could not listen on {addr} for metrics"))?;
+            tracing::info!("metrics are at http://{addr}/metrics");
+            let app = crate::router::metrics_app(&state);
+            Some(tokio::spawn(async move { axum::serve(listener, app).await }))
+        }
+        None => None,
+    };
     let pool = db.pool.clone();
     let housekeeping = tokio::spawn(async move {
         let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
@@ -495,7 +510,42 @@ async fn serve_on(settings: &Settings, db: &Database) -> anyhow::Result<()> {
     }
     housekeeping.abort();
     mailer.abort();
+    if let Some(metrics) = metrics {
+        metrics.abort();
+    }
     tracing::info!("stopped serving");
+    Ok(())
+}
+
+/// GET /healthz on `addr` (a wildcard address means this host) within three seconds: Ok when it
+/// answers 200.
+async fn healthcheck(addr: std::net::SocketAddr) -> anyhow::Result<()> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut target = addr;
+    if target.ip().is_unspecified() {
+        target.set_ip(match target {
+            std::net::SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+            std::net::SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+        });
+    }
+    let ask = async {
+        let mut stream = tokio::net::TcpStream::connect(target).await?;
+        let request = format!("GET /healthz HTTP/1.1\r\nHost: {target}\r\nConnection: close\r\n\r\n");
+        stream.write_all(request.as_bytes()).await?;
+        let mut head = Vec::new();
+        stream.take(256).read_to_end(&mut head).await?;
+        anyhow::Ok(String::from_utf8_lossy(&head).into_owned())
+    };
+    let head = tokio::time::timeout(std::time::Duration::from_secs(3), ask)
+        .await
+        .with_context(|| format!("no answer from http://{target}/healthz within 3 seconds"))?
+        .with_context(|| format!("could not reach http://{target}/healthz"))?;
+    let status = head.lines().next().unwrap_or_default();
+    anyhow::ensure!(
+        status.starts_with("HTTP/1.1 200") || status.starts_with("HTTP/1.0 200"),
+        "http://{target}/healthz answered {status:?}"
+    );
+    println!("healthy");
     Ok(())
 }
 

@@ -327,6 +327,22 @@ pub struct Settings {
         global = true
     )]
     pub article_refresh_ms: u64,
+
+    /// Hours within which a published question should have a midwife's answer; older ones are
+    /// highlighted under "Awaiting a midwife".
+    #[arg(long, env = "CARETHREAD_ANSWER_TARGET_HOURS", default_value_t = 48,
+          value_parser = clap::value_parser!(u32).range(1..=8760), global = true)]
+    pub answer_target_hours: u32,
+
+    /// A separate address to serve Prometheus metrics on (`/metrics`, no token), for the
+    /// operator's network only. Off by default.
+    #[arg(long, env = "CARETHREAD_METRICS_ADDR", global = true)]
+    pub metrics_addr: Option<SocketAddr>,
+
+    /// Serve `/metrics` on the main address to scrapes sending `Authorization: Bearer <token>`.
+    /// Off by default: with neither this nor a metrics address, `/metrics` is not served.
+    #[arg(long, env = "CARETHREAD_METRICS_TOKEN", hide_env_values = true, global = true)]
+    pub metrics_token: Option<SecretString>,
 }
 
 /// What the web application needs at run time, derived from [`Settings`].
@@ -367,6 +383,12 @@ pub struct Config {
     pub embed_origins: Vec<String>,
     pub auto_articles: bool,
     pub mail: MailConfig,
+    /// How soon a published question should have a midwife's answer.
+    pub answer_target: chrono::Duration,
+    /// Where `/metrics` is served alone, if anywhere.
+    pub metrics_addr: Option<SocketAddr>,
+    /// The token that opens `/metrics` on the main address, if it is served there.
+    pub metrics_token: Option<SecretString>,
 }
 
 /// How mail is sent and what it says.
@@ -522,6 +544,12 @@ impl Settings {
             address_key: self.address_key.clone(),
             https,
             files_dir: self.files_dir.clone(),
+            answer_target: chrono::Duration::hours(i64::from(self.answer_target_hours)),
+            metrics_addr: self.metrics_addr,
+            metrics_token: self
+                .metrics_token
+                .clone()
+                .filter(|t| !secrecy::ExposeSecret::expose_secret(t).trim().is_empty()),
         }
     }
 }

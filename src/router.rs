@@ -31,6 +31,7 @@ use crate::{
     db::Outage,
     error::{AppError, DatabaseUnreachable},
     mail, moderation,
+    monitoring::{self, routes::Scrape},
     state::AppState,
     web::{
         assets,
@@ -80,6 +81,7 @@ pub fn app(state: AppState) -> Router {
             report_unreachable,
         ))
         .route("/healthz", get(healthz))
+        .merge(metrics_with_token(&state))
         .merge(assets::router(state.config.files_dir.as_deref()))
         .fallback(not_found)
         .with_state(state)
@@ -88,10 +90,11 @@ pub fn app(state: AppState) -> Router {
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+                .layer(middleware::from_fn(count_requests))
                 .layer(
                     TraceLayer::new_for_http()
                         .make_span_with(|request: &Request| {
-                            let path = request
+                            let route = request
                                 .extensions()
                                 .get::<MatchedPath>()
                                 .map_or("unmatched", MatchedPath::as_str);
@@ -100,8 +103,19 @@ pub fn app(state: AppState) -> Router {
                                 .get(&REQUEST_ID)
                                 .and_then(|v| v.to_str().ok())
                                 .unwrap_or("");
-                            tracing::info_span!("request", method = %request.method(), path, request_id = id)
+                            tracing::info_span!("request", method = %request.method(), route, request_id = id)
                         })
+                        // One line per answered request: its status and how long it took, with the
+                        // span's route template and request id (never the address as requested).
+                        .on_response(
+                            |response: &axum::http::Response<_>, latency: Duration, _: &tracing::Span| {
+                                tracing::info!(
+                                    status = response.status().as_u16(),
+                                    latency_ms = u64::try_from(latency.as_millis()).unwrap_or(u64::MAX),
+                                    "answered"
+                                );
+                            },
+                        )
                         // The cause of a 5xx is logged once where it happens; during a database outage a
                         // line per answered request would bury it.
                         .on_failure(tower_http::trace::DefaultOnFailure::new().level(tracing::Level::DEBUG)),
@@ -133,6 +147,43 @@ pub fn app(state: AppState) -> Router {
                 .layer(middleware::from_fn(refuse_control_characters))
                 .layer(RequestBodyLimitLayer::new(max_body)),
         )
+}
+
+/// `/metrics` on the main address, only for scrapes that send `CARETHREAD_METRICS_TOKEN`; not
+/// served at all without it (the separate metrics address, if any, is [`metrics_app`]).
+fn metrics_with_token(state: &AppState) -> Router<AppState> {
+    if state.config.metrics_addr.is_some() || state.config.metrics_token.is_some() {
+        monitoring::recorder();
+    }
+    match &state.config.metrics_token {
+        Some(token) => monitoring::routes::router(Scrape::with_token(
+            state.db.clone(),
+            Arc::clone(&state.outage),
+            token,
+        )),
+        None => Router::new(),
+    }
+}
+
+/// `/metrics` alone, without a token, for `CARETHREAD_METRICS_ADDR`: an address only the
+/// operator's network reaches.
+pub fn metrics_app(state: &AppState) -> Router {
+    monitoring::routes::router(Scrape::open(state.db.clone(), Arc::clone(&state.outage)))
+}
+
+/// Counts each answered request under its route template (never the address as requested) with
+/// its method, status and time taken.
+async fn count_requests(request: Request, next: Next) -> Response {
+    let started = std::time::Instant::now();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let method = request.method().clone();
+    let response = next.run(request).await;
+    let seconds = started.elapsed().as_secs_f64();
+    monitoring::request_answered(&route, &method, response.status().as_u16(), seconds);
+    response
 }
 
 /// Sign-in, the dashboard and admin: the only routes with sessions. Readers' pages never touch

@@ -62,10 +62,12 @@ impl ArticleMemo {
     pub fn get(&self, slug: &str) -> Option<Article> {
         let entries = self.entries.as_ref()?;
         let generation = self.generation.load(Ordering::Acquire);
-        entries
+        let found = entries
             .get(slug)
             .filter(|(read_in, _)| *read_in == generation)
-            .map(|(_, article)| article)
+            .map(|(_, article)| article);
+        crate::monitoring::cache_lookup("article", found.is_some());
+        found
     }
 
     /// Keeps `article`, unless the memo was emptied since it was read: a change made meanwhile

@@ -15,6 +15,8 @@ pub enum Action {
     CommentEdited,
     CommentNotSpam,
     CommentReportedToQueue,
+    /// A published question taken off "Awaiting a midwife" as needing no reply.
+    CommentNoReplyNeeded,
     PrivacyExported,
     PrivacyErased,
     AccountInvited,
@@ -38,7 +40,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 26] = [
+    pub const ALL: [Action; 27] = [
         Action::CommentApproved,
         Action::CommentHidden,
         Action::CommentUnhidden,
@@ -46,6 +48,7 @@ impl Action {
         Action::CommentEdited,
         Action::CommentNotSpam,
         Action::CommentReportedToQueue,
+        Action::CommentNoReplyNeeded,
         Action::PrivacyExported,
         Action::PrivacyErased,
         Action::AccountInvited,
@@ -77,6 +80,7 @@ impl Action {
             Action::CommentEdited => "comment.edited",
             Action::CommentNotSpam => "comment.not_spam",
             Action::CommentReportedToQueue => "comment.reported_to_queue",
+            Action::CommentNoReplyNeeded => "comment.no_reply_needed",
             Action::PrivacyExported => "privacy.exported",
             Action::PrivacyErased => "privacy.erased",
             Action::AccountInvited => "account.invited",
@@ -109,6 +113,7 @@ impl Action {
             Some(Action::CommentEdited) => "edited a comment",
             Some(Action::CommentNotSpam) => "marked a comment as not spam",
             Some(Action::CommentReportedToQueue) => "sent a reported comment back to the queue",
+            Some(Action::CommentNoReplyNeeded) => "marked a question as needing no reply",
             Some(Action::PrivacyExported) => "exported someone's data",
             Some(Action::PrivacyErased) => "erased someone's data",
             Some(Action::AccountInvited) => "invited an account",

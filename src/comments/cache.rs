@@ -85,7 +85,9 @@ impl ThreadCache {
         let Some(pages) = &self.pages else {
             return load().await;
         };
-        if let Some(hit) = self.get(article_id, page, version).await {
+        let cached = self.get(article_id, page, version).await;
+        crate::monitoring::cache_lookup("thread", cached.is_some());
+        if let Some(hit) = cached {
             return Ok(hit);
         }
         // moka runs computations on one key one after another: whoever waited looks at what the

@@ -64,7 +64,10 @@ pub async fn submit(
     let input = submission.form;
     let comment = match input.parse() {
         Ok(comment) => comment,
-        Err(errors) => return Ok(Outcome::Invalid(errors)),
+        Err(errors) => {
+            crate::monitoring::comment_posted("invalid");
+            return Ok(Outcome::Invalid(errors));
+        }
     };
     let now = submission.now;
     let stamp = spam::check_stamp(
@@ -102,6 +105,7 @@ pub async fn submit(
     let triage = config.warning_signs.check(&comment.body);
     // The same words again from the same reader (the form shown twice, say): answer as before.
     if checks.repeat {
+        crate::monitoring::comment_posted("repeat");
         return Ok(Outcome::Repeat {
             urgent: triage.urgent,
             category: triage.category,
@@ -109,10 +113,12 @@ pub async fn submit(
     }
     if checks.by_client >= config.rate_per_address {
         tracing::info!(article.id = article.id, "comment refused: address rate limit");
+        crate::monitoring::comment_posted("rate_limited");
         return Ok(Outcome::AddressLimited);
     }
     if checks.on_article >= config.rate_per_article {
         tracing::info!(article.id = article.id, "comment refused: article rate limit");
+        crate::monitoring::comment_posted("rate_limited");
         return Ok(Outcome::ArticleBusy);
     }
 
@@ -140,6 +146,11 @@ pub async fn submit(
                 spam = spam_reason.is_some(),
                 "comment received for moderation"
             );
+            crate::monitoring::comment_posted(match (spam_reason.is_some(), triage.urgent) {
+                (true, _) => "spam",
+                (false, true) => "urgent",
+                (false, false) => "pending",
+            });
             Ok(Outcome::Stored {
                 id,
                 urgent: triage.urgent,
@@ -152,10 +163,13 @@ pub async fn submit(
             urgent: triage.urgent,
             category: triage.category,
         }),
-        Err(SubmitError::ParentUnavailable) => Ok(Outcome::Invalid(FormErrors {
-            parent: Some(PARENT_UNAVAILABLE),
-            ..Default::default()
-        })),
+        Err(SubmitError::ParentUnavailable) => {
+            crate::monitoring::comment_posted("invalid");
+            Ok(Outcome::Invalid(FormErrors {
+                parent: Some(PARENT_UNAVAILABLE),
+                ..Default::default()
+            }))
+        }
         Err(SubmitError::Database(e)) => Err(e),
     }
 }

@@ -62,6 +62,7 @@ impl Outage {
         let began = u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX - 1) + 1;
         self.last_began.store(began, Ordering::Release);
         tracing::warn!("database unreachable: answering 503 until it returns");
+        crate::monitoring::database_outage();
         let (outage, pool) = (Arc::clone(self), pool.clone());
         tokio::spawn(async move { outage.wait_for_return(&pool).await });
     }

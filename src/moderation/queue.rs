@@ -47,12 +47,13 @@ pub async fn load(
         has_more,
         counts,
     } = listing(db, staff, tab, found.as_ref().map(|a| a.id), page).await?;
+    let awaiting = store::awaiting_count(db, found.as_ref().map(|a| a.id)).await?;
     let href = |tab: Tab, page: i64| queue_href(tab, article.as_deref(), page);
     Ok(QueuePage {
         urgent: urgent_summary(&counts),
         chrome,
         tab,
-        tabs: tabs(&counts, tab, &href),
+        tabs: tab_links(&counts, awaiting, Some(tab), article.as_deref()),
         picker,
         article_filter: article.clone().unwrap_or_default(),
         articles: all_articles
@@ -114,24 +115,41 @@ pub fn queue_href(tab: Tab, article: Option<&str>, page: i64) -> String {
     format!("/moderation?{}", query.finish())
 }
 
-fn tabs(counts: &store::Counts, current: Tab, href: &impl Fn(Tab, i64) -> String) -> Vec<TabLink> {
-    Tab::ALL
+/// The tabs by status, then "Awaiting a midwife" (`current` is `None` on that one).
+pub fn tab_links(
+    counts: &store::Counts,
+    awaiting: i64,
+    current: Option<Tab>,
+    article: Option<&str>,
+) -> Vec<TabLink> {
+    let shown = |n: i64| {
+        if n >= store::COUNT_CAP {
+            format!("{n}+")
+        } else {
+            n.to_string()
+        }
+    };
+    let mut links: Vec<TabLink> = Tab::ALL
         .into_iter()
         .map(|t| TabLink {
             label: t.label(),
-            href: href(t, 1),
-            count: match match t {
+            href: queue_href(t, article, 1),
+            count: shown(match t {
                 Tab::Pending => counts.pending,
                 Tab::Published => counts.published,
                 Tab::Hidden => counts.hidden,
                 Tab::Spam => counts.spam,
-            } {
-                n if n >= store::COUNT_CAP => format!("{n}+"),
-                n => n.to_string(),
-            },
-            current: t == current,
+            }),
+            current: Some(t) == current,
         })
-        .collect()
+        .collect();
+    links.push(TabLink {
+        label: "Awaiting a midwife",
+        href: super::awaiting::href(article, 1),
+        count: shown(awaiting),
+        current: current.is_none(),
+    });
+    links
 }
 
 /// "2 urgent comments are waiting; the oldest for 3 hours."

@@ -14,7 +14,7 @@ use serde::Deserialize;
 use sqlx::PgPool;
 
 use super::{
-    Decision, queue,
+    Decision, awaiting, queue,
     service::{self, Edited, Replied},
     store,
     view::{CommentPage, ItemView, ReplyView},
@@ -38,7 +38,9 @@ where
 {
     Router::new()
         .route("/moderation", get(show_queue))
+        .route("/moderation/awaiting", get(show_awaiting))
         .route("/moderation/comments/{id}", get(show_comment))
+        .route("/moderation/comments/{id}/no-reply-needed", post(no_reply_needed))
         .route("/moderation/comments/{id}/approve", post(approve))
         .route("/moderation/comments/{id}/hide", post(hide))
         .route("/moderation/comments/{id}/unhide", post(unhide))
@@ -50,6 +52,22 @@ where
 async fn show_queue(AnyStaff(page): AnyStaff, Query(query): Query<queue::QueueQuery>) -> Result<Response> {
     let queue = queue::load(&page.db, &page.staff, page.chrome().await?, &query).await?;
     Ok(page.render(StatusCode::OK, &queue))
+}
+
+async fn show_awaiting(AnyStaff(page): AnyStaff, Query(query): Query<queue::QueueQuery>) -> Result<Response> {
+    let target = page.config.answer_target;
+    let view = awaiting::load(&page.db, page.chrome().await?, target, &query).await?;
+    Ok(page.render(StatusCode::OK, &view))
+}
+
+async fn no_reply_needed(
+    Moderator(page): Moderator,
+    Path(id): Path<i64>,
+    CsrfForm(form, ..): CsrfForm<DecisionForm>,
+) -> Result<Response> {
+    let message = service::no_reply_needed(&page.db, &page.staff, id).await?;
+    page.flash(message).await;
+    Ok(Redirect::to(&safe_next(Some(&form.back))).into_response())
 }
 
 /// A comment's page, with a reply or an edit that needs fixing shown again with its text.

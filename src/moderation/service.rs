@@ -233,3 +233,31 @@ pub async fn reply(db: &PgPool, config: &Config, staff: &Staff, id: i64, body: &
         approved,
     })
 }
+
+/// Takes question `id` off "Awaiting a midwife" as needing no reply, with its audit entry; says
+/// what happened.
+pub async fn no_reply_needed(db: &PgPool, staff: &Staff, id: i64) -> Result<&'static str> {
+    let mut tx = db.begin().await?;
+    if !store::mark_no_reply_needed(&mut tx, id, staff.id).await? {
+        drop(tx);
+        store::status_of(db, id).await?.ok_or(AppError::NotFound)?;
+        return Ok(
+            "This comment is not awaiting a reply: it was answered, marked already, or is not a published question.",
+        );
+    }
+    audit::record(
+        &mut tx,
+        Some(staff.id),
+        Action::CommentNoReplyNeeded,
+        Target::Comment(id),
+        None,
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(
+        comment.id = id,
+        user.id = staff.id,
+        "question marked as needing no reply"
+    );
+    Ok("Marked as needing no reply. It has left the awaiting list.")
+}

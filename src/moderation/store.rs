@@ -285,3 +285,76 @@ pub async fn insert_staff_reply(tx: &mut PgConnection, reply: &NewStaffReply<'_>
     .fetch_one(tx)
     .await
 }
+
+/// A published question no staff reply answers yet.
+pub struct AwaitingRow {
+    pub id: i64,
+    pub article_slug: String,
+    pub article_title: String,
+    pub author_name: String,
+    pub body: String,
+    pub created_at: DateTime<Utc>,
+    pub urgent: bool,
+}
+
+/// Published guests' top-level comments with no published staff reply under them and not marked
+/// as needing none: urgent first, then oldest first.
+pub async fn awaiting(
+    db: impl PgExecutor<'_>,
+    article_id: Option<i64>,
+    limit: i64,
+    offset: i64,
+) -> sqlx::Result<Vec<AwaitingRow>> {
+    sqlx::query_as!(
+        AwaitingRow,
+        r#"SELECT c.id, a.slug AS article_slug, a.title AS article_title, c.author_name, c.body,
+                  c.created_at AS "created_at: DateTime<Utc>", c.urgent
+             FROM comments c
+             JOIN articles a ON a.id = c.article_id
+            WHERE c.status = 'published' AND c.parent_id IS NULL AND c.author_kind = 'guest'
+              AND c.no_reply_needed_at IS NULL
+              AND ($1::bigint IS NULL OR c.article_id = $1)
+              AND NOT EXISTS (SELECT 1 FROM comments r
+                               WHERE r.parent_id = c.id AND r.author_kind = 'staff' AND r.status = 'published')
+            ORDER BY c.urgent DESC, c.created_at, c.id
+            LIMIT $2 OFFSET $3"#,
+        article_id,
+        limit,
+        offset
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// How many questions await a staff reply (up to [`COUNT_CAP`]).
+pub async fn awaiting_count(db: impl PgExecutor<'_>, article_id: Option<i64>) -> sqlx::Result<i64> {
+    sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM (
+             SELECT 1 FROM comments c
+              WHERE c.status = 'published' AND c.parent_id IS NULL AND c.author_kind = 'guest'
+                AND c.no_reply_needed_at IS NULL
+                AND ($1::bigint IS NULL OR c.article_id = $1)
+                AND NOT EXISTS (SELECT 1 FROM comments r
+                                 WHERE r.parent_id = c.id AND r.author_kind = 'staff' AND r.status = 'published')
+              LIMIT $2) w"#,
+        article_id,
+        COUNT_CAP
+    )
+    .fetch_one(db)
+    .await
+}
+
+/// Takes a published question off the awaiting list; `false` when it is not on it (already
+/// marked, answered in the meantime, or not a published question).
+pub async fn mark_no_reply_needed(tx: &mut PgConnection, id: i64, by: i64) -> sqlx::Result<bool> {
+    let done = sqlx::query!(
+        "UPDATE comments SET no_reply_needed_at = now(), no_reply_needed_by = $2
+          WHERE id = $1 AND status = 'published' AND parent_id IS NULL AND author_kind = 'guest'
+            AND no_reply_needed_at IS NULL",
+        id,
+        by
+    )
+    .execute(tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}

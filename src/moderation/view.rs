@@ -187,3 +187,39 @@ impl From<ExistingReply> for ReplyView {
         }
     }
 }
+
+/// A comment's words on one line, cut at 160 characters.
+pub fn excerpt(body: &str) -> String {
+    let flat = body.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() > 160 {
+        format!("{}…", flat.chars().take(160).collect::<String>())
+    } else {
+        flat
+    }
+}
+
+/// A question awaiting a midwife's reply.
+pub struct AwaitingItem {
+    pub id: i64,
+    pub article_slug: String,
+    pub article_title: String,
+    pub author_name: String,
+    pub excerpt: String,
+    pub urgent: bool,
+    pub age: String,
+    pub created_iso: String,
+    /// Past the answer target.
+    pub overdue: bool,
+}
+
+#[derive(Template)]
+#[template(path = "moderation/awaiting.html")]
+pub struct AwaitingPage {
+    pub chrome: StaffChrome,
+    pub tabs: Vec<TabLink>,
+    pub target_hours: i64,
+    pub items: Vec<AwaitingItem>,
+    pub back: String,
+    pub next_page: Option<String>,
+    pub previous_page: Option<String>,
+}

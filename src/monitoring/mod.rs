@@ -1,0 +1,140 @@
+//! Prometheus metrics: what the service counts as it runs, and what it reads from the database
+//! when it is scraped.
+//!
+//! Label values are fixed words or route templates (`/articles/{slug}`), never an address as
+//! requested, a name, an email address or anything a reader typed. The recorder is installed once
+//! per process, and only when metrics are enabled; without it every count is a no-op.
+
+pub mod routes;
+mod scrape;
+
+use std::sync::OnceLock;
+
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+/// Requests answered, by route template, method and status.
+pub const HTTP_REQUESTS: &str = "carethread_http_requests_total";
+/// How long requests took to answer, in seconds, by route template, method and status.
+pub const HTTP_DURATION: &str = "carethread_http_request_duration_seconds";
+/// Guests' comments by outcome: pending, urgent, spam, repeat, rate_limited, invalid.
+pub const COMMENTS_POSTED: &str = "carethread_comments_posted_total";
+/// 1 while the database is known to be unreachable.
+pub const DATABASE_DOWN: &str = "carethread_database_down";
+/// Times the database was found unreachable.
+pub const DATABASE_OUTAGES: &str = "carethread_database_outages_total";
+/// Connections the pool holds, by state (in_use, idle).
+pub const POOL_CONNECTIONS: &str = "carethread_database_pool_connections";
+/// Connections the pool holds in all.
+pub const POOL_SIZE: &str = "carethread_database_pool_size";
+/// Most connections the pool opens.
+pub const POOL_MAX: &str = "carethread_database_pool_max";
+/// Comments waiting for moderation.
+pub const QUEUE_WAITING: &str = "carethread_queue_waiting";
+/// Urgent comments waiting for moderation.
+pub const QUEUE_URGENT_WAITING: &str = "carethread_queue_urgent_waiting";
+/// Age of the oldest waiting comment, in seconds (0 when none waits).
+pub const QUEUE_OLDEST_SECONDS: &str = "carethread_queue_oldest_seconds";
+/// Age of the oldest waiting urgent comment, in seconds (0 when none waits).
+pub const QUEUE_OLDEST_URGENT_SECONDS: &str = "carethread_queue_oldest_urgent_seconds";
+/// Mails in the outbox, by state (queued, sent, failed).
+pub const MAIL_OUTBOX: &str = "carethread_mail_outbox";
+/// Look-ups in the in-process caches, by cache (thread, article) and result (hit, miss).
+pub const CACHE_LOOKUPS: &str = "carethread_cache_lookups_total";
+
+/// Every metric this service exports, for documentation and tests.
+pub const ALL: &[&str] = &[
+    HTTP_REQUESTS,
+    HTTP_DURATION,
+    COMMENTS_POSTED,
+    DATABASE_DOWN,
+    DATABASE_OUTAGES,
+    POOL_CONNECTIONS,
+    POOL_SIZE,
+    POOL_MAX,
+    QUEUE_WAITING,
+    QUEUE_URGENT_WAITING,
+    QUEUE_OLDEST_SECONDS,
+    QUEUE_OLDEST_URGENT_SECONDS,
+    MAIL_OUTBOX,
+    CACHE_LOOKUPS,
+];
+
+/// Request durations, in seconds: from a cached page to a slow password check.
+const DURATION_BUCKETS: &[f64] = &[
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+];
+
+/// The process's recorder, installed the first time it is asked for.
+pub fn recorder() -> PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let recorder = PrometheusBuilder::new()
+                .set_buckets_for_metric(Matcher::Full(HTTP_DURATION.to_owned()), DURATION_BUCKETS)
+                .expect("the buckets are not empty")
+                .build_recorder();
+            let handle = recorder.handle();
+            if metrics::set_global_recorder(recorder).is_err() {
+                tracing::warn!("another metrics recorder is installed: /metrics will be empty");
+            }
+            describe();
+            handle
+        })
+        .clone()
+}
+
+fn describe() {
+    use metrics::{Unit, describe_counter, describe_gauge, describe_histogram};
+    describe_counter!(
+        HTTP_REQUESTS,
+        "Requests answered, by route template, method and status."
+    );
+    describe_histogram!(HTTP_DURATION, Unit::Seconds, "Time to answer a request.");
+    describe_counter!(COMMENTS_POSTED, "Guests' comments posted, by outcome.");
+    describe_gauge!(DATABASE_DOWN, "1 while the database is known to be unreachable.");
+    describe_counter!(DATABASE_OUTAGES, "Times the database was found unreachable.");
+    describe_gauge!(POOL_CONNECTIONS, "Database connections held, by state.");
+    describe_gauge!(POOL_SIZE, "Database connections held in all.");
+    describe_gauge!(POOL_MAX, "Most database connections the pool opens.");
+    describe_gauge!(QUEUE_WAITING, "Comments waiting for moderation.");
+    describe_gauge!(QUEUE_URGENT_WAITING, "Urgent comments waiting for moderation.");
+    describe_gauge!(
+        QUEUE_OLDEST_SECONDS,
+        Unit::Seconds,
+        "Age of the oldest waiting comment."
+    );
+    describe_gauge!(
+        QUEUE_OLDEST_URGENT_SECONDS,
+        Unit::Seconds,
+        "Age of the oldest waiting urgent comment."
+    );
+    describe_gauge!(MAIL_OUTBOX, "Mails in the outbox, by state.");
+    describe_counter!(CACHE_LOOKUPS, "Cache look-ups, by cache and result.");
+}
+
+/// Counts a guest's comment by what became of it.
+pub fn comment_posted(outcome: &'static str) {
+    metrics::counter!(COMMENTS_POSTED, "outcome" => outcome).increment(1);
+}
+
+/// Counts a look-up in one of the in-process caches.
+pub fn cache_lookup(cache: &'static str, hit: bool) {
+    let result = if hit { "hit" } else { "miss" };
+    metrics::counter!(CACHE_LOOKUPS, "cache" => cache, "result" => result).increment(1);
+}
+
+/// Counts the database found unreachable.
+pub fn database_outage() {
+    metrics::counter!(DATABASE_OUTAGES).increment(1);
+}
+
+/// Counts an answered request under its route template.
+pub fn request_answered(route: &str, method: &axum::http::Method, status: u16, seconds: f64) {
+    let labels = [
+        ("route", route.to_owned()),
+        ("method", method.as_str().to_owned()),
+        ("status", status.to_string()),
+    ];
+    metrics::counter!(HTTP_REQUESTS, &labels).increment(1);
+    metrics::histogram!(HTTP_DURATION, &labels).record(seconds);
+}
