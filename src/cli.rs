@@ -54,6 +54,34 @@ pub enum Command {
     /// Export or erase what is stored about an email address.
     #[command(subcommand)]
     Privacy(PrivacyCommand),
+    /// Bring comments from Drupal, WordPress or Disqus (see "Importing and leaving" in the README).
+    #[command(subcommand)]
+    Import(ImportCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// A CSV of Drupal 7 or 8+ comments, made with the query in the README.
+    Drupal(ImportArgs),
+    /// A WordPress export file (WXR: Tools → Export).
+    Wordpress(ImportArgs),
+    /// A Disqus XML export.
+    Disqus(ImportArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ImportArgs {
+    /// The export file.
+    pub file: std::path::PathBuf,
+    /// Read everything and report what would be imported, changing nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// CSV of `source author,carethread email`: their comments become that staff account's replies.
+    #[arg(long)]
+    pub staff_map: Option<std::path::PathBuf>,
+    /// CSV of `entity id,slug,title,url` (Drupal): the article each page's comments belong to.
+    #[arg(long)]
+    pub article_map: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -136,7 +164,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Safety(SafetyCommand::Eval { files }) => safety_eval(&settings, &files),
         command => {
             let db = Database::open(&settings, Usage::Command).await?;
-            let result = run_command(&db, command).await;
+            let result = match command {
+                Command::Import(command) => import_command(&db, &settings, command).await,
+                command => run_command(&db, command).await,
+            };
             db.close().await;
             result
         }
@@ -146,7 +177,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 async fn run_command(db: &Database, command: Command) -> anyhow::Result<()> {
     let pool = &db.pool;
     match command {
-        Command::Serve => unreachable!("handled by run"),
+        Command::Serve | Command::Import(_) => unreachable!("handled by run"),
         Command::Migrate => {
             let applied = db.migrate().await?;
             match applied {
@@ -205,6 +236,26 @@ async fn run_command(db: &Database, command: Command) -> anyhow::Result<()> {
             user_command(pool, command).await?;
         }
     }
+    Ok(())
+}
+
+async fn import_command(db: &Database, settings: &Settings, command: ImportCommand) -> anyhow::Result<()> {
+    db.migrate().await?;
+    let (format, args) = match command {
+        ImportCommand::Drupal(args) => (crate::import::Format::Drupal, args),
+        ImportCommand::Wordpress(args) => (crate::import::Format::Wordpress, args),
+        ImportCommand::Disqus(args) => (crate::import::Format::Disqus, args),
+    };
+    let options = crate::import::Options {
+        dry_run: args.dry_run,
+        staff_map: args.staff_map,
+        article_map: args.article_map,
+        disclaimer: settings.disclaimer.clone(),
+    };
+    let started = std::time::Instant::now();
+    let summary = crate::import::run(&db.pool, format, &args.file, &options).await?;
+    print!("{}", summary.report(options.dry_run));
+    eprintln!("Took {:.1} s.", started.elapsed().as_secs_f64());
     Ok(())
 }
 

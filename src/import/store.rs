@@ -1,0 +1,265 @@
+//! SQL for imports. Comments are copied into a temporary staging table first; then duplicates,
+//! comments imported before and comments without an article are set aside, parents are resolved
+//! (within the file, or among comments imported earlier) and everything is inserted with one
+//! statement, in the caller's transaction.
+
+use sqlx::{PgConnection, PgExecutor, postgres::PgCopyIn};
+
+use super::{SourceArticle, StaffAccount, StagingRow};
+
+/// An active staff account by email, for the staff map.
+pub async fn staff_account(db: impl PgExecutor<'_>, email: &str) -> sqlx::Result<Option<StaffAccount>> {
+    sqlx::query_as!(
+        StaffAccount,
+        "SELECT id, display_name AS name FROM users WHERE lower(email) = lower($1) AND disabled_at IS NULL",
+        email
+    )
+    .fetch_optional(db)
+    .await
+}
+
+pub async fn create_staging(tx: &mut PgConnection) -> sqlx::Result<()> {
+    // A temporary table is private to this connection and gone when the transaction ends.
+    sqlx::query(
+        "CREATE TEMPORARY TABLE import_staging (
+             position bigint NOT NULL, source_id text NOT NULL, parent_source_id text,
+             thread_key text NOT NULL, author_name text NOT NULL, author_email text,
+             created_at timestamptz NOT NULL, status comment_status NOT NULL, body text NOT NULL,
+             staff_user_id bigint, body_html text, article_id bigint, new_id bigint, parent_id bigint
+         ) ON COMMIT DROP",
+    )
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// Streams staging rows to the database with COPY, a buffer at a time.
+pub struct CopyStaging<'c> {
+    copy: PgCopyIn<&'c mut PgConnection>,
+    buffer: String,
+}
+
+impl<'c> CopyStaging<'c> {
+    pub async fn start(tx: &'c mut PgConnection) -> sqlx::Result<Self> {
+        let copy = tx
+            .copy_in_raw(
+                "COPY import_staging (position, source_id, parent_source_id, thread_key, author_name,
+                     author_email, created_at, status, body, staff_user_id, body_html) FROM STDIN",
+            )
+            .await?;
+        Ok(Self {
+            copy,
+            buffer: String::with_capacity(1 << 20),
+        })
+    }
+
+    pub async fn push(&mut self, position: i64, row: &StagingRow) -> anyhow::Result<()> {
+        use std::fmt::Write as _;
+        let b = &mut self.buffer;
+        let _ = write!(b, "{position}\t");
+        field(b, Some(&row.source_id));
+        field(b, row.parent_source_id.as_deref());
+        field(b, Some(&row.thread_key));
+        field(b, Some(&row.author_name));
+        field(b, row.author_email.as_deref());
+        field(b, Some(&row.created_at.to_rfc3339()));
+        field(b, Some(row.status));
+        field(b, Some(&row.body));
+        field(b, row.staff_user_id.map(|id| id.to_string()).as_deref());
+        field(b, row.body_html.as_deref());
+        b.pop();
+        b.push('\n');
+        if b.len() > (1 << 20) {
+            self.copy.send(std::mem::take(b).into_bytes()).await?;
+        }
+        Ok(())
+    }
+
+    pub async fn finish(mut self) -> sqlx::Result<()> {
+        if !self.buffer.is_empty() {
+            self.copy
+                .send(std::mem::take(&mut self.buffer).into_bytes())
+                .await?;
+        }
+        self.copy.finish().await?;
+        Ok(())
+    }
+
+    pub async fn abort(self, why: &str) -> sqlx::Result<()> {
+        self.copy.abort(why).await
+    }
+}
+
+/// One field of COPY's text format, then a tab.
+fn field(buffer: &mut String, value: Option<&str>) {
+    match value {
+        None => buffer.push_str("\\N"),
+        Some(value) => {
+            for c in value.chars() {
+                match c {
+                    '\\' => buffer.push_str("\\\\"),
+                    '\t' => buffer.push_str("\\t"),
+                    '\n' => buffer.push_str("\\n"),
+                    '\r' => buffer.push_str("\\r"),
+                    c => buffer.push(c),
+                }
+            }
+        }
+    }
+    buffer.push('\t');
+}
+
+/// The article imported before from this page, or one with the same address, or a new one.
+/// Returns its id and whether it was created; `None` when the page has no usable address.
+pub async fn find_or_create_article(
+    tx: &mut PgConnection,
+    source: &str,
+    article: &SourceArticle,
+) -> anyhow::Result<Option<(i64, bool)>> {
+    let url = crate::text::normalise_line(&article.url);
+    let existing = sqlx::query_scalar!(
+        "SELECT id FROM articles WHERE (import_source = $1 AND import_id = $2) OR url = $3
+          ORDER BY (import_source = $1 AND import_id = $2) DESC NULLS LAST, id LIMIT 1",
+        source,
+        article.thread_key,
+        url
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    if let Some(id) = existing {
+        return Ok(Some((id, false)));
+    }
+    let lower = url.to_ascii_lowercase();
+    if !(lower.starts_with("http://") || lower.starts_with("https://")) || url.len() > 2000 {
+        return Ok(None);
+    }
+    let mut title: String = crate::text::normalise_line(&article.title)
+        .chars()
+        .take(200)
+        .collect();
+    if title.is_empty() {
+        title = url.chars().take(200).collect();
+    }
+    let base = super::slug_for(article);
+    for attempt in 1..1000 {
+        let slug = if attempt == 1 {
+            base.clone()
+        } else {
+            format!("{base}-{attempt}")
+        };
+        let id = sqlx::query_scalar!(
+            "INSERT INTO articles (slug, title, url, import_source, import_id) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT ON CONSTRAINT articles_slug_key DO NOTHING RETURNING id",
+            slug,
+            title,
+            url,
+            source,
+            article.thread_key
+        )
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(id) = id {
+            return Ok(Some((id, true)));
+        }
+    }
+    anyhow::bail!("could not find a free slug for the article '{title}'")
+}
+
+/// What storing the staged comments did.
+#[derive(Debug, Default)]
+pub struct Stored {
+    pub no_article: u64,
+    pub duplicates: u64,
+    pub already_imported: u64,
+    pub orphans: u64,
+    pub published: u64,
+    pub pending: u64,
+    pub spam: u64,
+    pub staff_replies: u64,
+}
+
+/// Stores the staged comments: everything below runs in the caller's transaction.
+pub async fn store_staged(
+    tx: &mut PgConnection,
+    source: &str,
+    articles: &[(String, i64)],
+    disclaimer: &str,
+) -> sqlx::Result<Stored> {
+    let mut stored = Stored::default();
+    let (keys, ids): (Vec<String>, Vec<i64>) = articles.iter().cloned().unzip();
+    sqlx::query("CREATE INDEX ON import_staging (source_id)")
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("ANALYZE import_staging").execute(&mut *tx).await?;
+    sqlx::query(
+        "UPDATE import_staging s SET article_id = a.id
+           FROM unnest($1::text[], $2::bigint[]) AS a(thread_key, id) WHERE a.thread_key = s.thread_key",
+    )
+    .bind(&keys)
+    .bind(&ids)
+    .execute(&mut *tx)
+    .await?;
+    stored.no_article = sqlx::query("DELETE FROM import_staging WHERE article_id IS NULL")
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    stored.duplicates = sqlx::query(
+        "DELETE FROM import_staging s USING import_staging t WHERE t.source_id = s.source_id AND t.position < s.position",
+    )
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    stored.already_imported = sqlx::query(
+        "DELETE FROM import_staging s USING comments c WHERE c.import_source = $1 AND c.import_id = s.source_id",
+    )
+    .bind(source)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    sqlx::query("UPDATE import_staging SET new_id = nextval(pg_get_serial_sequence('comments', 'id'))")
+        .execute(&mut *tx)
+        .await?;
+    // A parent in this file, or imported before; on another page it does not count.
+    sqlx::query(
+        "UPDATE import_staging s SET parent_id = coalesce(
+             (SELECT p.new_id FROM import_staging p WHERE p.source_id = s.parent_source_id AND p.article_id = s.article_id),
+             (SELECT c.id FROM comments c WHERE c.import_source = $1 AND c.import_id = s.parent_source_id
+                 AND c.article_id = s.article_id))
+          WHERE s.parent_source_id IS NOT NULL",
+    )
+    .bind(source)
+    .execute(&mut *tx)
+    .await?;
+    stored.orphans = count(&mut *tx, "parent_source_id IS NOT NULL AND parent_id IS NULL").await?;
+    stored.published = count(&mut *tx, "status = 'published'").await?;
+    stored.pending = count(&mut *tx, "status = 'pending'").await?;
+    stored.spam = count(&mut *tx, "status = 'spam'").await?;
+    stored.staff_replies = count(&mut *tx, "staff_user_id IS NOT NULL").await?;
+    // One statement: a parent and its replies arrive together, in whatever order the file had.
+    sqlx::query(
+        "INSERT INTO comments (id, article_id, parent_id, author_kind, author_user_id, author_name, author_email,
+                               body, body_html, disclaimer, status, created_at, published_at, spam_reason,
+                               import_source, import_id, imported_at)
+         OVERRIDING SYSTEM VALUE
+         SELECT new_id, article_id, parent_id,
+                CASE WHEN staff_user_id IS NULL THEN 'guest' ELSE 'staff' END::author_kind,
+                staff_user_id, author_name, author_email, body, body_html,
+                CASE WHEN staff_user_id IS NOT NULL THEN $2 END,
+                status, created_at, CASE WHEN status = 'published' THEN created_at END,
+                CASE WHEN status = 'spam' THEN 'Marked as spam in ' || $1 END,
+                $1, source_id, now()
+           FROM import_staging ORDER BY position",
+    )
+    .bind(source)
+    .bind(disclaimer)
+    .execute(&mut *tx)
+    .await?;
+    Ok(stored)
+}
+
+async fn count(tx: &mut PgConnection, condition: &str) -> sqlx::Result<u64> {
+    let n: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM import_staging WHERE {condition}"))
+        .fetch_one(tx)
+        .await?;
+    Ok(n as u64)
+}
