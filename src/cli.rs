@@ -57,6 +57,17 @@ pub enum Command {
     /// Bring comments from Drupal, WordPress or Disqus (see "Importing and leaving" in the README).
     #[command(subcommand)]
     Import(ImportCommand),
+    /// Write the whole site (articles, comments, accounts without passwords, audit log) as JSON Lines.
+    Export { file: std::path::PathBuf },
+    /// Write a backup of the database with pg_dump (safe while the service runs).
+    Backup { file: std::path::PathBuf },
+    /// Put a backup made by `backup` back with pg_restore.
+    Restore {
+        file: std::path::PathBuf,
+        /// Replace a database that already has accounts, articles or comments.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -67,6 +78,8 @@ pub enum ImportCommand {
     Wordpress(ImportArgs),
     /// A Disqus XML export.
     Disqus(ImportArgs),
+    /// A file written by `carethread export`, into an empty database.
+    Carethread { file: std::path::PathBuf },
 }
 
 #[derive(Debug, clap::Args)]
@@ -166,6 +179,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let db = Database::open(&settings, Usage::Command).await?;
             let result = match command {
                 Command::Import(command) => import_command(&db, &settings, command).await,
+                Command::Export { file } => export_command(&db, &file).await,
+                Command::Backup { file } => backup_command(&db, &settings, &file),
+                Command::Restore { file, force } => restore_command(&db, &settings, &file, force).await,
                 command => run_command(&db, command).await,
             };
             db.close().await;
@@ -177,7 +193,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 async fn run_command(db: &Database, command: Command) -> anyhow::Result<()> {
     let pool = &db.pool;
     match command {
-        Command::Serve | Command::Import(_) => unreachable!("handled by run"),
+        Command::Serve
+        | Command::Import(_)
+        | Command::Export { .. }
+        | Command::Backup { .. }
+        | Command::Restore { .. } => unreachable!("handled by run"),
         Command::Migrate => {
             let applied = db.migrate().await?;
             match applied {
@@ -245,6 +265,11 @@ async fn import_command(db: &Database, settings: &Settings, command: ImportComma
         ImportCommand::Drupal(args) => (crate::import::Format::Drupal, args),
         ImportCommand::Wordpress(args) => (crate::import::Format::Wordpress, args),
         ImportCommand::Disqus(args) => (crate::import::Format::Disqus, args),
+        ImportCommand::Carethread { file } => {
+            let counts = crate::import::export::import(&db.pool, &file).await?;
+            println!("Imported {} from {}.", counts.describe(), file.display());
+            return Ok(());
+        }
     };
     let options = crate::import::Options {
         dry_run: args.dry_run,
@@ -256,6 +281,44 @@ async fn import_command(db: &Database, settings: &Settings, command: ImportComma
     let summary = crate::import::run(&db.pool, format, &args.file, &options).await?;
     print!("{}", summary.report(options.dry_run));
     eprintln!("Took {:.1} s.", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+async fn export_command(db: &Database, file: &std::path::Path) -> anyhow::Result<()> {
+    db.migrate().await?;
+    let counts = crate::import::export::export(&db.pool, file).await?;
+    println!("Exported {} to {}.", counts.describe(), file.display());
+    Ok(())
+}
+
+fn backup_command(db: &Database, settings: &Settings, file: &std::path::Path) -> anyhow::Result<()> {
+    let (bin_dir, url) = db.tools(settings)?;
+    crate::import::backup::backup(&bin_dir, &url, file)?;
+    println!(
+        "Wrote a backup to {}. Test it now and then with `carethread restore` on a spare database.",
+        file.display()
+    );
+    Ok(())
+}
+
+async fn restore_command(
+    db: &Database,
+    settings: &Settings,
+    file: &std::path::Path,
+    force: bool,
+) -> anyhow::Result<()> {
+    if !force && !crate::import::backup::is_empty(&db.pool).await? {
+        bail!(
+            "the database already has accounts, articles or comments; restore with --force to replace them"
+        );
+    }
+    let (bin_dir, url) = db.tools(settings)?;
+    crate::import::backup::restore(&bin_dir, &url, file)?;
+    db.migrate().await?;
+    println!(
+        "Restored {}. Restart the service so it forgets what it had cached.",
+        file.display()
+    );
     Ok(())
 }
 

@@ -263,3 +263,120 @@ async fn count(tx: &mut PgConnection, condition: &str) -> sqlx::Result<u64> {
         .await?;
     Ok(n as u64)
 }
+
+/// One page of a table as export lines, after id `after`. `table` and `without` are constants
+/// from the export's own list, never input.
+pub async fn export_page(
+    tx: &mut PgConnection,
+    kind: &str,
+    table: &str,
+    without: &str,
+    after: i64,
+) -> sqlx::Result<Vec<(i64, String)>> {
+    let minus: String = without
+        .split(',')
+        .filter(|c| !c.is_empty())
+        .map(|c| format!(" - '{c}'"))
+        .collect();
+    sqlx::query_as(&format!(
+        "SELECT id, (jsonb_build_object('type', $1::text) || (to_jsonb(t){minus}))::text
+           FROM {table} t WHERE id > $2 ORDER BY id LIMIT 5000"
+    ))
+    .bind(kind)
+    .bind(after)
+    .fetch_all(tx)
+    .await
+}
+
+/// Whether the database has no accounts, articles or comments yet.
+pub async fn is_empty(db: impl PgExecutor<'_>) -> sqlx::Result<bool> {
+    sqlx::query_scalar!(
+        r#"SELECT NOT (EXISTS (SELECT 1 FROM users) OR EXISTS (SELECT 1 FROM articles)
+                    OR EXISTS (SELECT 1 FROM comments)) AS "empty!""#
+    )
+    .fetch_one(db)
+    .await
+}
+
+pub async fn create_export_staging(tx: &mut PgConnection) -> sqlx::Result<()> {
+    sqlx::query(
+        "CREATE TEMPORARY TABLE export_staging (line_number bigint NOT NULL, kind text NOT NULL, line jsonb NOT NULL)
+             ON COMMIT DROP",
+    )
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// Streams the lines of an export to the staging table with COPY.
+pub struct CopyLines<'c> {
+    copy: PgCopyIn<&'c mut PgConnection>,
+    buffer: String,
+}
+
+impl<'c> CopyLines<'c> {
+    pub async fn start(tx: &'c mut PgConnection) -> sqlx::Result<Self> {
+        let copy = tx
+            .copy_in_raw("COPY export_staging (line_number, kind, line) FROM STDIN")
+            .await?;
+        Ok(Self {
+            copy,
+            buffer: String::with_capacity(1 << 20),
+        })
+    }
+
+    pub async fn push(&mut self, number: i64, kind: &str, line: &str) -> sqlx::Result<()> {
+        use std::fmt::Write as _;
+        let _ = write!(self.buffer, "{number}\t");
+        field(&mut self.buffer, Some(kind));
+        field(&mut self.buffer, Some(line));
+        self.buffer.pop();
+        self.buffer.push('\n');
+        if self.buffer.len() > (1 << 20) {
+            self.copy
+                .send(std::mem::take(&mut self.buffer).into_bytes())
+                .await?;
+        }
+        Ok(())
+    }
+
+    pub async fn finish(mut self) -> sqlx::Result<()> {
+        if !self.buffer.is_empty() {
+            self.copy
+                .send(std::mem::take(&mut self.buffer).into_bytes())
+                .await?;
+        }
+        self.copy.finish().await?;
+        Ok(())
+    }
+}
+
+/// Inserts the staged lines of one kind into `table` with their ids, in one statement (so a
+/// reply may come before its parent), then moves the table's id sequence past them.
+pub async fn insert_exported(tx: &mut PgConnection, kind: &str, table: &str) -> sqlx::Result<u64> {
+    let inserted = sqlx::query(&format!(
+        "INSERT INTO {table} OVERRIDING SYSTEM VALUE
+         SELECT (jsonb_populate_record(NULL::{table}, line - 'type')).*
+           FROM export_staging WHERE kind = $1 ORDER BY line_number"
+    ))
+    .bind(kind)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    sqlx::query(&format!(
+        "SELECT setval(pg_get_serial_sequence('{table}', 'id'), coalesce(max(id), 0) + 1, false) FROM {table}"
+    ))
+    .execute(&mut *tx)
+    .await?;
+    Ok(inserted)
+}
+
+pub async fn restore_article_versions(tx: &mut PgConnection) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE articles a SET comments_version = (s.line->>'comments_version')::bigint
+           FROM export_staging s WHERE s.kind = 'article' AND (s.line->>'id')::bigint = a.id",
+    )
+    .execute(tx)
+    .await?;
+    Ok(())
+}

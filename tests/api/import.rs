@@ -292,3 +292,106 @@ async fn bad_files_are_refused_clearly_with_nothing_stored() {
         assert_eq!(stored, 0, "{name}: nothing half-stored");
     }
 }
+
+/// Every table the export covers, as the export writes it, less the header line.
+fn site_lines(path: &std::path::Path) -> Vec<String> {
+    std::fs::read_to_string(path)
+        .expect("read export")
+        .lines()
+        .skip(1)
+        .map(str::to_owned)
+        .collect()
+}
+
+#[tokio::test]
+async fn an_export_reads_back_into_an_empty_database_with_the_same_result() {
+    let app = TestApp::spawn().await;
+    app.create_staff("Tess", Role::Midwife, true).await;
+    let (file, staff) = (fixture("wordpress.xml"), fixture("staff.csv"));
+    let output = carethread(
+        &app.database.url,
+        &["import", "wordpress", &file, "--staff-map", &staff],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let disqus = fixture("disqus.xml");
+    carethread(&app.database.url, &["import", "disqus", &disqus]);
+
+    let folder = tempfile::tempdir().unwrap();
+    let first = folder.path().join("site.jsonl");
+    let exported = carethread(&app.database.url, &["export", first.to_str().unwrap()]);
+    assert!(exported.status.success(), "{}", stderr(&exported));
+    assert!(
+        stdout(&exported).contains("Exported 1 accounts, 4 articles, 26 comments"),
+        "{}",
+        stdout(&exported)
+    );
+    let text = std::fs::read_to_string(&first).unwrap();
+    assert!(text.lines().next().unwrap().contains("\"carethread-export\""));
+    assert!(
+        !text.contains("password_hash"),
+        "no password hashes leave the site"
+    );
+
+    let fresh = TestDatabase::create().await;
+    let imported = carethread(&fresh.url, &["import", "carethread", first.to_str().unwrap()]);
+    assert!(imported.status.success(), "{}", stderr(&imported));
+    let second = folder.path().join("again.jsonl");
+    carethread(&fresh.url, &["export", second.to_str().unwrap()]);
+    assert_eq!(
+        site_lines(&first),
+        site_lines(&second),
+        "the round trip changes nothing"
+    );
+
+    let twice = carethread(&fresh.url, &["import", "carethread", first.to_str().unwrap()]);
+    assert!(!twice.status.success());
+    assert!(
+        stderr(&twice).contains("read only into an empty one"),
+        "{}",
+        stderr(&twice)
+    );
+    let wrong = carethread(
+        &TestDatabase::create().await.url,
+        &["import", "carethread", &file],
+    );
+    assert!(
+        stderr(&wrong).contains("this is not a carethread export"),
+        "{}",
+        stderr(&wrong)
+    );
+}
+
+#[tokio::test]
+async fn a_backup_restores_into_an_empty_database_and_refuses_a_full_one_without_force() {
+    let app = TestApp::spawn().await;
+    let file = fixture("wordpress.xml");
+    carethread(&app.database.url, &["import", "wordpress", &file]);
+    let comments = app.comment_count().await;
+
+    let folder = tempfile::tempdir().unwrap();
+    let backup = folder.path().join("site.backup");
+    let backup = backup.to_str().unwrap();
+    let made = carethread(&app.database.url, &["backup", backup]);
+    assert!(made.status.success(), "{}", stderr(&made));
+
+    let spare = TestDatabase::create_empty().await;
+    let restored = carethread(&spare.url, &["restore", backup]);
+    assert!(restored.status.success(), "{}", stderr(&restored));
+    let pool = spare.pool().await;
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM comments")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(count, comments);
+
+    let refused = carethread(&spare.url, &["restore", backup]);
+    assert!(!refused.status.success());
+    assert!(stderr(&refused).contains("--force"), "{}", stderr(&refused));
+    let forced = carethread(&spare.url, &["restore", "--force", backup]);
+    assert!(forced.status.success(), "{}", stderr(&forced));
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM comments")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(count, comments);
+}
