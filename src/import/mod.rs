@@ -234,6 +234,7 @@ pub async fn run(pool: &PgPool, format: Format, path: &Path, options: &Options) 
     std::fs::File::open(path).with_context(|| format!("could not open {}", path.display()))?;
 
     let source = format.source_name();
+    let started = std::time::Instant::now();
     let mut tx = pool.begin().await?;
     store::create_staging(&mut tx).await?;
     let mut copy = store::CopyStaging::start(&mut tx).await?;
@@ -297,6 +298,11 @@ pub async fn run(pool: &PgPool, format: Format, path: &Path, options: &Options) 
     }
     read_result.with_context(|| format!("could not read {}; nothing was imported", path.display()))?;
     copy.finish().await?;
+    tracing::info!(
+        records = summary.read,
+        seconds = started.elapsed().as_secs_f64(),
+        "import: file read and staged"
+    );
 
     let mut article_ids = Vec::new();
     for article in articles.values() {
@@ -312,6 +318,7 @@ pub async fn run(pool: &PgPool, format: Format, path: &Path, options: &Options) 
         }
     }
     let counts = store::store_staged(&mut tx, source, &article_ids, &options.disclaimer).await?;
+    tracing::info!(seconds = started.elapsed().as_secs_f64(), "import: stored");
     summary.no_article = counts.no_article;
     summary.duplicates = counts.duplicates;
     summary.already_imported = counts.already_imported;

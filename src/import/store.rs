@@ -25,7 +25,7 @@ pub async fn create_staging(tx: &mut PgConnection) -> sqlx::Result<()> {
              position bigint NOT NULL, source_id text NOT NULL, parent_source_id text,
              thread_key text NOT NULL, author_name text NOT NULL, author_email text,
              created_at timestamptz NOT NULL, status comment_status NOT NULL, body text NOT NULL,
-             staff_user_id bigint, body_html text, article_id bigint, new_id bigint, parent_id bigint
+             staff_user_id bigint, body_html text
          ) ON COMMIT DROP",
     )
     .execute(&mut *tx)
@@ -178,90 +178,112 @@ pub struct Stored {
     pub staff_replies: u64,
 }
 
-/// Stores the staged comments: everything below runs in the caller's transaction.
+/// Stores the staged comments: everything below runs in the caller's transaction. Each step
+/// writes a new temporary table rather than updating one, so a million rows are written a few
+/// times in bulk, never row by row.
 pub async fn store_staged(
     tx: &mut PgConnection,
     source: &str,
     articles: &[(String, i64)],
     disclaimer: &str,
 ) -> sqlx::Result<Stored> {
-    let mut stored = Stored::default();
     let (keys, ids): (Vec<String>, Vec<i64>) = articles.iter().cloned().unzip();
-    sqlx::query("CREATE INDEX ON import_staging (source_id)")
-        .execute(&mut *tx)
+    let staged: i64 = sqlx::query_scalar("SELECT count(*) FROM import_staging")
+        .fetch_one(&mut *tx)
         .await?;
-    sqlx::query("ANALYZE import_staging").execute(&mut *tx).await?;
+    // The first of each source id, with its article, and whether it was imported before.
     sqlx::query(
-        "UPDATE import_staging s SET article_id = a.id
-           FROM unnest($1::text[], $2::bigint[]) AS a(thread_key, id) WHERE a.thread_key = s.thread_key",
+        "CREATE TEMPORARY TABLE import_rows ON COMMIT DROP AS
+         SELECT DISTINCT ON (s.source_id) s.*, a.id AS article_id,
+                EXISTS (SELECT 1 FROM comments c WHERE c.import_source = $1 AND c.import_id = s.source_id) AS already
+           FROM import_staging s
+           LEFT JOIN unnest($2::text[], $3::bigint[]) AS a(thread_key, id) ON a.thread_key = s.thread_key
+          ORDER BY s.source_id, s.position",
     )
+    .bind(source)
     .bind(&keys)
     .bind(&ids)
     .execute(&mut *tx)
     .await?;
-    stored.no_article = sqlx::query("DELETE FROM import_staging WHERE article_id IS NULL")
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-    stored.duplicates = sqlx::query(
-        "DELETE FROM import_staging s USING import_staging t WHERE t.source_id = s.source_id AND t.position < s.position",
+    let (distinct, no_article, already): (i64, i64, i64) = sqlx::query_as(
+        "SELECT count(*), count(*) FILTER (WHERE article_id IS NULL),
+                count(*) FILTER (WHERE article_id IS NOT NULL AND already)
+           FROM import_rows",
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    sqlx::query(
+        "CREATE TEMPORARY TABLE import_new ON COMMIT DROP AS
+         SELECT r.*, nextval(pg_get_serial_sequence('comments', 'id')) AS new_id
+           FROM import_rows r WHERE r.article_id IS NOT NULL AND NOT r.already",
     )
     .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    stored.already_imported = sqlx::query(
-        "DELETE FROM import_staging s USING comments c WHERE c.import_source = $1 AND c.import_id = s.source_id",
-    )
-    .bind(source)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    sqlx::query("UPDATE import_staging SET new_id = nextval(pg_get_serial_sequence('comments', 'id'))")
+    .await?;
+    sqlx::query("CREATE INDEX ON import_new (source_id)")
         .execute(&mut *tx)
         .await?;
-    // A parent in this file, or imported before; on another page it does not count.
+    sqlx::query("ANALYZE import_new").execute(&mut *tx).await?;
+    // A parent in this file, or imported before; one on another page does not count.
     sqlx::query(
-        "UPDATE import_staging s SET parent_id = coalesce(
-             (SELECT p.new_id FROM import_staging p WHERE p.source_id = s.parent_source_id AND p.article_id = s.article_id),
-             (SELECT c.id FROM comments c WHERE c.import_source = $1 AND c.import_id = s.parent_source_id
-                 AND c.article_id = s.article_id))
-          WHERE s.parent_source_id IS NOT NULL",
+        "CREATE TEMPORARY TABLE import_parents ON COMMIT DROP AS
+         SELECT n.new_id, coalesce(p.new_id, c.id) AS parent_id
+           FROM import_new n
+           LEFT JOIN import_new p ON p.source_id = n.parent_source_id AND p.article_id = n.article_id
+           LEFT JOIN comments c ON c.import_source = $1 AND c.import_id = n.parent_source_id
+                               AND c.article_id = n.article_id
+          WHERE n.parent_source_id IS NOT NULL",
     )
     .bind(source)
     .execute(&mut *tx)
     .await?;
-    stored.orphans = count(&mut *tx, "parent_source_id IS NOT NULL AND parent_id IS NULL").await?;
-    stored.published = count(&mut *tx, "status = 'published'").await?;
-    stored.pending = count(&mut *tx, "status = 'pending'").await?;
-    stored.spam = count(&mut *tx, "status = 'spam'").await?;
-    stored.staff_replies = count(&mut *tx, "staff_user_id IS NOT NULL").await?;
+    sqlx::query("ANALYZE import_parents").execute(&mut *tx).await?;
+    let (published, pending, spam, staff_replies): (i64, i64, i64, i64) = sqlx::query_as(
+        "SELECT count(*) FILTER (WHERE status = 'published'), count(*) FILTER (WHERE status = 'pending'),
+                count(*) FILTER (WHERE status = 'spam'), count(*) FILTER (WHERE staff_user_id IS NOT NULL)
+           FROM import_new",
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    let orphans: i64 = sqlx::query_scalar("SELECT count(*) FROM import_parents WHERE parent_id IS NULL")
+        .fetch_one(&mut *tx)
+        .await?;
     // One statement: a parent and its replies arrive together, in whatever order the file had.
     sqlx::query(
         "INSERT INTO comments (id, article_id, parent_id, author_kind, author_user_id, author_name, author_email,
                                body, body_html, disclaimer, status, created_at, published_at, spam_reason,
                                import_source, import_id, imported_at)
          OVERRIDING SYSTEM VALUE
-         SELECT new_id, article_id, parent_id,
-                CASE WHEN staff_user_id IS NULL THEN 'guest' ELSE 'staff' END::author_kind,
-                staff_user_id, author_name, author_email, body, body_html,
-                CASE WHEN staff_user_id IS NOT NULL THEN $2 END,
-                status, created_at, CASE WHEN status = 'published' THEN created_at END,
-                CASE WHEN status = 'spam' THEN 'Marked as spam in ' || $1 END,
-                $1, source_id, now()
-           FROM import_staging ORDER BY position",
+         SELECT n.new_id, n.article_id, p.parent_id,
+                CASE WHEN n.staff_user_id IS NULL THEN 'guest' ELSE 'staff' END::author_kind,
+                n.staff_user_id, n.author_name, n.author_email, n.body, n.body_html,
+                CASE WHEN n.staff_user_id IS NOT NULL THEN $2 END,
+                n.status, n.created_at, CASE WHEN n.status = 'published' THEN n.created_at END,
+                CASE WHEN n.status = 'spam' THEN 'Marked as spam in ' || $1 END,
+                $1, n.source_id, now()
+           FROM import_new n LEFT JOIN import_parents p ON p.new_id = n.new_id",
     )
     .bind(source)
     .bind(disclaimer)
     .execute(&mut *tx)
     .await?;
-    Ok(stored)
-}
-
-async fn count(tx: &mut PgConnection, condition: &str) -> sqlx::Result<u64> {
-    let n: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM import_staging WHERE {condition}"))
-        .fetch_one(tx)
-        .await?;
-    Ok(n as u64)
+    // The trigger leaves imported comments to us: readers' pages change once per article.
+    sqlx::query(
+        "UPDATE articles SET comments_version = comments_version + 1
+          WHERE id IN (SELECT DISTINCT article_id FROM import_new WHERE status = 'published')",
+    )
+    .execute(&mut *tx)
+    .await?;
+    let n = |v: i64| v as u64;
+    Ok(Stored {
+        no_article: n(no_article),
+        duplicates: n(staged - distinct),
+        already_imported: n(already),
+        orphans: n(orphans),
+        published: n(published),
+        pending: n(pending),
+        spam: n(spam),
+        staff_replies: n(staff_replies),
+    })
 }
 
 /// One page of a table as export lines, after id `after`. `table` and `without` are constants
