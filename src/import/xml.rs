@@ -89,10 +89,8 @@ pub fn walk(
                 let text = e.as_ref();
                 if let Some((_, inside)) = stack.last_mut() {
                     inside.push_str(text);
-                } else if seen_root || !text.trim().is_empty() {
-                    if !text.trim().is_empty() {
-                        bail!("this is not a {what} export: it has text outside its elements");
-                    }
+                } else if !text.trim().is_empty() {
+                    bail!("this is not a {what} export: it has text outside its elements");
                 }
             }
             Event::CData(ref e) => {
