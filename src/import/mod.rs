@@ -124,10 +124,22 @@ pub struct Summary {
     pub no_article: u64,
     /// Replies whose parent is missing or deleted: imported as top-level comments.
     pub orphans: u64,
+    /// How many records were malformed, and where and why for the first [`MALFORMED_SHOWN`].
+    pub malformed_count: u64,
     pub malformed: Vec<(String, String)>,
 }
 
+/// Malformed records are listed one by one up to this many, then only counted.
+pub const MALFORMED_SHOWN: usize = 50;
+
 impl Summary {
+    fn add_malformed(&mut self, position: String, reason: String) {
+        self.malformed_count += 1;
+        if self.malformed.len() < MALFORMED_SHOWN {
+            self.malformed.push((position, reason));
+        }
+    }
+
     pub fn imported(&self) -> u64 {
         self.published + self.pending + self.spam
     }
@@ -149,7 +161,7 @@ impl Summary {
             self.already_imported,
             self.duplicates,
             self.no_article,
-            self.malformed.len(),
+            self.malformed_count,
             self.not_comments,
             self.orphans
         )
@@ -184,7 +196,7 @@ impl Summary {
             (self.already_imported, "already imported"),
             (self.duplicates, "duplicate ids (the first was kept)"),
             (self.no_article, "no article for their page"),
-            (self.malformed.len() as u64, "malformed"),
+            (self.malformed_count, "malformed"),
             (self.not_comments, "not comments (pingbacks, trackbacks)"),
         ] {
             if n > 0 {
@@ -201,14 +213,14 @@ impl Summary {
                 self.orphans
             );
         }
-        for (position, reason) in self.malformed.iter().take(50) {
+        for (position, reason) in &self.malformed {
             let _ = writeln!(out, "  malformed at {position}: {reason}");
         }
-        if self.malformed.len() > 50 {
+        if self.malformed_count > self.malformed.len() as u64 {
             let _ = writeln!(
                 out,
                 "  … and {} more malformed records.",
-                self.malformed.len() - 50
+                self.malformed_count - self.malformed.len() as u64
             );
         }
         if dry_run {
@@ -270,14 +282,14 @@ pub async fn run(pool: &PgPool, format: Format, path: &Path, options: &Options) 
                 articles.entry(article.thread_key.clone()).or_insert(article);
             }
             Record::NotAComment => summary.not_comments += 1,
-            Record::Malformed { position, reason } => summary.malformed.push((position, reason)),
+            Record::Malformed { position, reason } => summary.add_malformed(position, reason),
             Record::Comment(comment) if comment.state == State::Deleted => summary.deleted += 1,
             Record::Comment(comment) => {
                 position += 1;
                 let row = match staging_row(comment, &staff, &options.disclaimer) {
                     Ok(row) => row,
                     Err((position, reason)) => {
-                        summary.malformed.push((position, reason));
+                        summary.add_malformed(position, reason);
                         continue;
                     }
                 };
@@ -311,10 +323,10 @@ pub async fn run(pool: &PgPool, format: Format, path: &Path, options: &Options) 
                 summary.articles_created += u64::from(created);
                 article_ids.push((article.thread_key.clone(), id));
             }
-            None => summary.malformed.push((
+            None => summary.add_malformed(
                 format!("page {}", article.thread_key),
                 format!("the page's address '{}' is not a web address", article.url),
-            )),
+            ),
         }
     }
     let counts = store::store_staged(&mut tx, source, &article_ids, &options.disclaimer).await?;
