@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Times a large WordPress import and its peak memory.
 #
-#   bench/import.sh [COMMENTS]        default: 1000000
+#   bench/import.sh [COMMENTS]        default: 1000000 (on COMMENTS / 100 posts)
 #
 # Generates a synthetic WXR with bench/make_wxr.py, builds a release binary, imports the file into
 # a fresh database (carethread_import_bench on DATABASE_URL's server, default
@@ -18,7 +18,8 @@ WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 
 echo "Generating $COMMENTS comments…" >&2
-python3 bench/make_wxr.py "$COMMENTS" > "$WORK/big.xml"
+POSTS=$(( COMMENTS / 100 > 0 ? COMMENTS / 100 : 1 ))
+python3 bench/make_wxr.py "$COMMENTS" "$POSTS" > "$WORK/big.xml"
 SIZE=$(du -h "$WORK/big.xml" | cut -f1)
 
 cargo build --release --quiet
