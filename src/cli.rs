@@ -57,6 +57,47 @@ pub enum Command {
     /// Ask the running service's /healthz on CARETHREAD_ADDR; exit 0 when it answers 200 (for a
     /// container's health check, where there may be no curl or wget).
     Healthcheck,
+    /// Bring comments from Drupal, WordPress or Disqus (see "Importing and leaving" in the README).
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// Write the whole site (articles, comments, accounts without passwords, audit log) as JSON Lines.
+    Export { file: std::path::PathBuf },
+    /// Write a backup of the database with pg_dump (safe while the service runs).
+    Backup { file: std::path::PathBuf },
+    /// Put a backup made by `backup` back with pg_restore.
+    Restore {
+        file: std::path::PathBuf,
+        /// Replace a database that already has accounts, articles or comments.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// A CSV of Drupal 7 or 8+ comments, made with the query in the README.
+    Drupal(ImportArgs),
+    /// A WordPress export file (WXR: Tools → Export).
+    Wordpress(ImportArgs),
+    /// A Disqus XML export.
+    Disqus(ImportArgs),
+    /// A file written by `carethread export`, into an empty database.
+    Carethread { file: std::path::PathBuf },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ImportArgs {
+    /// The export file.
+    pub file: std::path::PathBuf,
+    /// Read everything and report what would be imported, changing nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// CSV of `source author,carethread email`: their comments become that staff account's replies.
+    #[arg(long)]
+    pub staff_map: Option<std::path::PathBuf>,
+    /// CSV of `entity id,slug,title,url` (Drupal): the article each page's comments belong to.
+    #[arg(long)]
+    pub article_map: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -145,7 +186,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 Usage::Command
             };
             let db = Database::open(&settings, usage).await?;
-            let result = run_command(&db, command).await;
+            let result = match command {
+                Command::Import(command) => import_command(&db, &settings, command).await,
+                Command::Export { file } => export_command(&db, &file).await,
+                Command::Backup { file } => backup_command(&db, &settings, &file),
+                Command::Restore { file, force } => restore_command(&db, &settings, &file, force).await,
+                command => run_command(&db, command).await,
+            };
             db.close().await;
             result
         }
@@ -155,7 +202,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 async fn run_command(db: &Database, command: Command) -> anyhow::Result<()> {
     let pool = &db.pool;
     match command {
-        Command::Serve | Command::Healthcheck => unreachable!("handled by run"),
+        Command::Serve
+        | Command::Healthcheck
+        | Command::Import(_)
+        | Command::Export { .. }
+        | Command::Backup { .. }
+        | Command::Restore { .. } => unreachable!("handled by run"),
         Command::Migrate => {
             let applied = db.migrate().await?;
             match applied {
@@ -214,6 +266,69 @@ async fn run_command(db: &Database, command: Command) -> anyhow::Result<()> {
             user_command(pool, command).await?;
         }
     }
+    Ok(())
+}
+
+async fn import_command(db: &Database, settings: &Settings, command: ImportCommand) -> anyhow::Result<()> {
+    db.migrate().await?;
+    let (format, args) = match command {
+        ImportCommand::Drupal(args) => (crate::import::Format::Drupal, args),
+        ImportCommand::Wordpress(args) => (crate::import::Format::Wordpress, args),
+        ImportCommand::Disqus(args) => (crate::import::Format::Disqus, args),
+        ImportCommand::Carethread { file } => {
+            let counts = crate::import::export::import(&db.pool, &file).await?;
+            println!("Imported {} from {}.", counts.describe(), file.display());
+            return Ok(());
+        }
+    };
+    let options = crate::import::Options {
+        dry_run: args.dry_run,
+        staff_map: args.staff_map,
+        article_map: args.article_map,
+        disclaimer: settings.disclaimer.clone(),
+    };
+    let started = std::time::Instant::now();
+    let summary = crate::import::run(&db.pool, format, &args.file, &options).await?;
+    print!("{}", summary.report(options.dry_run));
+    eprintln!("Took {:.1} s.", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+async fn export_command(db: &Database, file: &std::path::Path) -> anyhow::Result<()> {
+    db.migrate().await?;
+    let counts = crate::import::export::export(&db.pool, file).await?;
+    println!("Exported {} to {}.", counts.describe(), file.display());
+    Ok(())
+}
+
+fn backup_command(db: &Database, settings: &Settings, file: &std::path::Path) -> anyhow::Result<()> {
+    let (bin_dir, url) = db.tools(settings)?;
+    crate::import::backup::backup(&bin_dir, &url, file)?;
+    println!(
+        "Wrote a backup to {}. Test it now and then with `carethread restore` on a spare database.",
+        file.display()
+    );
+    Ok(())
+}
+
+async fn restore_command(
+    db: &Database,
+    settings: &Settings,
+    file: &std::path::Path,
+    force: bool,
+) -> anyhow::Result<()> {
+    if !force && !crate::import::backup::is_empty(&db.pool).await? {
+        bail!(
+            "the database already has accounts, articles or comments; restore with --force to replace them"
+        );
+    }
+    let (bin_dir, url) = db.tools(settings)?;
+    crate::import::backup::restore(&bin_dir, &url, file)?;
+    db.migrate().await?;
+    println!(
+        "Restored {}. Restart the service so it forgets what it had cached.",
+        file.display()
+    );
     Ok(())
 }
 

@@ -37,10 +37,12 @@ pub enum Action {
     ApiTokenRevoked,
     /// A change made through the JSON API with a token (the change has its own entry too).
     ApiTokenUsed,
+    /// Comments brought from another system (the counts are in the reason).
+    ImportRun,
 }
 
 impl Action {
-    pub const ALL: [Action; 27] = [
+    pub const ALL: [Action; 28] = [
         Action::CommentApproved,
         Action::CommentHidden,
         Action::CommentUnhidden,
@@ -68,6 +70,7 @@ impl Action {
         Action::ApiTokenCreated,
         Action::ApiTokenRevoked,
         Action::ApiTokenUsed,
+        Action::ImportRun,
     ];
 
     /// The name stored in the log and used in filters.
@@ -100,6 +103,7 @@ impl Action {
             Action::ApiTokenCreated => "api_token.created",
             Action::ApiTokenRevoked => "api_token.revoked",
             Action::ApiTokenUsed => "api_token.used",
+            Action::ImportRun => "import.run",
         }
     }
 
@@ -133,6 +137,7 @@ impl Action {
             Some(Action::ApiTokenCreated) => "created an API token",
             Some(Action::ApiTokenRevoked) => "revoked an API token",
             Some(Action::ApiTokenUsed) => "made a change with an API token",
+            Some(Action::ImportRun) => "imported comments",
             None => "did something",
         }
     }
@@ -146,6 +151,8 @@ pub enum Target {
     /// Someone's data, by the number of comments it covered (the email is not logged).
     Person(i64),
     ApiToken(i64),
+    /// Comments stored at once (an import), by their number.
+    Comments(i64),
 }
 
 impl Target {
@@ -156,6 +163,7 @@ impl Target {
             Target::Article(id) => ("article", id),
             Target::Person(count) => ("person", count),
             Target::ApiToken(id) => ("api_token", id),
+            Target::Comments(count) => ("comments", count),
         }
     }
 }

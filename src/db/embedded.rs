@@ -141,6 +141,11 @@ impl EmbeddedPostgres {
         self.pg_ctl(&["stop", "-m", "immediate", "-w", "-s"], None).await
     }
 
+    /// The folder of the server binaries this cluster runs with (and its `pg_dump`, `pg_restore`).
+    pub fn bin_dir(&self) -> &Path {
+        &self.bin_dir
+    }
+
     /// A `postgres://` address for `database` in this cluster, for tools that take one.
     pub fn url(&self, database: &str) -> String {
         // The host is a placeholder: the `host` parameter names the socket folder instead.
@@ -356,6 +361,14 @@ fn spinner(message: &'static str) -> ProgressBar {
 /// keep them off PATH).
 fn has_server_binaries(dir: &Path) -> bool {
     dir.join("initdb").is_file() && dir.join("pg_ctl").is_file()
+}
+
+/// The server binaries folder: `pg_bin` when given, else the one found as for the embedded server.
+pub fn server_binaries(pg_bin: Option<&Path>) -> anyhow::Result<PathBuf> {
+    match pg_bin {
+        Some(dir) => Ok(dir.to_path_buf()),
+        None => find_server_binaries().context(NO_BINARIES_HELP),
+    }
 }
 
 fn find_server_binaries() -> anyhow::Result<PathBuf> {

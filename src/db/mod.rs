@@ -85,6 +85,22 @@ impl Database {
         })
     }
 
+    /// Where PostgreSQL's own tools (`pg_dump`, `pg_restore`) find this database: the folder of
+    /// the server binaries, and a connection address.
+    pub fn tools(&self, settings: &Settings) -> anyhow::Result<(std::path::PathBuf, String)> {
+        match (&self.embedded, &settings.database_url) {
+            (Some(embedded), _) => Ok((
+                embedded.bin_dir().to_path_buf(),
+                embedded.url(embedded::DATABASE_NAME),
+            )),
+            (None, Some(url)) => Ok((
+                embedded::server_binaries(settings.pg_bin.as_deref())?,
+                url.expose_secret().to_owned(),
+            )),
+            (None, None) => anyhow::bail!("no database is configured"),
+        }
+    }
+
     /// Applies pending migrations and returns how many there were.
     pub async fn migrate(&self) -> anyhow::Result<usize> {
         let applied_before = applied_migrations(&self.pool).await?;

@@ -67,6 +67,8 @@ pub struct QueueRow {
     pub spam_reason: Option<String>,
     pub report_count: i32,
     pub report_reasons: Option<String>,
+    /// The system it was imported from, if it was.
+    pub import_source: Option<String>,
 }
 
 /// One tab of the queue: waiting comments oldest first (fair to whoever has waited longest),
@@ -87,7 +89,8 @@ pub async fn queue(
                   m.display_name AS "moderated_by_name?", c.moderated_at AS "moderated_at: DateTime<Utc>",
                   (SELECT count(*) FROM comments r WHERE r.parent_id = c.id AND r.status = 'published') AS "published_replies!",
                   c.urgent_signs, c.spam_reason, c.report_count,
-                  (SELECT string_agg(DISTINCT reason, '; ') FROM comment_reports x WHERE x.comment_id = c.id) AS "report_reasons?"
+                  (SELECT string_agg(DISTINCT reason, '; ') FROM comment_reports x WHERE x.comment_id = c.id) AS "report_reasons?",
+                  c.import_source
              FROM comments c
              JOIN articles a ON a.id = c.article_id
              LEFT JOIN comments p ON p.id = c.parent_id
@@ -116,7 +119,8 @@ pub async fn find(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<Option<Queue
                   m.display_name AS "moderated_by_name?", c.moderated_at AS "moderated_at: DateTime<Utc>",
                   (SELECT count(*) FROM comments r WHERE r.parent_id = c.id AND r.status = 'published') AS "published_replies!",
                   c.urgent_signs, c.spam_reason, c.report_count,
-                  (SELECT string_agg(DISTINCT reason, '; ') FROM comment_reports x WHERE x.comment_id = c.id) AS "report_reasons?"
+                  (SELECT string_agg(DISTINCT reason, '; ') FROM comment_reports x WHERE x.comment_id = c.id) AS "report_reasons?",
+                  c.import_source
              FROM comments c
              JOIN articles a ON a.id = c.article_id
              LEFT JOIN comments p ON p.id = c.parent_id

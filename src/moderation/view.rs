@@ -45,6 +45,8 @@ pub struct ItemView {
     pub in_reply_to: Option<(String, String)>,
     pub moderated: Option<String>,
     pub published_replies: i64,
+    /// "Imported from WordPress": history brought from another system.
+    pub imported: Option<String>,
 }
 
 impl From<QueueRow> for ItemView {
@@ -87,6 +89,9 @@ impl From<QueueRow> for ItemView {
                 };
                 format!("Reported {times}: {}", row.report_reasons.unwrap_or_default())
             }),
+            imported: row
+                .import_source
+                .map(|source| format!("Imported from {}", imported_name(&source))),
             can_mark_not_spam: Decision::NotSpam.applies_to(row.status),
             can_edit: !is_staff && EDITABLE.contains(&row.status),
             body_html: row.body_html,
@@ -222,4 +227,15 @@ pub struct AwaitingPage {
     pub back: String,
     pub next_page: Option<String>,
     pub previous_page: Option<String>,
+}
+
+/// The name of a system comments were imported from, as staff know it.
+fn imported_name(source: &str) -> &str {
+    match source {
+        "wordpress" => "WordPress",
+        "drupal" => "Drupal",
+        "disqus" => "Disqus",
+        "carethread" => "a carethread export",
+        other => other,
+    }
 }

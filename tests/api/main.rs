@@ -14,6 +14,7 @@ mod embed;
 mod embedded;
 mod faults;
 mod helpers;
+mod import;
 mod mail;
 mod moderation;
 mod observability;
