@@ -563,9 +563,9 @@ async fn serve_on(settings: &Settings, db: &Database) -> anyhow::Result<()> {
         .await
         .is_ok_and(|n| n == 0)
     {
-        // A new site: say how to make the first admin, where the person starting it will see it.
-        eprintln!(
-            "There is no admin account yet. Create the first one with:\n  carethread user add --email you@example.org --name \"Your Name\" --role admin"
+        // A new site: say how to make the first admin, in the log the person starting it reads.
+        tracing::warn!(
+            "there is no admin account yet; create the first one with: carethread user add --email you@example.org --name \"Your Name\" --role admin"
         );
     }
     let state = AppState::new(db.pool.clone(), Config::from_settings(settings)?, &secret)?
