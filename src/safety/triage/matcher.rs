@@ -730,8 +730,17 @@ impl Scope {
         for (s, e) in of(ScopeKind::LongAgo) {
             spans.push((s, e, Mark::LongAgo));
         }
-        // "it had almost stopped" has not settled.
-        let nearly = |s: usize| s > 0 && matches!(tokens[s - 1].word.as_str(), "almost" | "nearly" | "not");
+        // "it had almost stopped" has not settled, nor has "she stopped breathing".
+        let nearly = |s: usize| {
+            (s > 0 && matches!(tokens[s - 1].word.as_str(), "almost" | "nearly" | "not"))
+                || tokens.get(s + 1).is_some_and(|t| {
+                    t.sentence == tokens[s].sentence
+                        && matches!(
+                            t.word.as_str(),
+                            "breathing" | "responding" | "moving" | "answering" | "talking" | "making"
+                        )
+                })
+        };
         for (s, e) in of(ScopeKind::Settled) {
             if !negated(s) && !nearly(s) {
                 spans.push((s, e, Mark::Settled));
