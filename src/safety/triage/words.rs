@@ -666,6 +666,24 @@ mod tests {
     }
 
     #[test]
+    fn text_speak_depends_on_its_neighbours() {
+        assert_eq!(words("scared 2 go home"), ["scared", "to", "go", "home"]);
+        assert_eq!(words("2 pads"), ["2", "pads"]);
+        assert_eq!(words("wud rather b dead"), ["would", "rather", "be", "dead"]);
+        assert_eq!(words("plan b"), ["plan", "b"]);
+        assert_eq!(words("I'd gone"), ["i", "had", "gone"]);
+        assert_eq!(words("I'd go"), ["i", "would", "go"]);
+    }
+
+    #[test]
+    fn a_number_rising_to_a_higher_one_is_marked() {
+        let rises = |text: &str| tokenise(text).iter().filter(|t| t.rise).count();
+        assert_eq!(rises("hcg from 400 to 950"), 1);
+        assert_eq!(rises("hcg from 950 to 400"), 0);
+        assert_eq!(rises("400 then 950"), 0);
+    }
+
+    #[test]
     fn numbers_and_units_are_read() {
         let tokens = tokenise("temp 38.5C, 38 point 9, two pads, 50p, 9/10");
         let numbers: Vec<(String, Option<f64>)> = tokens.iter().map(|t| (t.word.clone(), t.number)).collect();
