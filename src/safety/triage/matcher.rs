@@ -259,7 +259,7 @@ fn required(rules: &Rules, steps: &[Step], depth: usize) -> Option<Vec<WordId>> 
         .filter(|s| !s.optional)
         .filter_map(|s| match &s.elem {
             Elem::Word(id) => Some(vec![*id]),
-            Elem::Number { .. } | Elem::ClauseEnd => None,
+            Elem::Number { .. } | Elem::Rise | Elem::ClauseEnd => None,
             Elem::Group(g) => {
                 let mut all = Vec::new();
                 for p in &rules.group(*g).phrases {
@@ -283,7 +283,7 @@ fn first_of(rules: &Rules, steps: &[Step], first: &mut First, depth: usize) -> b
                 first.words.push(*id);
                 false
             }
-            Elem::Number { .. } => {
+            Elem::Number { .. } | Elem::Rise => {
                 first.number = true;
                 false
             }
@@ -483,6 +483,11 @@ impl Matcher<'_> {
                         self.steps(rest, p + 1, limit, false, ends);
                     }
                 }
+                Elem::Rise => {
+                    if p < limit && doc.tokens[p].rise {
+                        self.steps(rest, p + 1, limit, false, ends);
+                    }
+                }
                 Elem::ClauseEnd => {
                     let tokens = &doc.tokens;
                     if p == limit || (p > 0 && p < tokens.len() && tokens[p].clause != tokens[p - 1].clause) {
@@ -534,6 +539,7 @@ impl Matcher<'_> {
                     Elem::Number { min, max } => {
                         q < limit && doc.tokens[q].number.is_some_and(|n| n >= *min && n <= *max)
                     }
+                    Elem::Rise => q < limit && doc.tokens[q].rise,
                     Elem::ClauseEnd => {
                         q == limit
                             || (q > 0
@@ -701,11 +707,21 @@ impl Scope {
             .map(|(s, e)| (s, e, doc.clause_end[s]))
             .chain(of(ScopeKind::Condition).map(|(s, e)| (s, e, doc.segment_end[s])))
             .collect();
-        for (s, e, end) in reaches {
-            if not_hypothetical.iter().any(|&(a, b)| a < e && s < b) {
+        for (s, _, end) in reaches {
+            // "as if", "if I'm honest": a phrase that is not a condition cancels one starting
+            // inside it ("asked if I've had" is still a report).
+            if not_hypothetical.iter().any(|&(a, b)| a <= s && s < b) {
                 continue;
             }
             hypothetical[(s + 1).min(end)..end]
+                .iter_mut()
+                .for_each(|x| *x = true);
+        }
+        // A question about how common a sign is covers its whole clause, before it too.
+        for (s, _) in of(ScopeKind::GeneralQuestion) {
+            let clause = tokens[s].clause;
+            let start = (0..s).rev().take_while(|&k| tokens[k].clause == clause).last().unwrap_or(s);
+            hypothetical[start..doc.clause_end[s]]
                 .iter_mut()
                 .for_each(|x| *x = true);
         }
@@ -714,8 +730,17 @@ impl Scope {
         for (s, e) in of(ScopeKind::LongAgo) {
             spans.push((s, e, Mark::LongAgo));
         }
-        // "it had almost stopped" has not settled.
-        let nearly = |s: usize| s > 0 && matches!(tokens[s - 1].word.as_str(), "almost" | "nearly" | "not");
+        // "it had almost stopped" has not settled, nor has "she stopped breathing".
+        let nearly = |s: usize| {
+            (s > 0 && matches!(tokens[s - 1].word.as_str(), "almost" | "nearly" | "not"))
+                || tokens.get(s + 1).is_some_and(|t| {
+                    t.sentence == tokens[s].sentence
+                        && matches!(
+                            t.word.as_str(),
+                            "breathing" | "responding" | "moving" | "answering" | "talking" | "making"
+                        )
+                })
+        };
         for (s, e) in of(ScopeKind::Settled) {
             if !negated(s) && !nearly(s) {
                 spans.push((s, e, Mark::Settled));

@@ -18,7 +18,8 @@
 //!   themselves too.
 //! - `(a|b c|d)` matches one of the choices; `@name` one of a group's phrases.
 //! - `?` after an element makes it optional: `really? heavy`.
-//! - `#>=38`, `#<=60`, `#38-45`, `#` match a number (digits or words: "two", "38.5").
+//! - `#>=38`, `#<=60`, `#38-45`, `#` match a number (digits or words: "two", "38.5"); `#up` a
+//!   number higher than the one just before it, joined by "to" ("from 400 to 950").
 //! - `$` matches the end of a clause.
 //! - Between elements one extra word may stand; `..` allows up to four and `...` up to twelve,
 //!   always within one sentence.
@@ -46,6 +47,8 @@ pub(super) enum Elem {
     Word(WordId),
     Group(GroupId),
     Number { min: f64, max: f64 },
+    /// A number higher than the one just before it, joined by "to" ("from 400 to 950").
+    Rise,
     ClauseEnd,
 }
 
@@ -102,6 +105,9 @@ pub(super) enum ScopeKind {
     Hypothetical,
     /// A condition: "if", "in case". Reaches to the end of its segment, across "and".
     Condition,
+    /// A question about how common a sign is ("is shoulder tip pain common after a
+    /// laparoscopy?"): its whole clause, before it too, is a question, not an account.
+    GeneralQuestion,
     /// Phrases that look hypothetical but are not: "as if", "if I'm honest".
     NotHypothetical,
     /// Long ago: "years ago", "when I was a teenager", "at the time".
@@ -119,12 +125,13 @@ pub(super) enum ScopeKind {
 }
 
 impl ScopeKind {
-    pub const ALL: [ScopeKind; 12] = [
+    pub const ALL: [ScopeKind; 13] = [
         ScopeKind::Negation,
         ScopeKind::NotNegation,
         ScopeKind::Mild,
         ScopeKind::Hypothetical,
         ScopeKind::Condition,
+        ScopeKind::GeneralQuestion,
         ScopeKind::NotHypothetical,
         ScopeKind::LongAgo,
         ScopeKind::Settled,
@@ -141,6 +148,7 @@ impl ScopeKind {
             ScopeKind::Mild => "mild",
             ScopeKind::Hypothetical => "hypothetical",
             ScopeKind::Condition => "condition",
+            ScopeKind::GeneralQuestion => "general-question",
             ScopeKind::NotHypothetical => "not-hypothetical",
             ScopeKind::LongAgo => "long-ago",
             ScopeKind::Settled => "settled",
@@ -204,6 +212,10 @@ pub(super) struct Lexicon {
     forms: Vec<(String, String, bool)>,
     /// A form with one letter deleted (or none) → indices into `forms`.
     slips: WordMap<Vec<u32>>,
+    /// Forms of four letters or more with doubled letters written once ("better" → "beter") →
+    /// the forms: a doubled letter written once, or a single one doubled, is a slip in shorter
+    /// words too ("beter", "clotts", "lemmon").
+    doubled: WordMap<Vec<(String, String, bool)>>,
 }
 
 /// Real words one letter away from a word in the list: never read as a slip.
@@ -412,6 +424,7 @@ impl Lexicon {
     fn index_slips(&mut self) {
         self.forms.clear();
         self.slips.clear();
+        self.doubled.clear();
         let mut seen = std::collections::HashSet::new();
         for w in &self.words {
             if w.kind != Kind::Forms || !w.word.chars().all(|c| c.is_ascii_lowercase()) || w.word.len() < 4 {
@@ -435,6 +448,13 @@ impl Lexicon {
                 forms.push(format!("{stripped}iness"));
             }
             for form in forms {
+                if form.len() >= 4 && !seen.contains(&form) {
+                    let (stem, inflected) = words::stem_and_ending(&form);
+                    let entry = self.doubled.entry(undouble(&form)).or_default();
+                    if !entry.iter().any(|(f, _, _)| *f == form) {
+                        entry.push((form.clone(), stem, inflected));
+                    }
+                }
                 if form.len() >= 6 && seen.insert(form.clone()) {
                     let index = u32::try_from(self.forms.len()).expect("fewer than 4 billion forms");
                     for key in deletions(&form) {
@@ -470,6 +490,21 @@ impl Lexicon {
             self.ids_exact(&with_g, &stem, inflected, out);
             if !out.is_empty() {
                 return;
+            }
+        }
+        if word.len() >= 5 && word.bytes().all(|b| b.is_ascii_lowercase()) && !NOT_SLIPS.contains(&word) {
+            // A doubled letter written once, or a single one doubled: "beter", "clotts".
+            if let Some(candidates) = self.doubled.get(undouble(word).as_str()) {
+                for (form, form_stem, form_inflected) in candidates {
+                    if form.len().abs_diff(word.len()) == 1 {
+                        self.ids_exact(form, form_stem, *form_inflected, out);
+                    }
+                }
+                if !out.is_empty() {
+                    out.sort_unstable();
+                    out.dedup();
+                    return;
+                }
             }
         }
         if word.len() >= 6 && word.bytes().all(|b| b.is_ascii_lowercase()) && !NOT_SLIPS.contains(&word) {
@@ -527,6 +562,17 @@ impl Lexicon {
             }
         }
     }
+}
+
+/// The word with each run of a letter written once: "better" → "beter".
+fn undouble(word: &str) -> String {
+    let mut out = String::with_capacity(word.len());
+    for c in word.chars() {
+        if !out.ends_with(c) {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// The word itself and the word with each one letter left out.
@@ -756,9 +802,13 @@ impl Rules {
                 '#' => {
                     let end = scan(&chars, i + 1, |c| !c.is_whitespace() && c != '?' && c != ')');
                     let spec: String = chars[i + 1..end].iter().collect();
-                    let (min, max) =
-                        number_range(&spec).ok_or_else(|| format!("'#{spec}' is not a number rule"))?;
-                    (Some(Elem::Number { min, max }), end)
+                    if spec == "up" {
+                        (Some(Elem::Rise), end)
+                    } else {
+                        let (min, max) = number_range(&spec)
+                            .ok_or_else(|| format!("'#{spec}' is not a number rule"))?;
+                        (Some(Elem::Number { min, max }), end)
+                    }
                 }
                 '$' => (Some(Elem::ClauseEnd), i + 1),
                 _ => {
@@ -910,6 +960,22 @@ mod tests {
         assert!(one_slip("temprature", "temperature"));
         assert!(one_slip("unconcious", "unconscious"));
         assert!(!one_slip("bleeding", "breeders"));
+    }
+
+    #[test]
+    fn a_doubled_letter_is_a_slip_in_shorter_words_too() {
+        let rules = Rules::compile("", "x: better; clot; lemon; stopped").unwrap();
+        let ids = |word: &str| {
+            let (stem, inflected) = words::stem_and_ending(word);
+            let mut out = Vec::new();
+            rules.lexicon.ids(word, &stem, inflected, &mut out);
+            out.iter().map(|&id| rules.lexicon.word(id).to_owned()).collect::<Vec<_>>()
+        };
+        assert_eq!(ids("beter"), ["better"]);
+        assert_eq!(ids("clotts"), ["clot"]);
+        assert_eq!(ids("lemmon"), ["lemon"]);
+        assert_eq!(ids("stoped"), ["stopped"]);
+        assert!(ids("bet").is_empty() && ids("letter").is_empty());
     }
 
     #[test]

@@ -308,6 +308,61 @@ fn being_hit_pushed_threatened_or_afraid_to_go_home_is_domestic_abuse() {
     ]);
 }
 
+#[test]
+fn a_wish_and_a_way_of_not_being_here_make_a_death_wish() {
+    flagged(
+        Category::MentalHealth,
+        &[
+            "most nights I lie there thinking about how to stop existing",
+            "i'd give anything to never wake up again",
+            "they would all cope fine if I was gone, honestly",
+            "what's even the point of me",
+            "I'm worn out with being alive",
+            "the only thing stopping me is my mum",
+        ],
+    );
+}
+
+#[test]
+fn plans_in_everyday_words_are_an_emergency() {
+    flagged(
+        Category::Emergency999,
+        &[
+            "By the time anyone sees this I'll be gone",
+            "I'm going to do something tonight I can't undo",
+            "i've got the tablets and i can't do this anymore",
+            "it's all planned for when the kids are at school, I've said my goodbyes",
+            "I've sat in the car in the garage with the engine running",
+        ],
+    );
+}
+
+#[test]
+fn self_harm_marks_and_relapses_are_caught() {
+    flagged(
+        Category::MentalHealth,
+        &[
+            "I've got fresh cuts on my thighs again",
+            "relapsed last week, 2 years clean from cutting",
+            "I sliced my arm with a razor on Sunday",
+            "the urges are back and I gave in",
+        ],
+    );
+}
+
+#[test]
+fn someone_else_at_risk_or_unconscious_is_an_emergency() {
+    flagged(
+        Category::Emergency999,
+        &[
+            "my best friend just texted me goodbye and isn't picking up",
+            "my sister says she's going to swallow all her pills",
+            "my wife is on the kitchen floor and I can't get her to wake up",
+            "my partner has stopped breathing properly",
+        ],
+    );
+}
+
 // ---- What must not be flagged -----------------------------------------------------------
 
 #[test]
@@ -398,6 +453,65 @@ fn spelling_slips_and_text_speak_are_read() {
         Category::MentalHealth,
         &["i wanna die tbh", "ive been thinkin bout ending it all"],
     );
+}
+
+#[test]
+fn cannot_do_something_without_a_sign_asserts_the_sign() {
+    flagged(
+        Category::UrgentCare,
+        &["I can't get up off the sofa without it gushing out"],
+    );
+    flagged(
+        Category::MentalHealth,
+        &["I can't stop thinking about swallowing all my tablets"],
+    );
+}
+
+#[test]
+fn a_question_about_how_common_a_sign_is_is_not_an_account() {
+    ordinary(&[
+        "Is shoulder tip pain usual after keyhole surgery? Mine is in May",
+        "do clots as big as a plum mean something has gone wrong? I have none",
+    ]);
+    flagged(
+        Category::UrgentCare,
+        &["I've got shoulder tip pain and I'm 6 weeks, is that common?"],
+    );
+}
+
+#[test]
+fn stories_about_others_and_reports_are_not_accounts() {
+    ordinary(&[
+        "the book was about a nurse who collapses on a night shift",
+        "the anaesthetist said I may feel short of breath afterwards",
+        "my GP asked if I had been self harming and I said no",
+    ]);
+}
+
+#[test]
+fn a_breath_that_stopped_has_not_settled() {
+    flagged(Category::Emergency999, &["my husband stopped breathing for a bit and won't wake up"]);
+    ordinary(&["the bleeding stopped on Tuesday"]);
+}
+
+#[test]
+fn text_speak_rising_numbers_and_doubled_letters_are_read() {
+    flagged(
+        Category::MentalHealth,
+        &["wud rather b dead", "evry1 wud b beter off without me"],
+    );
+    flagged(Category::DomesticAbuse, &["im 2 scared 2 go home"]);
+    flagged(
+        Category::UrgentCare,
+        &[
+            "my hcg went from 600 to 1400 but the scan can't see anything and I'm cramping",
+            "passing clotts as big as a lemmon",
+        ],
+    );
+    ordinary(&[
+        "my hcg went from 1400 to 600 and the scan showed it has passed",
+        "I wish I'd gone to the GP sooner about my back",
+    ]);
 }
 
 // ---- The original test phrasings, with the labels the new list gives them ----------------

@@ -19,6 +19,8 @@ pub(super) struct Token {
     /// The word as written, spelled out: lower case, no apostrophes.
     pub word: String,
     pub number: Option<f64>,
+    /// A number higher than the one just before it, joined by "to": "from 400 to 950".
+    pub rise: bool,
     pub sentence: u32,
     pub clause: u32,
     /// Like the clause, but split only by punctuation: a condition ("if", "I read that") reaches
@@ -158,6 +160,54 @@ static SPELLED_OUT: LazyLock<Table<&'static str>> = LazyLock::new(|| {
         ("every1", "everyone"),
         ("gr8", "great"),
         ("pjs", "pyjamas"),
+        ("wud", "would"),
+        ("wld", "would"),
+        ("cud", "could"),
+        ("cld", "could"),
+        ("shud", "should"),
+        ("shld", "should"),
+        ("evry", "every"),
+        ("evry1", "everyone"),
+        ("evryone", "everyone"),
+        ("evrything", "everything"),
+        ("bout", "about"),
+        ("agen", "again"),
+        ("agn", "again"),
+        ("nvr", "never"),
+        ("neva", "never"),
+        ("wen", "when"),
+        ("wat", "what"),
+        ("wot", "what"),
+        ("jus", "just"),
+        ("jst", "just"),
+        ("hav", "have"),
+        ("hv", "have"),
+        ("dnt", "do not"),
+        ("wnt", "want"),
+        ("realy", "really"),
+        ("sumthin", "something"),
+        ("sumthing", "something"),
+        ("smthg", "something"),
+        ("nuthin", "nothing"),
+        ("nothin", "nothing"),
+        ("tryna", "trying to"),
+        ("gna", "going to"),
+        ("ima", "i am going to"),
+        ("imma", "i am going to"),
+        ("thnk", "think"),
+        ("thot", "thought"),
+        ("feelin", "feeling"),
+        ("bleedin", "bleeding"),
+        ("goin", "going"),
+        ("oding", "overdosing"),
+        ("oded", "overdosed"),
+        ("ded", "dead"),
+        ("bcoz", "because"),
+        ("ovr", "over"),
+        ("sum1", "someone"),
+        ("nobdy", "nobody"),
+        ("hosp", "hospital"),
+        ("ambo", "ambulance"),
     ]
     .into_iter()
     .collect()
@@ -370,7 +420,61 @@ pub(super) fn tokenise(text: &str) -> Vec<Token> {
         prev = Some(c);
     }
     out.flush(&mut piece);
-    out.tokens
+    let mut tokens = out.tokens;
+    spell_out_in_context(&mut tokens);
+    tokens
+}
+
+/// Verbs after which text-speak "2" is "to": "scared 2 go home", "want 2 die".
+const AFTER_TO: &[&str] = &[
+    "be", "go", "die", "do", "live", "end", "hurt", "harm", "kill", "stay", "keep", "get", "wake", "take",
+    "see", "leave", "sleep", "talk", "stop", "come", "make", "cope", "carry", "feel", "exist", "breathe",
+    "stand", "walk", "move", "call", "ring", "tell", "say", "ask", "cut", "try", "bleed", "faint",
+];
+
+/// Words after which text-speak "b" is "be": "would b", "rather b dead".
+const BEFORE_BE: &[&str] = &[
+    "to", "would", "will", "could", "should", "rather", "might", "may", "must", "not", "better",
+];
+
+/// Past participles that no ending rule marks: "I'd gone" is "I had gone", not "I would gone".
+const PARTICIPLES: &[&str] = &[
+    "been", "gone", "done", "had", "seen", "taken", "given", "known", "lost", "got", "gotten", "told", "felt",
+    "thought", "left", "bled", "woken", "eaten", "kept", "made", "found", "cut", "hit", "hurt", "never",
+    "already", "just", "only",
+];
+
+/// Text-speak that depends on its neighbours: "2" is "to" before a verb ("2 go", not "2 pads"),
+/// "b" is "be" after words such as "would" or "rather", and "would" spelled out from "I'd" is
+/// "had" before a past participle ("I'd gone").
+fn spell_out_in_context(tokens: &mut [Token]) {
+    for i in 0..tokens.len() {
+        if tokens[i].word == "would"
+            && i + 1 < tokens.len()
+            && tokens[i + 1].sentence == tokens[i].sentence
+            && {
+                let next = tokens[i + 1].word.as_str();
+                PARTICIPLES.contains(&next) || (next.len() > 4 && next.ends_with("ed"))
+            }
+        {
+            tokens[i].word = "had".to_owned();
+            continue;
+        }
+        let same_sentence = |j: usize| tokens[j].sentence == tokens[i].sentence;
+        let to = tokens[i].word == "2"
+            && i + 1 < tokens.len()
+            && same_sentence(i + 1)
+            && AFTER_TO.contains(&tokens[i + 1].word.as_str());
+        let be = tokens[i].word == "b"
+            && i > 0
+            && same_sentence(i - 1)
+            && BEFORE_BE.contains(&tokens[i - 1].word.as_str());
+        if to || be {
+            tokens[i].word = if to { "to" } else { "be" }.to_owned();
+            tokens[i].number = None;
+            tokens[i].rise = false;
+        }
+    }
 }
 
 #[derive(Default)]
@@ -482,9 +586,17 @@ impl Builder {
             last.word = format!("{merged}");
             return;
         }
+        // "from 400 to 950": a rise.
+        let rise = number.is_some_and(|n| {
+            len >= 2
+                && self.tokens[len - 1].word == "to"
+                && self.tokens[len - 1].sentence == self.sentence
+                && self.tokens[len - 2].number.is_some_and(|before| n > before)
+        });
         self.tokens.push(Token {
             word: word.to_owned(),
             number,
+            rise,
             sentence: self.sentence,
             clause: self.clause,
             segment: self.segment,
@@ -551,6 +663,24 @@ mod tests {
             ["i", "am", "so", "dizzy", "right", "now"]
         );
         assert_eq!(words("Don’t"), ["do", "not"]);
+    }
+
+    #[test]
+    fn text_speak_depends_on_its_neighbours() {
+        assert_eq!(words("scared 2 go home"), ["scared", "to", "go", "home"]);
+        assert_eq!(words("2 pads"), ["2", "pads"]);
+        assert_eq!(words("wud rather b dead"), ["would", "rather", "be", "dead"]);
+        assert_eq!(words("plan b"), ["plan", "b"]);
+        assert_eq!(words("I'd gone"), ["i", "had", "gone"]);
+        assert_eq!(words("I'd go"), ["i", "would", "go"]);
+    }
+
+    #[test]
+    fn a_number_rising_to_a_higher_one_is_marked() {
+        let rises = |text: &str| tokenise(text).iter().filter(|t| t.rise).count();
+        assert_eq!(rises("hcg from 400 to 950"), 1);
+        assert_eq!(rises("hcg from 950 to 400"), 0);
+        assert_eq!(rises("400 then 950"), 0);
     }
 
     #[test]
