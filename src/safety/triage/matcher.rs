@@ -720,7 +720,11 @@ impl Scope {
         // A question about how common a sign is covers its whole clause, before it too.
         for (s, _) in of(ScopeKind::GeneralQuestion) {
             let clause = tokens[s].clause;
-            let start = (0..s).rev().take_while(|&k| tokens[k].clause == clause).last().unwrap_or(s);
+            let start = (0..s)
+                .rev()
+                .take_while(|&k| tokens[k].clause == clause)
+                .last()
+                .unwrap_or(s);
             hypothetical[start..doc.clause_end[s]]
                 .iter_mut()
                 .for_each(|x| *x = true);

@@ -46,7 +46,10 @@ const GAP_FAR: u8 = 12;
 pub(super) enum Elem {
     Word(WordId),
     Group(GroupId),
-    Number { min: f64, max: f64 },
+    Number {
+        min: f64,
+        max: f64,
+    },
     /// A number higher than the one just before it, joined by "to" ("from 400 to 950").
     Rise,
     ClauseEnd,
@@ -805,8 +808,8 @@ impl Rules {
                     if spec == "up" {
                         (Some(Elem::Rise), end)
                     } else {
-                        let (min, max) = number_range(&spec)
-                            .ok_or_else(|| format!("'#{spec}' is not a number rule"))?;
+                        let (min, max) =
+                            number_range(&spec).ok_or_else(|| format!("'#{spec}' is not a number rule"))?;
                         (Some(Elem::Number { min, max }), end)
                     }
                 }
@@ -969,7 +972,9 @@ mod tests {
             let (stem, inflected) = words::stem_and_ending(word);
             let mut out = Vec::new();
             rules.lexicon.ids(word, &stem, inflected, &mut out);
-            out.iter().map(|&id| rules.lexicon.word(id).to_owned()).collect::<Vec<_>>()
+            out.iter()
+                .map(|&id| rules.lexicon.word(id).to_owned())
+                .collect::<Vec<_>>()
         };
         assert_eq!(ids("beter"), ["better"]);
         assert_eq!(ids("clotts"), ["clot"]);

@@ -490,7 +490,10 @@ fn stories_about_others_and_reports_are_not_accounts() {
 
 #[test]
 fn a_breath_that_stopped_has_not_settled() {
-    flagged(Category::Emergency999, &["my husband stopped breathing for a bit and won't wake up"]);
+    flagged(
+        Category::Emergency999,
+        &["my husband stopped breathing for a bit and won't wake up"],
+    );
     ordinary(&["the bleeding stopped on Tuesday"]);
 }
 

@@ -439,9 +439,9 @@ const BEFORE_BE: &[&str] = &[
 
 /// Past participles that no ending rule marks: "I'd gone" is "I had gone", not "I would gone".
 const PARTICIPLES: &[&str] = &[
-    "been", "gone", "done", "had", "seen", "taken", "given", "known", "lost", "got", "gotten", "told", "felt",
-    "thought", "left", "bled", "woken", "eaten", "kept", "made", "found", "cut", "hit", "hurt", "never",
-    "already", "just", "only",
+    "been", "gone", "done", "had", "seen", "taken", "given", "known", "lost", "got", "gotten", "told",
+    "felt", "thought", "left", "bled", "woken", "eaten", "kept", "made", "found", "cut", "hit", "hurt",
+    "never", "already", "just", "only",
 ];
 
 /// Text-speak that depends on its neighbours: "2" is "to" before a verb ("2 go", not "2 pads"),
