@@ -19,6 +19,7 @@ pub mod mail;
 pub mod moderation;
 pub mod monitoring;
 pub mod privacy;
+pub mod progress;
 pub mod router;
 pub mod safety;
 pub mod server;

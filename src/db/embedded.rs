@@ -11,8 +11,8 @@ use std::{
     time::Duration,
 };
 
+use crate::progress::spinner;
 use anyhow::{Context, bail};
-use indicatif::{ProgressBar, ProgressStyle};
 use sqlx::{Connection, PgConnection, postgres::PgConnectOptions};
 use tokio::process::Command;
 
@@ -345,16 +345,6 @@ async fn connect_with_retry(options: &PgConnectOptions) -> anyhow::Result<PgConn
             Err(error) => return Err(error).context("could not connect to the embedded database"),
         }
     }
-}
-
-fn spinner(message: &'static str) -> ProgressBar {
-    let spinner = ProgressBar::new_spinner();
-    spinner.set_style(
-        ProgressStyle::with_template("{spinner} {msg}…").unwrap_or_else(|_| ProgressStyle::default_spinner()),
-    );
-    spinner.set_message(message);
-    spinner.enable_steady_tick(Duration::from_millis(100));
-    spinner
 }
 
 /// `initdb` and `pg_ctl` from PATH, or the newest `/usr/lib/postgresql/*/bin` (Debian and Ubuntu

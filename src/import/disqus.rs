@@ -1,7 +1,7 @@
 //! Disqus's XML export: `thread` elements (link, title) and `post` elements (message HTML,
 //! author, createdAt, isDeleted, isSpam, and `thread`/`parent` references by `dsq:id`).
 
-use std::{collections::HashMap, path::Path};
+use std::{collections::HashMap, io::Read};
 
 use chrono::{DateTime, Utc};
 
@@ -18,12 +18,12 @@ struct Element {
     fields: HashMap<String, String>,
 }
 
-pub fn read(path: &Path, sink: &mut Sink<'_>) -> anyhow::Result<()> {
+pub fn read(input: impl Read, sink: &mut Sink<'_>) -> anyhow::Result<()> {
     // Only top-level `thread` and `post` elements (children of <disqus>) are records.
     let mut depth = 0usize;
     let mut current: Option<Element> = None;
     let mut in_author = false;
-    xml::walk(path, "disqus", "Disqus", |step, position| {
+    xml::walk(input, "disqus", "Disqus", |step, position| {
         match step {
             Step::Open { name, attributes } => {
                 depth += 1;

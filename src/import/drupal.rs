@@ -2,7 +2,7 @@
 //! columns): cid, pid, entity_id, name, mail, created (Unix time), status (1 published,
 //! 0 unapproved), body, body_format, uid. Pages come from `--article-map`.
 
-use std::path::Path;
+use std::io::Read;
 
 use anyhow::{Context, bail};
 use chrono::{TimeZone, Utc};
@@ -25,11 +25,8 @@ const COLUMNS: [&str; 10] = [
     "uid",
 ];
 
-pub fn read(path: &Path, sink: &mut Sink<'_>) -> anyhow::Result<()> {
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_path(path)
-        .with_context(|| format!("could not open {}", path.display()))?;
+pub fn read(input: impl Read, sink: &mut Sink<'_>) -> anyhow::Result<()> {
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(input);
     let headers = reader
         .headers()
         .map_err(|error| anyhow::anyhow!("this is not a Drupal comments CSV: {error}"))?

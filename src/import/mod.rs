@@ -21,7 +21,6 @@ use std::{
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use sqlx::PgPool;
 
 use crate::{articles::Slug, audit, text};
@@ -243,7 +242,8 @@ pub async fn run(pool: &PgPool, format: Format, path: &Path, options: &Options) 
         Some(map) => read_article_map(map)?,
         None => Vec::new(),
     };
-    std::fs::File::open(path).with_context(|| format!("could not open {}", path.display()))?;
+    let file = std::fs::File::open(path).with_context(|| format!("could not open {}", path.display()))?;
+    let progress = crate::progress::file_bar(file.metadata().map(|m| m.len()).unwrap_or(0));
 
     let source = format.source_name();
     let started = std::time::Instant::now();
@@ -252,7 +252,7 @@ pub async fn run(pool: &PgPool, format: Format, path: &Path, options: &Options) 
     let mut copy = store::CopyStaging::start(&mut tx).await?;
 
     let (sender, mut receiver) = tokio::sync::mpsc::channel::<Record>(4096);
-    let reader_path = path.to_path_buf();
+    let input = progress.wrap_read(file);
     let reader = std::thread::spawn(move || -> anyhow::Result<()> {
         let mut sink = |record: Record| {
             sender
@@ -260,13 +260,12 @@ pub async fn run(pool: &PgPool, format: Format, path: &Path, options: &Options) 
                 .map_err(|_| anyhow::anyhow!("the import stopped"))
         };
         match format {
-            Format::Drupal => drupal::read(&reader_path, &mut sink),
-            Format::Wordpress => wordpress::read(&reader_path, &mut sink),
-            Format::Disqus => disqus::read(&reader_path, &mut sink),
+            Format::Drupal => drupal::read(input, &mut sink),
+            Format::Wordpress => wordpress::read(input, &mut sink),
+            Format::Disqus => disqus::read(input, &mut sink),
         }
     });
 
-    let progress = progress_bar();
     let mut summary = Summary::default();
     let mut articles: HashMap<String, SourceArticle> = mapped_articles
         .into_iter()
@@ -276,7 +275,6 @@ pub async fn run(pool: &PgPool, format: Format, path: &Path, options: &Options) 
     let mut failure = None;
     while let Some(record) = receiver.recv().await {
         summary.read += 1;
-        progress.inc(1);
         match record {
             Record::Article(article) => {
                 articles.entry(article.thread_key.clone()).or_insert(article);
@@ -309,6 +307,7 @@ pub async fn run(pool: &PgPool, format: Format, path: &Path, options: &Options) 
         return Err(error).context("could not stage the comments");
     }
     read_result.with_context(|| format!("could not read {}; nothing was imported", path.display()))?;
+    let storing = crate::progress::spinner("Storing the comments");
     copy.finish().await?;
     tracing::info!(
         records = summary.read,
@@ -330,6 +329,7 @@ pub async fn run(pool: &PgPool, format: Format, path: &Path, options: &Options) 
         }
     }
     let counts = store::store_staged(&mut tx, source, &article_ids, &options.disclaimer).await?;
+    storing.finish_and_clear();
     tracing::info!(seconds = started.elapsed().as_secs_f64(), "import: stored");
     summary.no_article = counts.no_article;
     summary.duplicates = counts.duplicates;
@@ -355,16 +355,6 @@ pub async fn run(pool: &PgPool, format: Format, path: &Path, options: &Options) 
         tx.commit().await?;
     }
     Ok(summary)
-}
-
-fn progress_bar() -> ProgressBar {
-    let progress = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-    progress.set_style(
-        ProgressStyle::with_template("{spinner} {human_pos} records read ({per_sec}, {elapsed})")
-            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-    );
-    progress.enable_steady_tick(std::time::Duration::from_millis(200));
-    progress
 }
 
 /// A comment ready for the staging table.

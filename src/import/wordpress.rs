@@ -1,6 +1,6 @@
 //! WordPress's export file (WXR): posts (`item`) with their `wp:comment` elements.
 
-use std::{collections::HashMap, path::Path};
+use std::{collections::HashMap, io::Read};
 
 use chrono::{NaiveDateTime, TimeZone, Utc};
 
@@ -10,12 +10,12 @@ use super::{
     xml::{self, Step},
 };
 
-pub fn read(path: &Path, sink: &mut Sink<'_>) -> anyhow::Result<()> {
+pub fn read(input: impl Read, sink: &mut Sink<'_>) -> anyhow::Result<()> {
     let mut item: Option<HashMap<String, String>> = None;
     let mut comment: Option<HashMap<String, String>> = None;
     let mut comment_start = 0;
     let mut article_sent = false;
-    xml::walk(path, "rss", "WordPress (WXR)", |step, position| {
+    xml::walk(input, "rss", "WordPress (WXR)", |step, position| {
         match step {
             Step::Open { name: "item", .. } => {
                 item = Some(HashMap::new());

@@ -1,7 +1,7 @@
 //! A small streaming walk over an XML export: element paths, attributes and text, with clear
 //! messages for files that are not XML, are cut short or are not UTF-8.
 
-use std::{fs::File, io::BufReader, path::Path};
+use std::io::{BufReader, Read};
 
 use anyhow::{Context, bail};
 use quick_xml::{Reader, events::Event};
@@ -17,16 +17,15 @@ pub enum Step<'a> {
     Close { name: &'a str, text: String },
 }
 
-/// Walks `path`, calling `visit` for every element; `root` is the name the document must start
+/// Walks `input`, calling `visit` for every element; `root` is the name the document must start
 /// with (`rss`, `disqus`).
 pub fn walk(
-    path: &Path,
+    input: impl Read,
     root: &str,
     what: &str,
     mut visit: impl FnMut(Step<'_>, u64) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
-    let file = File::open(path).with_context(|| format!("could not open {}", path.display()))?;
-    let mut reader = Reader::from_reader(BufReader::with_capacity(1 << 16, file));
+    let mut reader = Reader::from_reader(BufReader::with_capacity(1 << 16, input));
     let mut buf = Vec::with_capacity(1 << 12);
     let mut stack: Vec<(String, String)> = Vec::new();
     let mut seen_root = false;
