@@ -105,7 +105,7 @@ async fn approve_and_undo(driver: &Driver, width: Width, js: Js) {
     );
     let in_view = moderator
         .script(
-            "const box = document.getElementById('decided').getBoundingClientRect(); return box.top >= 0 && box.top < innerHeight;",
+            "const box = document.getElementById('decided').getBoundingClientRect(); return box.bottom > 0 && box.top < innerHeight;",
             vec![],
         )
         .await;
