@@ -184,25 +184,22 @@ async fn undo(
 
 /// "Approve selected" and "Hide selected": the ticked comments (`id`, repeated), the decision
 /// and where to go back to.
+#[derive(Default)]
 struct SeveralForm {
     ids: Vec<i64>,
     decision: Option<Decision>,
-    back: DecisionForm,
+    back: String,
 }
 
 impl SeveralForm {
     fn parse(fields: Vec<(String, String)>) -> Self {
-        let mut form = Self {
-            ids: Vec::new(),
-            decision: None,
-            back: DecisionForm::default(),
-        };
+        let mut form = Self::default();
         for (name, value) in fields {
             match (name.as_str(), value.as_str()) {
                 ("id", id) => form.ids.extend(id.trim().parse::<i64>().ok()),
                 ("decision", "approve") => form.decision = Some(Decision::Approve),
                 ("decision", "hide") => form.decision = Some(Decision::Hide),
-                ("back", _) => form.back.back = value,
+                ("back", _) => form.back = value,
                 _ => {}
             }
         }
@@ -219,7 +216,11 @@ async fn decide_several(
         Some(decision) => service::decide_several(&page.db, &page.staff, &form.ids, decision).await?,
         None => Confirmation::plain("Nothing was changed: please choose Approve selected or Hide selected."),
     };
-    confirmed(&page, &form.back, confirmation).await
+    let back = DecisionForm {
+        back: form.back,
+        ..DecisionForm::default()
+    };
+    confirmed(&page, &back, confirmation).await
 }
 
 async fn approve(
