@@ -62,6 +62,7 @@ pub fn app(state: AppState) -> Router {
     let gated = Router::new()
         .merge(articles::routes::router())
         .merge(comments::routes::reading())
+        .merge(thread_pages(&state))
         .merge(api::router())
         .merge(mail::routes::router())
         .merge(staff_routes(&state))
@@ -201,6 +202,16 @@ fn staff_routes(state: &AppState) -> Router<AppState> {
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),
         ))
+}
+
+/// Articles' threads: readers' pages, but a member of staff signed in sees a page of their own
+/// (reply from the dashboard, never cached). The sign-in layer reads the session store only for a
+/// request that carries a session cookie, which guests' do not.
+fn thread_pages(state: &AppState) -> Router<AppState> {
+    comments::routes::article_page().layer(accounts::auth::auth_layer(
+        state.db.clone(),
+        state.config.cookie_secure,
+    ))
 }
 
 /// While the database is known to be down, pages that need it are answered 503 at once instead

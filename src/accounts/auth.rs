@@ -151,6 +151,29 @@ impl<S: Send + Sync> FromRequestParts<S> for CurrentStaff {
     }
 }
 
+/// The member of staff signed in on this browser, if any, for a reader's page that changes for
+/// staff: never a redirect or a refusal. Only a route wrapped in [`auth_layer`] can tell, and
+/// only a request that carries a session cookie reads the session store.
+pub struct SignedIn(pub Option<Staff>);
+
+impl<S: Send + Sync> FromRequestParts<S> for SignedIn {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Ok(auth) = AuthSession::from_request_parts(parts, state).await else {
+            return Ok(Self(None));
+        };
+        let Some(staff) = auth.user else {
+            return Ok(Self(None));
+        };
+        let ends_at: Option<i64> = auth.session.get(ENDS_AT).await.ok().flatten();
+        let live = ends_at
+            .and_then(|t| DateTime::<Utc>::from_timestamp(t, 0))
+            .is_some_and(|at| Utc::now() < at);
+        Ok(Self(live.then_some(staff)))
+    }
+}
+
 fn to_sign_in(parts: &Parts, reason: Option<&str>) -> Response {
     // After signing in, come back here; a form post cannot be replayed, so go to its page instead.
     let back = if parts.method == Method::GET {

@@ -46,6 +46,15 @@ impl Role {
         }
     }
 
+    /// "a midwife", "an admin": as a sentence names it.
+    pub fn with_article(self) -> &'static str {
+        match self {
+            Role::Midwife => "a midwife",
+            Role::Moderator => "a moderator",
+            Role::Admin => "an admin",
+        }
+    }
+
     pub fn parse(raw: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|r| r.as_str() == raw)
     }

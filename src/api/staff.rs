@@ -255,10 +255,11 @@ pub async fn decide(
         Decision::Hide => "hide",
         Decision::Unhide => "unhide",
         Decision::NotSpam => "mark as not spam",
+        Decision::HandledPrivately => "mark as handled privately",
     };
     super::tokens::record_use(&caller.db, &caller.holder, &format!("{verb} comment {id}")).await?;
     match service::decide_outcome(&caller.db, &caller.holder.staff, id, decision, reason).await? {
-        Decided::Done(decision) => Ok(DecisionJson {
+        Decided::Done(decision, _) => Ok(DecisionJson {
             id,
             status: QueueStatus::of(decision.leads_to()),
             message: decision.done(),

@@ -17,6 +17,12 @@ pub enum Action {
     CommentReportedToQueue,
     /// A published question taken off "Awaiting a midwife" as needing no reply.
     CommentNoReplyNeeded,
+    /// An urgent comment handled away from the page; the staff note is kept on the comment.
+    CommentHandledPrivately,
+    /// A waiting comment passed to a midwife, without publishing it.
+    CommentPassedToMidwife,
+    /// A decision undone: the comment is back as it was (the reason names the decision).
+    CommentDecisionUndone,
     PrivacyExported,
     PrivacyErased,
     AccountInvited,
@@ -42,7 +48,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 28] = [
+    pub const ALL: [Action; 31] = [
         Action::CommentApproved,
         Action::CommentHidden,
         Action::CommentUnhidden,
@@ -51,6 +57,9 @@ impl Action {
         Action::CommentNotSpam,
         Action::CommentReportedToQueue,
         Action::CommentNoReplyNeeded,
+        Action::CommentHandledPrivately,
+        Action::CommentPassedToMidwife,
+        Action::CommentDecisionUndone,
         Action::PrivacyExported,
         Action::PrivacyErased,
         Action::AccountInvited,
@@ -84,6 +93,9 @@ impl Action {
             Action::CommentNotSpam => "comment.not_spam",
             Action::CommentReportedToQueue => "comment.reported_to_queue",
             Action::CommentNoReplyNeeded => "comment.no_reply_needed",
+            Action::CommentHandledPrivately => "comment.handled_privately",
+            Action::CommentPassedToMidwife => "comment.passed_to_midwife",
+            Action::CommentDecisionUndone => "comment.undone",
             Action::PrivacyExported => "privacy.exported",
             Action::PrivacyErased => "privacy.erased",
             Action::AccountInvited => "account.invited",
@@ -118,6 +130,9 @@ impl Action {
             Some(Action::CommentNotSpam) => "marked a comment as not spam",
             Some(Action::CommentReportedToQueue) => "sent a reported comment back to the queue",
             Some(Action::CommentNoReplyNeeded) => "marked a question as needing no reply",
+            Some(Action::CommentHandledPrivately) => "handled a comment privately",
+            Some(Action::CommentPassedToMidwife) => "passed a comment to a midwife",
+            Some(Action::CommentDecisionUndone) => "undid a decision on a comment",
             Some(Action::PrivacyExported) => "exported someone's data",
             Some(Action::PrivacyErased) => "erased someone's data",
             Some(Action::AccountInvited) => "invited an account",
@@ -169,13 +184,14 @@ impl Target {
 }
 
 /// Adds an entry in the caller's transaction, so the action and its record stand or fall together.
+/// Returns the entry's id (an undo names the decision by it).
 pub async fn record(
     tx: &mut PgConnection,
     actor: Option<i64>,
     action: Action,
     target: Target,
     reason: Option<&str>,
-) -> sqlx::Result<()> {
+) -> sqlx::Result<i64> {
     let (target_type, target_id) = target.parts();
     store::insert(tx, actor, action.as_str(), target_type, target_id, reason).await
 }

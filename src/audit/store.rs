@@ -10,18 +10,18 @@ pub async fn insert(
     target_type: &str,
     target_id: i64,
     reason: Option<&str>,
-) -> sqlx::Result<()> {
-    sqlx::query!(
-        "INSERT INTO audit_log (actor_id, action, target_type, target_id, reason) VALUES ($1, $2, $3, $4, $5)",
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar!(
+        "INSERT INTO audit_log (actor_id, action, target_type, target_id, reason) VALUES ($1, $2, $3, $4, $5)
+         RETURNING id",
         actor,
         action,
         target_type,
         target_id,
         reason
     )
-    .execute(tx)
-    .await?;
-    Ok(())
+    .fetch_one(tx)
+    .await
 }
 
 pub struct Entry {
@@ -82,5 +82,32 @@ pub async fn latest_for_comment(db: impl PgExecutor<'_>, comment_id: i64) -> sql
         comment_id
     )
     .fetch_optional(db)
+    .await
+}
+
+/// A decision as the log keeps it: what was done to which comment.
+pub struct Recorded {
+    pub action: String,
+    pub target_id: Option<i64>,
+}
+
+pub async fn find_comment_entry(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<Option<Recorded>> {
+    sqlx::query_as!(
+        Recorded,
+        "SELECT action, target_id FROM audit_log WHERE id = $1 AND target_type = 'comment'",
+        id
+    )
+    .fetch_optional(db)
+    .await
+}
+
+/// The id of the latest entry about a comment, whatever it was: a decision can be undone only
+/// while it is the latest thing that happened to the comment.
+pub async fn latest_id_for_comment(db: impl PgExecutor<'_>, comment_id: i64) -> sqlx::Result<Option<i64>> {
+    sqlx::query_scalar!(
+        "SELECT max(id) FROM audit_log WHERE target_type = 'comment' AND target_id = $1",
+        comment_id
+    )
+    .fetch_one(db)
     .await
 }

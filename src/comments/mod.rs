@@ -24,6 +24,7 @@ use serde::Deserialize;
 use sqlx::PgPool;
 
 use crate::{
+    accounts::auth::SignedIn,
     articles::memo::ArticleMemo,
     config::Config,
     db::Outage,
@@ -53,6 +54,9 @@ pub struct Reader {
     pub client: Client,
     /// The request came from a page of this site (see `embed::from_this_site`).
     pub from_this_site: bool,
+    /// A member of staff signed in on this browser (their role, as "a midwife"): they reply from
+    /// the dashboard, and their pages are never cached (see `reading::staff_thread_page`).
+    pub staff: Option<&'static str>,
 }
 
 impl<S> FromRequestParts<S> for Reader
@@ -74,6 +78,11 @@ where
                 .await
                 .map_err(IntoResponse::into_response)?,
             from_this_site: embed::from_this_site(&parts.headers),
+            staff: SignedIn::from_request_parts(parts, state)
+                .await
+                .ok()
+                .and_then(|signed_in| signed_in.0)
+                .map(|staff| staff.role.with_article()),
         })
     }
 }

@@ -12,8 +12,8 @@ use super::{
     text::Segment,
     thread::layout,
     view::{
-        Banner, CommentView, EmbedFrame, FormView, PageLink, SafetyMessage, StatusComment, StatusPage,
-        ThreadList, ThreadPage, ThreadQuery, rendering,
+        Banner, CommentView, EmbedFrame, FormView, PageLink, SafetyMessage, StaffNotice, StatusComment,
+        StatusPage, ThreadList, ThreadPage, ThreadQuery, rendering,
     },
 };
 use crate::{
@@ -45,7 +45,53 @@ pub async fn thread_page(
 ) -> Result<ThreadPage> {
     let thread = load_threads(ctx, &article, page).await?;
     // Kept from before the article was closed or reopened: render it as it is now.
-    render_list(ctx, &article, page, &thread, embed.is_some())?;
+    render_list(ctx, &article, page, &thread, (embed.is_some(), false))?;
+    Ok(assemble(ctx, article, page, thread, form, (banner, embed), None))
+}
+
+/// A page of the thread for a member of staff signed in on this browser (`role`, as "a
+/// midwife"). What they see is not what readers see (each Reply goes to the comment's page on
+/// the dashboard, and there is no guest form), so it is read fresh and never taken from or put
+/// in the shared thread cache.
+pub async fn staff_thread_page(
+    ctx: &Context,
+    article: Article,
+    query: &ThreadQuery,
+    role: &'static str,
+) -> Result<ThreadPage> {
+    let page = query.page();
+    let thread = read_threads(ctx, &article, page).await?;
+    render_list(ctx, &article, page, &thread, (false, true))?;
+    let reply_to = query
+        .reply_to
+        .as_deref()
+        .and_then(|id| id.trim().parse::<i64>().ok());
+    let notice = StaffNotice {
+        role,
+        reply_href: reply_to.map(|id| format!("/moderation/comments/{id}#reply")),
+    };
+    let form = FormView::default();
+    Ok(assemble(
+        ctx,
+        article,
+        page,
+        thread,
+        form,
+        (Banner::None, None),
+        Some(notice),
+    ))
+}
+
+/// The page around a list of threads.
+fn assemble(
+    ctx: &Context,
+    article: Article,
+    page: u32,
+    thread: Arc<ThreadData>,
+    form: FormView,
+    (banner, embed): (Banner, Option<EmbedFrame>),
+    staff: Option<StaffNotice>,
+) -> ThreadPage {
     let per_page = i64::from(ctx.config.threads_per_page);
     let page_count = u32::try_from((thread.total_threads + per_page - 1) / per_page).unwrap_or(u32::MAX);
     let mut page_view = ThreadPage {
@@ -57,6 +103,7 @@ pub async fn thread_page(
         banner,
         form,
         embed,
+        staff,
     };
     page_view.pages = (1..=page_count)
         .map(|number| PageLink {
@@ -65,41 +112,52 @@ pub async fn thread_page(
             current: number == page,
         })
         .collect();
-    Ok(page_view)
+    page_view
 }
 
 /// One page of published threads, from the cache while the article's comments are unchanged.
 async fn load_threads(ctx: &Context, article: &Article, page: u32) -> Result<Arc<ThreadData>> {
-    let load = || async {
-        let per_page = ctx.config.threads_per_page;
-        let offset = i64::from(page - 1) * i64::from(per_page);
-        let total_threads = store::count_threads(&ctx.db, article.id).await?;
-        let rows = store::thread_page(&ctx.db, article.id, i64::from(per_page), offset).await?;
-        let rows = rows
-            .into_iter()
-            .map(|row| {
-                let depth = u32::try_from(row.depth).unwrap_or(1);
-                (CommentView::new(row, &ctx.config), depth)
-            })
-            .collect::<Vec<_>>();
-        // The rendered list takes about twice the text again.
-        let bytes = rows_bytes(&rows) * 3;
-        let data = ThreadData {
-            items: layout(rows, ctx.config.max_depth),
-            total_threads,
-            bytes,
-            rendered: Default::default(),
-        };
-        Ok(Arc::new(data))
-    };
     ctx.threads
-        .get_or_load(article.id, page, article.comments_version, load)
+        .get_or_load(article.id, page, article.comments_version, || {
+            read_threads(ctx, article, page)
+        })
         .await
 }
 
+/// One page of published threads, from the database.
+async fn read_threads(ctx: &Context, article: &Article, page: u32) -> Result<Arc<ThreadData>> {
+    let per_page = ctx.config.threads_per_page;
+    let offset = i64::from(page - 1) * i64::from(per_page);
+    let total_threads = store::count_threads(&ctx.db, article.id).await?;
+    let rows = store::thread_page(&ctx.db, article.id, i64::from(per_page), offset).await?;
+    let rows = rows
+        .into_iter()
+        .map(|row| {
+            let depth = u32::try_from(row.depth).unwrap_or(1);
+            (CommentView::new(row, &ctx.config), depth)
+        })
+        .collect::<Vec<_>>();
+    // The rendered list takes about twice the text again.
+    let bytes = rows_bytes(&rows) * 3;
+    let data = ThreadData {
+        items: layout(rows, ctx.config.max_depth),
+        total_threads,
+        bytes,
+        rendered: Default::default(),
+    };
+    Ok(Arc::new(data))
+}
+
 /// Renders the page's list of comments once, for the article as it is now (open or closed) and
-/// where it is shown (its own page or a frame).
-fn render_list(ctx: &Context, article: &Article, page: u32, thread: &ThreadData, embed: bool) -> Result<()> {
+/// where it is shown (its own page or a frame). A list rendered `for_staff` is only ever put in
+/// a page's own data, never in the cache's.
+fn render_list(
+    ctx: &Context,
+    article: &Article,
+    page: u32,
+    thread: &ThreadData,
+    (embed, for_staff): (bool, bool),
+) -> Result<()> {
     let cell = &thread.rendered[rendering(article.comments_open, embed)];
     if cell.get().is_none() {
         let list = ThreadList {
@@ -109,6 +167,7 @@ fn render_list(ctx: &Context, article: &Article, page: u32, thread: &ThreadData,
             comments_open: article.comments_open,
             verified_badge: &ctx.config.verified_badge,
             embed,
+            for_staff,
         };
         let html = list
             .render()

@@ -36,7 +36,20 @@ use crate::{
     },
 };
 
-/// Reading threads and reporting comments.
+/// An article's thread. The router wraps it in the sign-in layer, so a member of staff signed in
+/// on this browser is shown their own page (see `reading::staff_thread_page`); a guest's request,
+/// carrying no session cookie, never reads the session store.
+pub fn article_page<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Context: FromRef<S>,
+    CsrfConfig: FromRef<S>,
+    ClientKeys: FromRef<S>,
+{
+    Router::new().route("/articles/{slug}", get(show_thread))
+}
+
+/// Reading threads in a frame, status pages and reporting comments.
 pub fn reading<S>() -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
@@ -45,7 +58,6 @@ where
     ClientKeys: FromRef<S>,
 {
     Router::new()
-        .route("/articles/{slug}", get(show_thread))
         .route("/embed/articles/{slug}", get(show_embedded))
         .route("/status/{token}", get(show_status))
         .route(
@@ -75,13 +87,17 @@ async fn show_status(State(ctx): State<Context>, Path(token): Path<String>) -> R
     } else {
         StatusCode::GONE
     };
-    let mut response = render(status, &page);
     // The page is the reader's own: no shared cache keeps it, no other site learns its address.
+    Ok(private(render(status, &page)))
+}
+
+/// A page meant for one person: no cache, shared or the browser's own, keeps it.
+fn private(mut response: Response) -> Response {
     response.headers_mut().insert(
         axum::http::header::CACHE_CONTROL,
         axum::http::HeaderValue::from_static("private, no-store"),
     );
-    Ok(response)
+    response
 }
 
 async fn show_thread(
@@ -101,6 +117,10 @@ async fn thread(
     frame: Option<EmbedFrame>,
 ) -> Result<Response> {
     let ctx = &reader.ctx;
+    if let (Some(role), None) = (reader.staff, &frame) {
+        let page = reading::staff_thread_page(ctx, article, query, role).await?;
+        return Ok(private(render(StatusCode::OK, &page)));
+    }
     let form = fresh_form(ctx, &article, query, new_token(&reader.csrf)?).await?;
     let banner = banner_for(ctx, query);
     let page = thread_page(ctx, article, query.page(), form, (banner, frame)).await?;

@@ -115,10 +115,15 @@ pub struct ThreadList<'a> {
     pub verified_badge: &'a str,
     /// Shown in a frame on the charity's page: replies stay in the frame, reports open on top.
     pub embed: bool,
+    /// For a member of staff signed in: each Reply goes to the comment's page on the dashboard.
+    pub for_staff: bool,
 }
 
 impl ThreadList<'_> {
     fn reply_href(&self, comment_id: &i64) -> String {
+        if self.for_staff {
+            return format!("/moderation/comments/{comment_id}#reply");
+        }
         let page = if self.page > 1 {
             format!("&page={}", self.page)
         } else {
@@ -157,6 +162,16 @@ pub struct ThreadPage {
     pub banner: Banner,
     pub form: FormView,
     pub embed: Option<EmbedFrame>,
+    /// A member of staff is signed in: they reply from the dashboard, not as a guest.
+    pub staff: Option<StaffNotice>,
+}
+
+/// What a member of staff signed in sees instead of the guest form.
+pub struct StaffNotice {
+    /// "a midwife".
+    pub role: &'static str,
+    /// The comment they wanted to answer, on the dashboard (`?reply_to=`).
+    pub reply_href: Option<String>,
 }
 
 /// A message at the top of the thread after the reader did something.

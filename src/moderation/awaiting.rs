@@ -71,6 +71,7 @@ pub async fn load(
             author_name: row.author_name,
             excerpt: super::view::excerpt(&row.body),
             urgent: row.urgent,
+            waiting: row.waiting,
         })
         .collect();
     Ok(AwaitingPage {

@@ -9,6 +9,7 @@
 //! applied twice, and they are told what happened instead.
 
 pub mod awaiting;
+pub mod confirm;
 pub mod markdown;
 pub mod queue;
 pub mod routes;
@@ -31,14 +32,18 @@ pub enum Decision {
     Unhide,
     /// A comment in the spam tab joins the waiting queue.
     NotSpam,
+    /// An urgent comment dealt with away from the page (staff contacted the reader): it leaves
+    /// the waiting queue without being published, with a note for staff.
+    HandledPrivately,
 }
 
 impl Decision {
-    pub const ALL: [Decision; 4] = [
+    pub const ALL: [Decision; 5] = [
         Decision::Approve,
         Decision::Hide,
         Decision::Unhide,
         Decision::NotSpam,
+        Decision::HandledPrivately,
     ];
 
     /// The statuses a comment may have for this decision to apply.
@@ -49,6 +54,7 @@ impl Decision {
             Decision::Hide => &[Pending, Published, Spam],
             Decision::Unhide => &[Hidden],
             Decision::NotSpam => &[Spam],
+            Decision::HandledPrivately => &[Pending],
         }
     }
 
@@ -56,7 +62,7 @@ impl Decision {
     pub fn leads_to(self) -> CommentStatus {
         match self {
             Decision::Approve | Decision::Unhide => CommentStatus::Published,
-            Decision::Hide => CommentStatus::Hidden,
+            Decision::Hide | Decision::HandledPrivately => CommentStatus::Hidden,
             Decision::NotSpam => CommentStatus::Pending,
         }
     }
@@ -71,6 +77,44 @@ impl Decision {
             Decision::Hide => Action::CommentHidden,
             Decision::Unhide => Action::CommentUnhidden,
             Decision::NotSpam => Action::CommentNotSpam,
+            Decision::HandledPrivately => Action::CommentHandledPrivately,
+        }
+    }
+
+    /// The decision as read back from the audit log, for an undo.
+    pub fn from_action(action: &str) -> Option<Decision> {
+        Decision::ALL
+            .into_iter()
+            .find(|d| d.audit_action().as_str() == action)
+    }
+
+    /// "Approved Kim's comment on", before the article's title; and what follows the title.
+    pub fn named(self, author: &str) -> (String, &'static str) {
+        let (verb, after) = match self {
+            Decision::Approve => ("Approved", ". It is now published."),
+            Decision::Hide => ("Hid", ". Readers no longer see it or its replies."),
+            Decision::Unhide => ("Unhid", ". It is published again with its replies."),
+            Decision::NotSpam => ("Moved", " to the waiting queue."),
+            Decision::HandledPrivately => (
+                "Marked as handled privately:",
+                ". It will not be published, and is kept under \u{201c}Handled privately\u{201d}.",
+            ),
+        };
+        (format!("{verb} {author}\u{2019}s comment on"), after)
+    }
+
+    /// "Approved 3 comments", for several at once.
+    pub fn counted(self, n: usize) -> String {
+        let verb = match self {
+            Decision::Approve => "Approved",
+            Decision::Hide => "Hid",
+            Decision::Unhide => "Unhid",
+            Decision::NotSpam => "Moved to the waiting queue:",
+            Decision::HandledPrivately => "Marked as handled privately:",
+        };
+        match n {
+            1 => format!("{verb} 1 comment."),
+            n => format!("{verb} {n} comments."),
         }
     }
 
@@ -81,6 +125,7 @@ impl Decision {
             Decision::Hide => "Hidden. Readers no longer see this comment or its replies.",
             Decision::Unhide => "Unhidden. The comment and its replies are published again.",
             Decision::NotSpam => "Moved to the waiting queue.",
+            Decision::HandledPrivately => "Marked as handled privately. It will not be published.",
         }
     }
 }
@@ -98,6 +143,9 @@ pub const ANSWERABLE: [CommentStatus; 2] = [CommentStatus::Pending, CommentStatu
 
 pub const REPLY_MAX_CHARS: usize = 5000;
 pub const REASON_MAX_CHARS: usize = 500;
+pub const NOTE_MAX_CHARS: usize = 2000;
+/// At most this many comments are decided at once (a page of the queue is 50).
+pub const BULK_MAX: usize = 100;
 
 /// The dashboard's tabs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,16 +154,19 @@ pub enum Tab {
     Published,
     Hidden,
     Spam,
+    /// Urgent comments handled privately: hidden comments with a staff note, never published.
+    Private,
 }
 
 impl Tab {
-    pub const ALL: [Tab; 4] = [Tab::Pending, Tab::Published, Tab::Hidden, Tab::Spam];
+    pub const ALL: [Tab; 5] = [Tab::Pending, Tab::Published, Tab::Hidden, Tab::Spam, Tab::Private];
 
     pub fn parse(raw: Option<&str>) -> Self {
         match raw {
             Some("published") => Tab::Published,
             Some("hidden") => Tab::Hidden,
             Some("spam") => Tab::Spam,
+            Some("private") => Tab::Private,
             _ => Tab::Pending,
         }
     }
@@ -124,7 +175,7 @@ impl Tab {
         match self {
             Tab::Pending => CommentStatus::Pending,
             Tab::Published => CommentStatus::Published,
-            Tab::Hidden => CommentStatus::Hidden,
+            Tab::Hidden | Tab::Private => CommentStatus::Hidden,
             Tab::Spam => CommentStatus::Spam,
         }
     }
@@ -135,6 +186,7 @@ impl Tab {
             Tab::Published => "published",
             Tab::Hidden => "hidden",
             Tab::Spam => "spam",
+            Tab::Private => "private",
         }
     }
 
@@ -144,6 +196,7 @@ impl Tab {
             Tab::Published => "Published",
             Tab::Hidden => "Hidden",
             Tab::Spam => "Spam",
+            Tab::Private => "Handled privately",
         }
     }
 }
@@ -169,6 +222,16 @@ pub fn parse_reason(reason: &str) -> Result<Option<String>, &'static str> {
         return Err("Please keep the reason under 500 characters.");
     }
     Ok((!reason.is_empty()).then_some(reason))
+}
+
+/// A note on a comment handled privately, checked: for staff only, optional, a few paragraphs.
+pub fn parse_note(note: &str) -> Result<Option<String>, &'static str> {
+    let note = crate::text::normalise(note);
+    let note = note.trim();
+    if note.chars().count() > NOTE_MAX_CHARS {
+        return Err("Please keep the note under 2000 characters. Your note is still here.");
+    }
+    Ok((!note.is_empty()).then(|| note.to_owned()))
 }
 
 #[cfg(test)]
@@ -209,6 +272,27 @@ mod tests {
         assert!(Decision::Hide.applies_to(CommentStatus::Spam));
         assert!(!Decision::Approve.applies_to(CommentStatus::Hidden));
         assert!(!EDITABLE.contains(&CommentStatus::Hidden));
+    }
+
+    #[test]
+    fn notes_are_optional_and_fit() {
+        assert_eq!(parse_note("  ").unwrap(), None);
+        assert_eq!(
+            parse_note(" Called her. \r\n").unwrap().as_deref(),
+            Some("Called her.")
+        );
+        assert!(parse_note(&"a".repeat(2001)).is_err());
+    }
+
+    #[test]
+    fn decisions_are_read_back_from_their_audit_names() {
+        for decision in Decision::ALL {
+            assert_eq!(
+                Decision::from_action(decision.audit_action().as_str()),
+                Some(decision)
+            );
+        }
+        assert_eq!(Decision::from_action("comment.replied"), None);
     }
 
     #[test]

@@ -67,7 +67,9 @@ pub async fn load(
         back: href(tab, page),
         next_page: has_more.then(|| href(tab, page + 1)),
         previous_page: (page > 1).then(|| href(tab, page - 1)),
+        selectable: items.iter().any(|i| i.can_approve || i.can_hide),
         items,
+        decided: None,
     })
 }
 
@@ -88,13 +90,17 @@ pub async fn listing(
     page: i64,
 ) -> sqlx::Result<Listing> {
     let counts = store::counts(db, article).await?;
-    let rows = store::queue(db, tab.status(), article, PER_PAGE + 1, (page - 1) * PER_PAGE).await?;
+    let shown = (tab.status(), tab == Tab::Private);
+    let rows = store::queue(db, shown, article, PER_PAGE + 1, (page - 1) * PER_PAGE).await?;
     let has_more = rows.len() as i64 > PER_PAGE;
-    let items = rows
+    let mut items: Vec<ItemView> = rows
         .into_iter()
         .take(PER_PAGE as usize)
         .map(|row| ItemView::from(row).seen_by(staff))
         .collect();
+    for i in 1..items.len() {
+        items[i - 1].following = Some(items[i].id);
+    }
     Ok(Listing {
         items,
         has_more,
@@ -139,6 +145,7 @@ pub fn tab_links(
                 Tab::Published => counts.published,
                 Tab::Hidden => counts.hidden,
                 Tab::Spam => counts.spam,
+                Tab::Private => counts.private,
             }),
             current: Some(t) == current,
         })

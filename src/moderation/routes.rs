@@ -14,7 +14,9 @@ use serde::Deserialize;
 use sqlx::PgPool;
 
 use super::{
-    Decision, awaiting, queue,
+    Decision, awaiting,
+    confirm::{self, Confirmation},
+    queue,
     service::{self, Edited, Replied},
     store,
     view::{CommentPage, ItemView, ReplyView},
@@ -47,10 +49,18 @@ where
         .route("/moderation/comments/{id}/reply", post(reply))
         .route("/moderation/comments/{id}/not-spam", post(not_spam))
         .route("/moderation/comments/{id}/edit", post(edit))
+        .route(
+            "/moderation/comments/{id}/handled-privately",
+            post(handled_privately),
+        )
+        .route("/moderation/comments/{id}/pass-to-midwife", post(pass_to_midwife))
+        .route("/moderation/decisions", post(decide_several))
+        .route("/moderation/decisions/{entry}/undo", post(undo))
 }
 
 async fn show_queue(AnyStaff(page): AnyStaff, Query(query): Query<queue::QueueQuery>) -> Result<Response> {
-    let queue = queue::load(&page.db, &page.staff, page.chrome().await?, &query).await?;
+    let mut queue = queue::load(&page.db, &page.staff, page.chrome().await?, &query).await?;
+    queue.decided = confirm::take(&page.session).await;
     Ok(page.render(StatusCode::OK, &queue))
 }
 
@@ -89,6 +99,7 @@ async fn comment_page(
         replies: replies.into_iter().map(ReplyView::from).collect(),
         reply_body,
         problem,
+        selectable: false,
     })
 }
 
@@ -101,14 +112,115 @@ async fn show_comment(AnyStaff(page): AnyStaff, Path(id): Path<i64>) -> Result<R
 #[serde(default)]
 pub struct DecisionForm {
     reason: String,
+    /// A private handling's note, for staff only.
+    note: String,
     back: String,
     body: String,
+    /// The comment that followed on the queue, where the moderator carries on.
+    following: String,
 }
 
 async fn decide(page: StaffPage, id: i64, form: DecisionForm, decision: Decision) -> Result<Response> {
-    let message = service::decide(&page.db, &page.staff, id, decision, &form.reason).await?;
-    page.flash(message).await;
-    Ok(Redirect::to(&safe_next(Some(&form.back))).into_response())
+    let reason = match decision {
+        Decision::HandledPrivately => &form.note,
+        _ => &form.reason,
+    };
+    let confirmation = service::decide_named(&page.db, &page.staff, id, decision, reason).await?;
+    confirmed(&page, &form, confirmation).await
+}
+
+/// Back where the moderator was. On the queue, the confirmation stands where the comment was
+/// (before the one that followed it), with Undo; on a comment's page, a message at the top.
+async fn confirmed(page: &StaffPage, form: &DecisionForm, confirmation: Confirmation) -> Result<Response> {
+    let back = safe_next(Some(&form.back));
+    if back != "/moderation" && !back.starts_with("/moderation?") {
+        page.flash(confirmation.text()).await;
+        return Ok(Redirect::to(&back).into_response());
+    }
+    let following = form.following.trim().parse::<i64>().ok();
+    let confirmation = match confirmation.before {
+        Some(_) => confirmation,
+        None => confirmation.placed_before(following),
+    };
+    confirm::keep(&page.session, &confirmation).await;
+    // Anchored only on the queue page the form came from, not on the address used instead of one
+    // refused (or missing).
+    let to = if back == form.back {
+        format!("{back}#{}", confirm::ANCHOR)
+    } else {
+        back
+    };
+    Ok(Redirect::to(&to).into_response())
+}
+
+/// An urgent comment dealt with away from the page: never published, kept with a staff note.
+async fn handled_privately(
+    Moderator(page): Moderator,
+    Path(id): Path<i64>,
+    CsrfForm(form, ..): CsrfForm<DecisionForm>,
+) -> Result<Response> {
+    decide(page, id, form, Decision::HandledPrivately).await
+}
+
+/// A waiting comment shown to midwives under "Awaiting a midwife", still unpublished.
+async fn pass_to_midwife(
+    Moderator(page): Moderator,
+    Path(id): Path<i64>,
+    CsrfForm(form, ..): CsrfForm<DecisionForm>,
+) -> Result<Response> {
+    let confirmation = service::pass_to_midwife(&page.db, &page.staff, id).await?;
+    confirmed(&page, &form, confirmation).await
+}
+
+/// Undoes a decision, named by its audit entry.
+async fn undo(
+    Moderator(page): Moderator,
+    Path(entry): Path<i64>,
+    CsrfForm(form, ..): CsrfForm<DecisionForm>,
+) -> Result<Response> {
+    let confirmation = service::undo(&page.db, &page.staff, entry).await?;
+    confirmed(&page, &form, confirmation).await
+}
+
+/// "Approve selected" and "Hide selected": the ticked comments (`id`, repeated), the decision
+/// and where to go back to.
+#[derive(Default)]
+struct SeveralForm {
+    ids: Vec<i64>,
+    decision: Option<Decision>,
+    back: String,
+}
+
+impl SeveralForm {
+    fn parse(fields: Vec<(String, String)>) -> Self {
+        let mut form = Self::default();
+        for (name, value) in fields {
+            match (name.as_str(), value.as_str()) {
+                ("id", id) => form.ids.extend(id.trim().parse::<i64>().ok()),
+                ("decision", "approve") => form.decision = Some(Decision::Approve),
+                ("decision", "hide") => form.decision = Some(Decision::Hide),
+                ("back", _) => form.back = value,
+                _ => {}
+            }
+        }
+        form
+    }
+}
+
+async fn decide_several(
+    Moderator(page): Moderator,
+    CsrfForm(fields, ..): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response> {
+    let form = SeveralForm::parse(fields);
+    let confirmation = match form.decision {
+        Some(decision) => service::decide_several(&page.db, &page.staff, &form.ids, decision).await?,
+        None => Confirmation::plain("Nothing was changed: please choose Approve selected or Hide selected."),
+    };
+    let back = DecisionForm {
+        back: form.back,
+        ..DecisionForm::default()
+    };
+    confirmed(&page, &back, confirmation).await
 }
 
 async fn approve(

@@ -1,10 +1,14 @@
 //! Moderation's rules: decisions, edits and staff replies, each one transaction with its audit
 //! entry. Tested without HTTP in `tests/api/services.rs`.
 
+use std::collections::BTreeMap;
+
 use sqlx::PgPool;
 
 use super::{
-    ANSWERABLE, Decision, markdown, parse_reason, parse_reply,
+    ANSWERABLE, BULK_MAX, Decision,
+    confirm::Confirmation,
+    markdown, parse_note, parse_reason, parse_reply,
     store::{self, NewStaffReply},
 };
 use crate::{
@@ -20,7 +24,8 @@ use crate::{
 /// What became of a decision.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Decided {
-    Done(Decision),
+    /// Done, with the audit entry that records it (an undo names the decision by it).
+    Done(Decision, i64),
     /// Someone else decided first: what the comment is now, and who made it so.
     AlreadyDone(String),
     /// The hide reason cannot be kept as it is.
@@ -31,7 +36,7 @@ impl Decided {
     /// What the moderator is told.
     pub fn message(self) -> String {
         match self {
-            Decided::Done(decision) => decision.done().to_owned(),
+            Decided::Done(decision, _) => decision.done().to_owned(),
             Decided::AlreadyDone(message) => message,
             Decided::InvalidReason(problem) => problem.to_owned(),
         }
@@ -54,27 +59,24 @@ pub async fn decide_outcome(
     decision: Decision,
     reason: &str,
 ) -> Result<Decided> {
-    let reason = match decision {
-        Decision::Hide => match parse_reason(reason) {
-            Ok(reason) => reason,
-            Err(problem) => return Ok(Decided::InvalidReason(problem)),
-        },
-        Decision::Approve | Decision::Unhide | Decision::NotSpam => None,
+    let parsed = match decision {
+        Decision::Hide => parse_reason(reason),
+        Decision::HandledPrivately => parse_note(reason),
+        Decision::Approve | Decision::Unhide | Decision::NotSpam => Ok(None),
     };
+    let reason = match parsed {
+        Ok(reason) => reason,
+        Err(problem) => return Ok(Decided::InvalidReason(problem)),
+    };
+    // A hide's reason goes in the audit log; a private note stays on the comment alone.
+    let logged = reason.as_deref().filter(|_| decision == Decision::Hide);
     let mut tx = db.begin().await?;
     if !store::apply(&mut tx, id, staff.id, decision, reason.as_deref()).await? {
         drop(tx);
         return already_done(db, id).await.map(Decided::AlreadyDone);
     }
     let action = decision.audit_action();
-    audit::record(
-        &mut tx,
-        Some(staff.id),
-        action,
-        Target::Comment(id),
-        reason.as_deref(),
-    )
-    .await?;
+    let entry = audit::record(&mut tx, Some(staff.id), action, Target::Comment(id), logged).await?;
     if decision.leads_to() == CommentStatus::Published {
         // A reader's reply published: whoever asked to hear about replies to the comment it
         // answers is told.
@@ -87,27 +89,199 @@ pub async fn decide_outcome(
         action = action.as_str(),
         "moderation decision"
     );
-    Ok(Decided::Done(decision))
+    Ok(Decided::Done(decision, entry))
+}
+
+/// [`decide`], as the dashboard tells it: the comment named, and the decision to undo.
+pub async fn decide_named(
+    db: &PgPool,
+    staff: &Staff,
+    id: i64,
+    decision: Decision,
+    reason: &str,
+) -> Result<Confirmation> {
+    match decide_outcome(db, staff, id, decision, reason).await? {
+        Decided::Done(decision, entry) => {
+            let label = store::label(db, id).await?.ok_or(AppError::NotFound)?;
+            let (lead, tail) = decision.named(&label.author_name);
+            Ok(Confirmation {
+                lead,
+                article: Some(label.article_title),
+                tail: tail.to_owned(),
+                undo: Some(entry),
+                before: None,
+            })
+        }
+        other => Ok(Confirmation::plain(other.message())),
+    }
+}
+
+/// Applies `decision` to each of `ids` (at most [`BULK_MAX`]) exactly as one at a time would be:
+/// each in its own transaction with its own audit entry. Those it does not apply to are skipped
+/// and counted by what they are now.
+pub async fn decide_several(
+    db: &PgPool,
+    staff: &Staff,
+    ids: &[i64],
+    decision: Decision,
+) -> Result<Confirmation> {
+    let mut ids = ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    ids.truncate(BULK_MAX);
+    if ids.is_empty() {
+        return Ok(Confirmation::plain(
+            "Nothing was changed: please tick the comments first.",
+        ));
+    }
+    let mut done = 0;
+    let mut skipped: BTreeMap<&'static str, usize> = BTreeMap::new();
+    for id in ids {
+        let why = match decide_outcome(db, staff, id, decision, "").await {
+            Ok(Decided::Done(..)) => {
+                done += 1;
+                continue;
+            }
+            Ok(_) => match store::status_of(db, id).await? {
+                Some(status) => state_word(status),
+                None => "no longer there",
+            },
+            Err(AppError::NotFound) => "no longer there",
+            Err(error) => return Err(error),
+        };
+        *skipped.entry(why).or_default() += 1;
+    }
+    let mut text = decision.counted(done);
+    if !skipped.is_empty() {
+        let total: usize = skipped.values().sum();
+        let parts: Vec<String> = skipped
+            .iter()
+            .map(|(why, n)| match *why {
+                "no longer there" => format!("{n} no longer there"),
+                why => format!("{n} already {why}"),
+            })
+            .collect();
+        text.push_str(&format!(" Skipped {total}: {}.", parts.join(", ")));
+    }
+    Ok(Confirmation::plain(text))
+}
+
+/// A comment's status in words.
+fn state_word(status: CommentStatus) -> &'static str {
+    match status {
+        CommentStatus::Pending => "waiting for moderation",
+        CommentStatus::Published => "published",
+        CommentStatus::Hidden => "hidden",
+        CommentStatus::Spam => "in the spam tab",
+    }
 }
 
 /// Tells a member of staff that someone else got there first, and who.
 async fn already_done(db: &PgPool, id: i64) -> Result<String> {
     let status = store::status_of(db, id).await?.ok_or(AppError::NotFound)?;
-    let last = audit::store::latest_for_comment(db, id).await?;
-    let state_word = match status {
-        CommentStatus::Pending => "waiting for moderation",
-        CommentStatus::Published => "published",
-        CommentStatus::Hidden => "hidden",
-        CommentStatus::Spam => "in the spam tab",
-    };
-    Ok(match last {
-        Some(entry) => format!(
-            "Nothing was changed: this comment is already {state_word} ({} {} {}).",
+    let state_word = state_word(status);
+    Ok(match latest_action(db, id).await? {
+        Some(done) => format!("Nothing was changed: this comment is already {state_word} ({done})."),
+        None => format!("Nothing was changed: this comment is already {state_word}."),
+    })
+}
+
+/// "Jo hid it 2 minutes ago": the latest thing staff did to a comment.
+async fn latest_action(db: &PgPool, id: i64) -> Result<Option<String>> {
+    Ok(audit::store::latest_for_comment(db, id).await?.map(|entry| {
+        format!(
+            "{} {} {}",
             entry.actor_name.as_deref().unwrap_or("someone"),
             Action::describe(&entry.action).replace(" a comment", " it"),
             age(entry.at)
-        ),
-        None => format!("Nothing was changed: this comment is already {state_word}."),
+        )
+    }))
+}
+
+const STALE_UNDO: &str = "This can no longer be undone, because the comment has changed since";
+
+/// Undoes the decision recorded as audit entry `entry`: the comment goes back to the status it
+/// had, with its own audit entry. Refused, kindly, when anything has happened to the comment
+/// since (another decision, an edit, a report, an undo).
+pub async fn undo(db: &PgPool, staff: &Staff, entry: i64) -> Result<Confirmation> {
+    let recorded = audit::store::find_comment_entry(db, entry)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let (Some(decision), Some(id)) = (Decision::from_action(&recorded.action), recorded.target_id) else {
+        return Err(AppError::NotFound);
+    };
+    let mut tx = db.begin().await?;
+    let comment = store::lock_for_undo(&mut tx, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let latest = audit::store::latest_id_for_comment(&mut *tx, id).await?;
+    let previous = comment
+        .previous_status
+        .filter(|_| latest == Some(entry) && comment.status == decision.leads_to());
+    let Some(previous) = previous else {
+        drop(tx);
+        let text = match latest_action(db, id).await? {
+            Some(done) => format!("{STALE_UNDO} ({done}). Nothing was changed."),
+            None => format!("{STALE_UNDO}. Nothing was changed."),
+        };
+        return Ok(Confirmation::plain(text).placed_before(Some(id)));
+    };
+    if !store::undo(&mut tx, id, staff.id, decision, previous).await? {
+        return Ok(Confirmation::plain(format!("{STALE_UNDO}. Nothing was changed.")));
+    }
+    audit::record(
+        &mut tx,
+        Some(staff.id),
+        Action::CommentDecisionUndone,
+        Target::Comment(id),
+        Some(decision.audit_action().as_str()),
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(
+        comment.id = id,
+        user.id = staff.id,
+        undone = decision.audit_action().as_str(),
+        "moderation decision undone"
+    );
+    Ok(Confirmation {
+        lead: format!("Undone. {}\u{2019}s comment on", comment.author_name),
+        article: Some(comment.article_title),
+        tail: format!(" is {} again.", state_word(previous)),
+        undo: None,
+        before: Some(id),
+    })
+}
+
+/// Passes waiting comment `id` to a midwife without publishing it: it shows under "Awaiting a
+/// midwife" until a midwife replies or a moderator decides. Audited.
+pub async fn pass_to_midwife(db: &PgPool, staff: &Staff, id: i64) -> Result<Confirmation> {
+    let mut tx = db.begin().await?;
+    if !store::pass_to_midwife(&mut tx, id, staff.id).await? {
+        drop(tx);
+        store::status_of(db, id).await?.ok_or(AppError::NotFound)?;
+        return Ok(Confirmation::plain(
+            "Nothing was changed: this comment is not waiting, or was passed to a midwife already.",
+        ));
+    }
+    audit::record(
+        &mut tx,
+        Some(staff.id),
+        Action::CommentPassedToMidwife,
+        Target::Comment(id),
+        None,
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(comment.id = id, user.id = staff.id, "comment passed to a midwife");
+    let label = store::label(db, id).await?.ok_or(AppError::NotFound)?;
+    Ok(Confirmation {
+        lead: format!("Passed {}\u{2019}s comment on", label.author_name),
+        article: Some(label.article_title),
+        tail: " to a midwife. It is not published; it shows under \u{201c}Awaiting a midwife\u{201d}."
+            .to_owned(),
+        undo: None,
+        before: None,
     })
 }
 

@@ -11,6 +11,8 @@ pub struct Counts {
     pub published: i64,
     pub hidden: i64,
     pub spam: i64,
+    /// Hidden comments handled privately (also counted as hidden).
+    pub private: i64,
     /// Waiting comments that mention a warning sign, and when the oldest of them was posted.
     pub urgent: i64,
     pub oldest_urgent: Option<DateTime<Utc>>,
@@ -33,6 +35,9 @@ pub async fn counts(db: impl PgExecutor<'_>, article_id: Option<i64>) -> sqlx::R
                WHERE status = 'hidden' AND ($1::bigint IS NULL OR article_id = $1) LIMIT $2) h) AS "hidden!",
              (SELECT count(*) FROM (SELECT 1 FROM comments
                WHERE status = 'spam' AND ($1::bigint IS NULL OR article_id = $1) LIMIT $2) s) AS "spam!",
+             (SELECT count(*) FROM (SELECT 1 FROM comments
+               WHERE status = 'hidden' AND handled_privately_at IS NOT NULL
+                 AND ($1::bigint IS NULL OR article_id = $1) LIMIT $2) v) AS "private!",
              (SELECT count(*) FROM comments
                WHERE status = 'pending' AND urgent AND ($1::bigint IS NULL OR article_id = $1)) AS "urgent!",
              (SELECT min(created_at) FROM comments
@@ -69,13 +74,20 @@ pub struct QueueRow {
     pub report_reasons: Option<String>,
     /// The system it was imported from, if it was.
     pub import_source: Option<String>,
+    /// Handled privately: by whom, when, and the staff-only note.
+    pub handled_privately_by_name: Option<String>,
+    pub handled_privately_at: Option<DateTime<Utc>>,
+    pub private_note: Option<String>,
+    /// Passed to a midwife while waiting: by whom and when.
+    pub passed_to_midwife_by_name: Option<String>,
+    pub passed_to_midwife_at: Option<DateTime<Utc>>,
 }
 
 /// One tab of the queue: waiting comments oldest first (fair to whoever has waited longest),
-/// published and hidden ones newest first.
+/// published and hidden ones newest first; `private_only` keeps those handled privately.
 pub async fn queue(
     db: impl PgExecutor<'_>,
-    status: CommentStatus,
+    (status, private_only): (CommentStatus, bool),
     article_id: Option<i64>,
     limit: i64,
     offset: i64,
@@ -90,12 +102,19 @@ pub async fn queue(
                   (SELECT count(*) FROM comments r WHERE r.parent_id = c.id AND r.status = 'published') AS "published_replies!",
                   c.urgent_signs, c.spam_reason, c.report_count,
                   (SELECT string_agg(DISTINCT reason, '; ') FROM comment_reports x WHERE x.comment_id = c.id) AS "report_reasons?",
-                  c.import_source
+                  c.import_source,
+                  hp.display_name AS "handled_privately_by_name?",
+                  c.handled_privately_at AS "handled_privately_at: DateTime<Utc>", c.private_note,
+                  pm.display_name AS "passed_to_midwife_by_name?",
+                  c.passed_to_midwife_at AS "passed_to_midwife_at: DateTime<Utc>"
              FROM comments c
              JOIN articles a ON a.id = c.article_id
              LEFT JOIN comments p ON p.id = c.parent_id
              LEFT JOIN users m ON m.id = c.moderated_by
+             LEFT JOIN users hp ON hp.id = c.handled_privately_by
+             LEFT JOIN users pm ON pm.id = c.passed_to_midwife_by
             WHERE c.status = $1 AND ($2::bigint IS NULL OR c.article_id = $2)
+              AND (NOT $5 OR c.handled_privately_at IS NOT NULL)
             ORDER BY CASE WHEN $1 = 'pending'::comment_status THEN c.urgent END DESC,
                      CASE WHEN $1 = 'pending'::comment_status THEN c.created_at END ASC,
                      c.created_at DESC, c.id DESC
@@ -103,7 +122,8 @@ pub async fn queue(
         status as CommentStatus,
         article_id,
         limit,
-        offset
+        offset,
+        private_only
     )
     .fetch_all(db)
     .await
@@ -120,11 +140,17 @@ pub async fn find(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<Option<Queue
                   (SELECT count(*) FROM comments r WHERE r.parent_id = c.id AND r.status = 'published') AS "published_replies!",
                   c.urgent_signs, c.spam_reason, c.report_count,
                   (SELECT string_agg(DISTINCT reason, '; ') FROM comment_reports x WHERE x.comment_id = c.id) AS "report_reasons?",
-                  c.import_source
+                  c.import_source,
+                  hp.display_name AS "handled_privately_by_name?",
+                  c.handled_privately_at AS "handled_privately_at: DateTime<Utc>", c.private_note,
+                  pm.display_name AS "passed_to_midwife_by_name?",
+                  c.passed_to_midwife_at AS "passed_to_midwife_at: DateTime<Utc>"
              FROM comments c
              JOIN articles a ON a.id = c.article_id
              LEFT JOIN comments p ON p.id = c.parent_id
              LEFT JOIN users m ON m.id = c.moderated_by
+             LEFT JOIN users hp ON hp.id = c.handled_privately_by
+             LEFT JOIN users pm ON pm.id = c.passed_to_midwife_by
             WHERE c.id = $1"#,
         id
     )
@@ -162,7 +188,9 @@ pub async fn status_of(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<Option<
 
 /// Applies `decision` to comment `id` if its status allows it (see [`Decision::starts_from`]);
 /// `false` when it did not (someone else decided first). Approving clears earlier reports: a
-/// comment a moderator has read and approved needs as many new reports to come back.
+/// comment a moderator has read and approved needs as many new reports to come back. The status
+/// it had is kept in `previous_status`, for an undo. `reason` is a hide's reason, or the staff
+/// note of a comment handled privately.
 pub async fn apply(
     tx: &mut PgConnection,
     id: i64,
@@ -175,7 +203,7 @@ pub async fn apply(
         Decision::Approve => {
             sqlx::query!(
                 "UPDATE comments SET status = 'published', published_at = now(), moderated_by = $2,
-                        moderated_at = now(), report_count = 0
+                        moderated_at = now(), report_count = 0, previous_status = status
                   WHERE id = $1 AND status = ANY($3)",
                 id,
                 by,
@@ -186,7 +214,8 @@ pub async fn apply(
         }
         Decision::Hide => {
             sqlx::query!(
-                "UPDATE comments SET status = 'hidden', hidden_reason = $4, moderated_by = $2, moderated_at = now()
+                "UPDATE comments SET status = 'hidden', hidden_reason = $4, moderated_by = $2, moderated_at = now(),
+                        previous_status = status
                   WHERE id = $1 AND status = ANY($3)",
                 id,
                 by,
@@ -199,7 +228,7 @@ pub async fn apply(
         Decision::Unhide => {
             sqlx::query!(
                 "UPDATE comments SET status = 'published', published_at = coalesce(published_at, now()),
-                        hidden_reason = NULL, moderated_by = $2, moderated_at = now()
+                        hidden_reason = NULL, moderated_by = $2, moderated_at = now(), previous_status = status
                   WHERE id = $1 AND status = ANY($3)",
                 id,
                 by,
@@ -210,11 +239,25 @@ pub async fn apply(
         }
         Decision::NotSpam => {
             sqlx::query!(
-                "UPDATE comments SET status = 'pending', spam_reason = NULL, moderated_by = $2, moderated_at = now()
+                "UPDATE comments SET status = 'pending', spam_reason = NULL, moderated_by = $2, moderated_at = now(),
+                        previous_status = status
                   WHERE id = $1 AND status = ANY($3)",
                 id,
                 by,
                 from as &[CommentStatus]
+            )
+            .execute(&mut *tx)
+            .await?
+        }
+        Decision::HandledPrivately => {
+            sqlx::query!(
+                "UPDATE comments SET status = 'hidden', handled_privately_at = now(), handled_privately_by = $2,
+                        private_note = $4, moderated_by = $2, moderated_at = now(), previous_status = status
+                  WHERE id = $1 AND status = ANY($3)",
+                id,
+                by,
+                from as &[CommentStatus],
+                reason
             )
             .execute(&mut *tx)
             .await?
@@ -299,10 +342,13 @@ pub struct AwaitingRow {
     pub body: String,
     pub created_at: DateTime<Utc>,
     pub urgent: bool,
+    /// Still waiting for moderation: passed to a midwife, not published.
+    pub waiting: bool,
 }
 
-/// Published guests' top-level comments with no published staff reply under them and not marked
-/// as needing none: urgent first, then oldest first.
+/// Published guests' top-level comments, and waiting comments passed to a midwife, with no
+/// published staff reply under them and not marked as needing none: urgent first, then oldest
+/// first.
 pub async fn awaiting(
     db: impl PgExecutor<'_>,
     article_id: Option<i64>,
@@ -312,11 +358,13 @@ pub async fn awaiting(
     sqlx::query_as!(
         AwaitingRow,
         r#"SELECT c.id, a.slug AS article_slug, a.title AS article_title, c.author_name, c.body,
-                  c.created_at AS "created_at: DateTime<Utc>", c.urgent
+                  c.created_at AS "created_at: DateTime<Utc>", c.urgent,
+                  c.status = 'pending' AS "waiting!"
              FROM comments c
              JOIN articles a ON a.id = c.article_id
-            WHERE c.status = 'published' AND c.parent_id IS NULL AND c.author_kind = 'guest'
-              AND c.no_reply_needed_at IS NULL
+            WHERE ((c.status = 'published' AND c.parent_id IS NULL)
+                   OR (c.status = 'pending' AND c.passed_to_midwife_at IS NOT NULL))
+              AND c.author_kind = 'guest' AND c.no_reply_needed_at IS NULL
               AND ($1::bigint IS NULL OR c.article_id = $1)
               AND NOT EXISTS (SELECT 1 FROM comments r
                                WHERE r.parent_id = c.id AND r.author_kind = 'staff' AND r.status = 'published')
@@ -335,8 +383,9 @@ pub async fn awaiting_count(db: impl PgExecutor<'_>, article_id: Option<i64>) ->
     sqlx::query_scalar!(
         r#"SELECT count(*) AS "count!" FROM (
              SELECT 1 FROM comments c
-              WHERE c.status = 'published' AND c.parent_id IS NULL AND c.author_kind = 'guest'
-                AND c.no_reply_needed_at IS NULL
+              WHERE ((c.status = 'published' AND c.parent_id IS NULL)
+                     OR (c.status = 'pending' AND c.passed_to_midwife_at IS NOT NULL))
+                AND c.author_kind = 'guest' AND c.no_reply_needed_at IS NULL
                 AND ($1::bigint IS NULL OR c.article_id = $1)
                 AND NOT EXISTS (SELECT 1 FROM comments r
                                  WHERE r.parent_id = c.id AND r.author_kind = 'staff' AND r.status = 'published')
@@ -353,8 +402,93 @@ pub async fn awaiting_count(db: impl PgExecutor<'_>, article_id: Option<i64>) ->
 pub async fn mark_no_reply_needed(tx: &mut PgConnection, id: i64, by: i64) -> sqlx::Result<bool> {
     let done = sqlx::query!(
         "UPDATE comments SET no_reply_needed_at = now(), no_reply_needed_by = $2
-          WHERE id = $1 AND status = 'published' AND parent_id IS NULL AND author_kind = 'guest'
-            AND no_reply_needed_at IS NULL",
+          WHERE id = $1 AND author_kind = 'guest' AND no_reply_needed_at IS NULL
+            AND ((status = 'published' AND parent_id IS NULL)
+                 OR (status = 'pending' AND passed_to_midwife_at IS NOT NULL))",
+        id,
+        by
+    )
+    .execute(tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The comment for an undo, locked so nothing changes it meanwhile: its status, the status before
+/// its latest decision, and what names it to staff.
+pub struct Undoable {
+    pub status: CommentStatus,
+    pub previous_status: Option<CommentStatus>,
+    pub author_name: String,
+    pub article_title: String,
+}
+
+pub async fn lock_for_undo(tx: &mut PgConnection, id: i64) -> sqlx::Result<Option<Undoable>> {
+    sqlx::query_as!(
+        Undoable,
+        r#"SELECT c.status AS "status: CommentStatus", c.previous_status AS "previous_status: CommentStatus",
+                  c.author_name, a.title AS article_title
+             FROM comments c JOIN articles a ON a.id = c.article_id
+            WHERE c.id = $1
+              FOR UPDATE OF c"#,
+        id
+    )
+    .fetch_optional(tx)
+    .await
+}
+
+/// Puts comment `id` back to `to`, undoing `decision` (what it set is taken away again). The
+/// caller has checked, under the lock, that nothing happened to the comment since.
+pub async fn undo(
+    tx: &mut PgConnection,
+    id: i64,
+    by: i64,
+    decision: Decision,
+    to: CommentStatus,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query!(
+        "UPDATE comments
+            SET status = $3,
+                published_at = CASE WHEN $3 IN ('pending'::comment_status, 'spam'::comment_status)
+                                    THEN NULL ELSE published_at END,
+                hidden_reason = CASE WHEN $3 = 'hidden'::comment_status THEN hidden_reason END,
+                handled_privately_at = CASE WHEN $5 THEN NULL ELSE handled_privately_at END,
+                handled_privately_by = CASE WHEN $5 THEN NULL ELSE handled_privately_by END,
+                private_note = CASE WHEN $5 THEN NULL ELSE private_note END,
+                previous_status = NULL, moderated_by = $2, moderated_at = now()
+          WHERE id = $1 AND status = $4",
+        id,
+        by,
+        to as CommentStatus,
+        decision.leads_to() as CommentStatus,
+        decision == Decision::HandledPrivately
+    )
+    .execute(tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Who wrote comment `id` and on which article, to name it in a confirmation.
+pub struct Label {
+    pub author_name: String,
+    pub article_title: String,
+}
+
+pub async fn label(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<Option<Label>> {
+    sqlx::query_as!(
+        Label,
+        "SELECT c.author_name, a.title AS article_title FROM comments c JOIN articles a ON a.id = c.article_id
+          WHERE c.id = $1",
+        id
+    )
+    .fetch_optional(db)
+    .await
+}
+
+/// Passes a waiting comment to a midwife; `false` when it is not waiting or was passed already.
+pub async fn pass_to_midwife(tx: &mut PgConnection, id: i64, by: i64) -> sqlx::Result<bool> {
+    let done = sqlx::query!(
+        "UPDATE comments SET passed_to_midwife_at = now(), passed_to_midwife_by = $2
+          WHERE id = $1 AND status = 'pending' AND author_kind = 'guest' AND passed_to_midwife_at IS NULL",
         id,
         by
     )

@@ -4,6 +4,7 @@ use askama::Template;
 
 use super::{
     Decision, EDITABLE, Tab,
+    confirm::Confirmation,
     store::{ExistingReply, QueueRow},
 };
 use crate::{
@@ -47,6 +48,15 @@ pub struct ItemView {
     pub published_replies: i64,
     /// "Imported from WordPress": history brought from another system.
     pub imported: Option<String>,
+    /// Handled privately: "Jo, 5 minutes ago", and the staff-only note.
+    pub handled_privately: Option<String>,
+    pub private_note: Option<PlainText>,
+    /// Passed to a midwife while waiting: "Jo, 5 minutes ago".
+    pub passed_to_midwife: Option<String>,
+    pub can_handle_privately: bool,
+    pub can_pass_to_midwife: bool,
+    /// The comment after this one on the page: where the queue returns after a decision.
+    pub following: Option<i64>,
 }
 
 impl From<QueueRow> for ItemView {
@@ -68,7 +78,20 @@ impl From<QueueRow> for ItemView {
         let marks: Vec<_> = found.iter().map(|f| (f.range.clone(), f.kind.label())).collect();
         let mut personal_data: Vec<&'static str> = found.iter().map(|f| f.kind.label()).collect();
         personal_data.dedup();
+        let urgent = !row.urgent_signs.is_empty();
+        let who_when = |name: Option<String>, at: Option<chrono::DateTime<chrono::Utc>>| {
+            at.map(|at| format!("{}, {}", name.as_deref().unwrap_or("someone"), age(at)))
+        };
         Self {
+            handled_privately: who_when(row.handled_privately_by_name, row.handled_privately_at),
+            private_note: row.private_note.as_deref().map(PlainText::new),
+            can_pass_to_midwife: urgent
+                && !is_staff
+                && row.status == CommentStatus::Pending
+                && row.passed_to_midwife_at.is_none(),
+            passed_to_midwife: who_when(row.passed_to_midwife_by_name, row.passed_to_midwife_at),
+            can_handle_privately: urgent && Decision::HandledPrivately.applies_to(row.status),
+            following: None,
             id: row.id,
             article_slug: row.article_slug,
             article_title: row.article_title,
@@ -159,6 +182,32 @@ pub struct QueuePage {
     pub back: String,
     pub next_page: Option<String>,
     pub previous_page: Option<String>,
+    /// What the last decision did, shown where the comment was.
+    pub decided: Option<Confirmation>,
+    /// Some comments here can be approved or hidden several at once.
+    pub selectable: bool,
+}
+
+impl QueuePage {
+    /// The confirmation goes just before comment `id`.
+    fn decided_before(&self, id: &i64) -> bool {
+        self.decided.as_ref().and_then(|d| d.before) == Some(*id)
+    }
+
+    fn can_approve_several(&self) -> bool {
+        self.items.iter().any(|i| i.can_approve)
+    }
+
+    fn can_hide_several(&self) -> bool {
+        self.items.iter().any(|i| i.can_hide)
+    }
+
+    /// The confirmation goes at the top: it names no comment on this page.
+    fn decided_at_top(&self) -> bool {
+        self.decided
+            .as_ref()
+            .is_some_and(|d| !d.before.is_some_and(|id| self.items.iter().any(|i| i.id == id)))
+    }
 }
 
 #[derive(Template)]
@@ -173,6 +222,8 @@ pub struct CommentPage {
     pub reply_body: String,
     pub problem: Option<&'static str>,
     pub back: String,
+    /// The queue's checkboxes are not on a comment's own page.
+    pub selectable: bool,
 }
 
 pub struct ReplyView {
@@ -215,6 +266,8 @@ pub struct AwaitingItem {
     pub created_iso: String,
     /// Past the answer target.
     pub overdue: bool,
+    /// Passed to a midwife and not published.
+    pub waiting: bool,
 }
 
 #[derive(Template)]

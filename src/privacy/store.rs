@@ -50,10 +50,11 @@ pub async fn account_by_email(db: impl PgExecutor<'_>, email: &str) -> sqlx::Res
     .await
 }
 
-/// Removes the email, the name and the address hash from every comment written with `email`.
+/// Removes the email, the name and the address hash from every comment written with `email`,
+/// and any staff note about contacting its writer.
 pub async fn anonymise(db: impl PgExecutor<'_>, email: &str) -> sqlx::Result<u64> {
     let done = sqlx::query!(
-        "UPDATE comments SET author_email = NULL, author_name = 'Anonymous', client_hash = NULL
+        "UPDATE comments SET author_email = NULL, author_name = 'Anonymous', client_hash = NULL, private_note = NULL
           WHERE lower(author_email) = lower($1)",
         email
     )

@@ -5,6 +5,8 @@
 //!   hide, and bad input; each run with JavaScript on and again with it off.
 //! - `pages`: every page type checked with axe-core (WCAG 2.2 AA), with the keyboard alone, and at
 //!   375 px and 1280 px, with screenshots.
+//! - `queue`: a moderator's approve, confirmation and Undo, and several approved at once, at
+//!   375 px and 1280 px with JavaScript on and off.
 //!
 //! Without Chromium and chromedriver these tests say so loudly and pass, except in CI (`CI=true`),
 //! where they fail. `CHROME_BIN` and `CHROMEDRIVER` point at other copies of either.
@@ -14,3 +16,4 @@ mod driver;
 mod embed;
 mod journeys;
 mod pages;
+mod queue;

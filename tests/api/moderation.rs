@@ -105,7 +105,8 @@ async fn approving_publishes_the_comment_and_records_who_did_it() {
         )
         .await;
 
-    assert_eq!(location(&response), "/moderation?status=pending");
+    // Back to the same tab, at the confirmation where the comment was.
+    assert_eq!(location(&response), "/moderation?status=pending#decided");
     assert_eq!(app.status_of(id).await, "published");
     assert!(app.get_html("/articles/a").await.contains("please publish me"));
     assert!(app.get_html("/").await.contains("1 comment"));
@@ -115,7 +116,7 @@ async fn approving_publishes_the_comment_and_records_who_did_it() {
         .text()
         .await
         .unwrap();
-    assert!(page.contains("Approved. The comment is now published."));
+    assert!(page.contains("Approved Sam\u{2019}s comment on <em>A</em>. It is now published."));
     let actor: i64 = sqlx::query_scalar("SELECT actor_id FROM audit_log WHERE action = 'comment.approved'")
         .fetch_one(&app.db)
         .await

@@ -73,6 +73,27 @@ impl Site {
         )
         .await;
 
+        // An urgent comment the safeguarding lead dealt with by email, kept with a staff note.
+        let private = app
+            .add_comment_at(
+                article,
+                None,
+                "Noor",
+                "I have been bleeding heavily since this morning and feel faint.",
+                CommentStatus::Hidden,
+                Utc::now() - Duration::hours(2),
+            )
+            .await;
+        sqlx::query(
+            "UPDATE comments SET urgent = true, urgent_signs = '{heavy bleeding}', handled_privately_at = now(),
+                    private_note = 'Our safeguarding lead emailed Noor, who is on her way to the maternity unit.'
+              WHERE id = $1",
+        )
+        .bind(private)
+        .execute(&app.db)
+        .await
+        .expect("handled privately");
+
         app.create_staff("Ada", Role::Admin, true).await;
         app.create_staff("Bea", Role::Midwife, true).await;
         app.create_staff("Cai", Role::Midwife, false).await;
@@ -124,6 +145,12 @@ impl Site {
             ("sign-in", "/login".into(), Reader),
             ("choose a password", self.invitation.clone(), Reader),
             ("moderation queue", "/moderation".into(), Staff),
+            ("article, signed in as staff", format!("/articles/{SLUG}"), Staff),
+            (
+                "moderation, handled privately",
+                "/moderation?status=private".into(),
+                Staff,
+            ),
             (
                 "moderation, published",
                 "/moderation?status=published".into(),
@@ -474,7 +501,7 @@ async fn a_reader_and_a_moderator_do_their_work_with_the_keyboard_alone() {
 
 /// Where screenshots go: `docs/screenshots/` when `UPDATE_SCREENSHOTS` is set (to refresh the
 /// README's pictures after changing a page), otherwise a folder under the build directory.
-fn screenshot_folder() -> PathBuf {
+pub(super) fn screenshot_folder() -> PathBuf {
     if std::env::var_os("UPDATE_SCREENSHOTS").is_some_and(|v| !v.is_empty()) {
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/screenshots")
     } else {
