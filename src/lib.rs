@@ -21,6 +21,7 @@ pub mod monitoring;
 pub mod privacy;
 pub mod router;
 pub mod safety;
+pub mod saved_replies;
 pub mod server;
 pub mod state;
 pub mod text;
