@@ -379,3 +379,69 @@ async fn a_correction_is_sanitised_and_a_stale_or_empty_one_keeps_its_text() {
     assert!(!thread.contains("javascript:"));
     assert!(!thread.contains("onclick"));
 }
+
+#[tokio::test]
+async fn publish_and_next_keeps_to_the_article_filter_and_comes_round_to_questions_skipped_earlier() {
+    let app = TestApp::spawn().await;
+    let a = app.add_article("a", "A").await;
+    let b = app.add_article("b", "B").await;
+    let now = Utc::now();
+    let at = |hours: i64| now - Duration::hours(hours);
+    let skipped = app
+        .add_comment_at(a, None, "Kim", "Skipped at first", Published, at(30))
+        .await;
+    let middle = app
+        .add_comment_at(a, None, "Jo", "Opened first", Published, at(20))
+        .await;
+    app.add_comment_at(b, None, "Sam", "On another article", Published, at(10))
+        .await;
+    let last = app
+        .add_comment_at(a, None, "Lee", "The newest", Published, at(5))
+        .await;
+    let midwife = app.staff("Bea", Role::Midwife, true).await;
+
+    let list = page(&app, &midwife.client, "/moderation/awaiting?article=a").await;
+    assert!(list.contains(&format!(
+        "/moderation/comments/{middle}?from=awaiting&#38;article=a#reply"
+    )));
+    let html = page(
+        &app,
+        &midwife.client,
+        &format!("/moderation/comments/{middle}?from=awaiting&article=a"),
+    )
+    .await;
+    assert!(html.contains(r#"name="article" value="a""#));
+    assert!(html.contains(r#"href="/moderation/awaiting?article=a""#));
+
+    let next = async |id: i64| {
+        app.post_as(
+            &midwife.client,
+            &format!("/moderation/comments/{id}/reply"),
+            &[
+                ("body", "Thank you for asking."),
+                ("intent", "next"),
+                ("from", "awaiting"),
+                ("article", "a"),
+            ],
+        )
+        .await
+    };
+    let response = next(middle).await;
+    assert_eq!(
+        location(&response),
+        format!("/moderation/comments/{last}?from=awaiting&article=a")
+    );
+    let response = next(last).await;
+    assert_eq!(
+        location(&response),
+        format!("/moderation/comments/{skipped}?from=awaiting&article=a"),
+        "past the end, the list starts again from the top"
+    );
+    let response = next(skipped).await;
+    assert_eq!(
+        location(&response),
+        "/moderation/no-more-questions?from=awaiting&article=a"
+    );
+    let done = page(&app, &midwife.client, &location(&response)).await;
+    assert!(done.contains(r#"href="/moderation/awaiting?article=a""#));
+}
