@@ -296,6 +296,12 @@ pub async fn comment_page(page: &StaffPage, id: i64, from: &FromQuery, shown: Sh
     } else {
         None
     };
+    // The way back: to the list named, or to the queue as before.
+    let (list_href, list_label) = if from.from.is_empty() {
+        ("/moderation".to_owned(), "the queue")
+    } else {
+        (origin.list_href(), origin.list_label())
+    };
     let draft = shown.draft;
     let preview = if draft.preview {
         Some(preview(page, &row.article_slug, &draft.body)?)
@@ -313,8 +319,8 @@ pub async fn comment_page(page: &StaffPage, id: i64, from: &FromQuery, shown: Sh
         problem: draft.problem,
         from: origin.list.as_str(),
         article: origin.article.clone().unwrap_or_default(),
-        list_href: origin.list_href(),
-        list_label: origin.list_label(),
+        list_href,
+        list_label,
         preview,
         saved_replies: saved_replies
             .into_iter()

@@ -51,6 +51,7 @@ async fn the_reply_page_shows_the_question_and_the_comment_it_answers_above_the_
     assert!(box_at < edit_at, "the edit box comes after the reply box, closed");
     assert!(html[edit_at..].contains(r#"<textarea id="edit-body" name="body""#));
     assert!(html.contains("Publish and open the next question"));
+    assert!(html.contains(r#"<a href="/moderation">Back to the queue</a>"#));
 }
 
 async fn answer_and_next(app: &TestApp, client: &reqwest::Client, id: i64, from: &str) -> reqwest::Response {
