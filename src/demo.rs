@@ -66,6 +66,12 @@ async fn add_midwife_reply(
     Ok(())
 }
 
+/// The organisation's helpline, kept once as a saved reply (an invented number and address).
+const DEMO_SAVED_TITLE: &str = "Our support line";
+const DEMO_SAVED_REPLY: &str = "If you would like to talk it through, our support line is here for you: \
+call **0800 000 0000** (free, Monday to Friday, 9am to 5pm) or email \
+[support@example.org](mailto:support@example.org).";
+
 pub const DEMO_SLUG: &str = "after-a-miscarriage";
 
 /// What `load` did.
@@ -146,6 +152,7 @@ pub async fn load(pool: &PgPool) -> anyhow::Result<Loaded> {
     )
     .await?;
     add_midwife_reply(&mut tx, article_id, question).await?;
+    crate::saved_replies::store::insert(&mut tx, DEMO_SAVED_TITLE, DEMO_SAVED_REPLY, None).await?;
     tx.commit().await?;
     Ok(Loaded::Added { comments: 6 })
 }

@@ -22,6 +22,7 @@ pub mod privacy;
 pub mod progress;
 pub mod router;
 pub mod safety;
+pub mod saved_replies;
 pub mod server;
 pub mod state;
 pub mod text;

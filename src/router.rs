@@ -32,6 +32,7 @@ use crate::{
     error::{AppError, DatabaseUnreachable},
     mail, moderation,
     monitoring::{self, routes::Scrape},
+    saved_replies,
     state::AppState,
     web::{
         assets,
@@ -193,6 +194,7 @@ fn staff_routes(state: &AppState) -> Router<AppState> {
     Router::new()
         .merge(accounts::routes::router())
         .merge(moderation::routes::router())
+        .merge(saved_replies::routes::router())
         .merge(admin::router())
         .layer(accounts::auth::auth_layer(
             state.db.clone(),

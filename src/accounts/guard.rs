@@ -50,6 +50,7 @@ impl StaffPage {
             is_admin: self.staff.is_admin(),
             can_moderate: self.staff.can_moderate(),
             can_reply: self.staff.can_reply(),
+            can_keep_replies: self.staff.can_keep_saved_replies(),
             awaiting_verification: self.staff.awaiting_verification(),
             token: new_token(&self.csrf)?,
             flash: take_flash(&self.session).await,
@@ -133,6 +134,8 @@ pub struct StaffChrome {
     pub is_admin: bool,
     pub can_moderate: bool,
     pub can_reply: bool,
+    /// May add, edit and delete saved replies.
+    pub can_keep_replies: bool,
     pub awaiting_verification: bool,
     /// The form token for every form on the page.
     pub token: String,
@@ -197,5 +200,16 @@ guard!(
         "Your account is awaiting verification by an admin. Replies can be published once it is verified."
     } else {
         "Only verified midwives can publish replies."
+    }
+);
+
+guard!(
+    /// Staff who keep the saved replies: verified midwives and admins.
+    ReplyKeeper,
+    Staff::can_keep_saved_replies,
+    |staff| if staff.awaiting_verification() {
+        "Your account is awaiting verification by an admin. Saved replies can be changed once it is verified."
+    } else {
+        "Saved replies are kept by verified midwives and admins."
     }
 );

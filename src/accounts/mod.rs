@@ -94,6 +94,11 @@ impl Staff {
         self.verified && matches!(self.role, Role::Midwife | Role::Admin)
     }
 
+    /// Add, edit and delete the saved replies: whoever writes replies, and admins.
+    pub fn can_keep_saved_replies(&self) -> bool {
+        self.can_reply() || self.is_admin()
+    }
+
     /// Waiting for an admin to verify them before they can reply.
     pub fn awaiting_verification(&self) -> bool {
         self.role == Role::Midwife && !self.verified

@@ -45,10 +45,15 @@ pub enum Action {
     ApiTokenUsed,
     /// Comments brought from another system (the counts are in the reason).
     ImportRun,
+    /// A published staff reply corrected by its author or an admin (both texts are kept).
+    ReplyCorrected,
+    SavedReplyAdded,
+    SavedReplyEdited,
+    SavedReplyDeleted,
 }
 
 impl Action {
-    pub const ALL: [Action; 31] = [
+    pub const ALL: [Action; 35] = [
         Action::CommentApproved,
         Action::CommentHidden,
         Action::CommentUnhidden,
@@ -80,6 +85,10 @@ impl Action {
         Action::ApiTokenRevoked,
         Action::ApiTokenUsed,
         Action::ImportRun,
+        Action::ReplyCorrected,
+        Action::SavedReplyAdded,
+        Action::SavedReplyEdited,
+        Action::SavedReplyDeleted,
     ];
 
     /// The name stored in the log and used in filters.
@@ -116,6 +125,10 @@ impl Action {
             Action::ApiTokenRevoked => "api_token.revoked",
             Action::ApiTokenUsed => "api_token.used",
             Action::ImportRun => "import.run",
+            Action::ReplyCorrected => "comment.reply_corrected",
+            Action::SavedReplyAdded => "saved_reply.added",
+            Action::SavedReplyEdited => "saved_reply.edited",
+            Action::SavedReplyDeleted => "saved_reply.deleted",
         }
     }
 
@@ -153,6 +166,10 @@ impl Action {
             Some(Action::ApiTokenRevoked) => "revoked an API token",
             Some(Action::ApiTokenUsed) => "made a change with an API token",
             Some(Action::ImportRun) => "imported comments",
+            Some(Action::ReplyCorrected) => "corrected a published reply",
+            Some(Action::SavedReplyAdded) => "added a saved reply",
+            Some(Action::SavedReplyEdited) => "edited a saved reply",
+            Some(Action::SavedReplyDeleted) => "deleted a saved reply",
             None => "did something",
         }
     }
@@ -168,6 +185,7 @@ pub enum Target {
     ApiToken(i64),
     /// Comments stored at once (an import), by their number.
     Comments(i64),
+    SavedReply(i64),
 }
 
 impl Target {
@@ -179,6 +197,7 @@ impl Target {
             Target::Person(count) => ("person", count),
             Target::ApiToken(id) => ("api_token", id),
             Target::Comments(count) => ("comments", count),
+            Target::SavedReply(id) => ("saved_reply", id),
         }
     }
 }
@@ -194,4 +213,26 @@ pub async fn record(
 ) -> sqlx::Result<i64> {
     let (target_type, target_id) = target.parts();
     store::insert(tx, actor, action.as_str(), target_type, target_id, reason).await
+}
+
+/// Adds an entry that keeps a text as it was and as it became (a corrected reply), in the
+/// caller's transaction.
+pub async fn record_change(
+    tx: &mut PgConnection,
+    actor: Option<i64>,
+    action: Action,
+    target: Target,
+    before: &str,
+    after: &str,
+) -> sqlx::Result<()> {
+    let (target_type, target_id) = target.parts();
+    store::insert_change(
+        tx,
+        actor,
+        action.as_str(),
+        (target_type, target_id),
+        before,
+        after,
+    )
+    .await
 }

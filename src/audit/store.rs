@@ -24,6 +24,30 @@ pub async fn insert(
     .await
 }
 
+/// An entry with the text before and after a change.
+pub async fn insert_change(
+    tx: &mut PgConnection,
+    actor: Option<i64>,
+    action: &str,
+    (target_type, target_id): (&str, i64),
+    before: &str,
+    after: &str,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "INSERT INTO audit_log (actor_id, action, target_type, target_id, text_before, text_after)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+        actor,
+        action,
+        target_type,
+        target_id,
+        before,
+        after
+    )
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
 pub struct Entry {
     pub id: i64,
     pub actor_name: Option<String>,
@@ -32,6 +56,9 @@ pub struct Entry {
     pub target_id: Option<i64>,
     pub reason: Option<String>,
     pub at: DateTime<Utc>,
+    /// A corrected text as it was and as it became.
+    pub text_before: Option<String>,
+    pub text_after: Option<String>,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -51,7 +78,8 @@ pub async fn list(
 ) -> sqlx::Result<Vec<Entry>> {
     sqlx::query_as!(
         Entry,
-        r#"SELECT l.id, u.display_name AS "actor_name?", l.action, l.target_type, l.target_id, l.reason, l.at AS "at: DateTime<Utc>"
+        r#"SELECT l.id, u.display_name AS "actor_name?", l.action, l.target_type, l.target_id, l.reason, l.at AS "at: DateTime<Utc>",
+                  l.text_before, l.text_after
              FROM audit_log l LEFT JOIN users u ON u.id = l.actor_id
             WHERE ($1::bigint IS NULL OR l.actor_id = $1)
               AND ($2::text IS NULL OR l.action = $2)
@@ -75,7 +103,8 @@ pub async fn list(
 pub async fn latest_for_comment(db: impl PgExecutor<'_>, comment_id: i64) -> sqlx::Result<Option<Entry>> {
     sqlx::query_as!(
         Entry,
-        r#"SELECT l.id, u.display_name AS "actor_name?", l.action, l.target_type, l.target_id, l.reason, l.at AS "at: DateTime<Utc>"
+        r#"SELECT l.id, u.display_name AS "actor_name?", l.action, l.target_type, l.target_id, l.reason, l.at AS "at: DateTime<Utc>",
+                  l.text_before, l.text_after
              FROM audit_log l LEFT JOIN users u ON u.id = l.actor_id
             WHERE l.target_type = 'comment' AND l.target_id = $1 AND l.action <> 'comment.replied'
             ORDER BY l.id DESC LIMIT 1"#,

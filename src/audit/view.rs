@@ -57,6 +57,8 @@ pub struct AuditRow {
     pub target: String,
     pub target_href: Option<String>,
     pub reason: Option<String>,
+    /// A correction: the text before and after.
+    pub change: Option<(String, String)>,
     pub at: String,
     pub at_iso: String,
 }
@@ -75,6 +77,7 @@ impl AuditRow {
                 _ => None,
             },
             reason: e.reason.clone(),
+            change: e.text_before.clone().zip(e.text_after.clone()),
             at: e.at.with_timezone(&tz).format("%d %b %Y - %H:%M").to_string(),
             at_iso: e.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         }

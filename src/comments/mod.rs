@@ -122,6 +122,8 @@ pub struct ThreadRow {
     pub created_at: DateTime<Utc>,
     pub depth: i32,
     pub parent_name: Option<String>,
+    /// When a staff reply was last corrected after publishing.
+    pub edited_at: Option<DateTime<Utc>>,
 }
 
 /// The form as posted. Every field is a plain string so nothing the reader typed is lost to a

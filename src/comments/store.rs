@@ -36,17 +36,17 @@ pub async fn thread_page(
                 ORDER BY created_at DESC, id DESC
                 LIMIT $2 OFFSET $3
            ), tree AS (
-               SELECT c.id, c.author_kind, c.author_name, c.body, c.body_html, c.disclaimer, c.created_at,
+               SELECT c.id, c.author_kind, c.author_name, c.body, c.body_html, c.disclaimer, c.created_at, c.edited_at,
                       1 AS depth, ARRAY[r.position, c.id] AS path, NULL::text AS parent_name
                  FROM roots r JOIN comments c ON c.id = r.id
                UNION ALL
-               SELECT c.id, c.author_kind, c.author_name, c.body, c.body_html, c.disclaimer, c.created_at,
+               SELECT c.id, c.author_kind, c.author_name, c.body, c.body_html, c.disclaimer, c.created_at, c.edited_at,
                       t.depth + 1, t.path || c.id, t.author_name
                  FROM tree t JOIN comments c ON c.parent_id = t.id AND c.status = 'published'
            )
            SELECT id AS "id!", author_kind AS "author_kind!: AuthorKind", author_name AS "author_name!",
                   body AS "body!", body_html, disclaimer, created_at AS "created_at!: DateTime<Utc>",
-                  depth AS "depth!", parent_name
+                  depth AS "depth!", parent_name, edited_at AS "edited_at: DateTime<Utc>"
              FROM tree
             ORDER BY path"#,
         article_id,
@@ -371,7 +371,8 @@ pub async fn published_replies(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result
     sqlx::query_as!(
         ThreadRow,
         r#"SELECT id, author_kind AS "author_kind: AuthorKind", author_name, body, body_html, disclaimer,
-                  created_at AS "created_at: DateTime<Utc>", 2 AS "depth!", NULL::text AS parent_name
+                  created_at AS "created_at: DateTime<Utc>", 2 AS "depth!", NULL::text AS parent_name,
+                  edited_at AS "edited_at: DateTime<Utc>"
              FROM comments WHERE parent_id = $1 AND status = 'published' ORDER BY created_at, id"#,
         id
     )

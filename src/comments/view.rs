@@ -42,6 +42,8 @@ pub struct CommentView {
     pub posted_at_iso: String,
     pub body: PlainText,
     pub parent_name: Option<String>,
+    /// A staff reply corrected after it was published.
+    pub edited: bool,
 }
 
 impl CommentView {
@@ -66,6 +68,7 @@ impl CommentView {
             posted_at_iso: row.created_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             body: PlainText::new(&row.body),
             parent_name: row.parent_name,
+            edited: row.edited_at.is_some(),
         }
     }
 }

@@ -34,6 +34,16 @@ pub fn href(article: Option<&str>, page: i64) -> String {
     }
 }
 
+/// What the reply page is told about this list: `from=awaiting`, with the article filter.
+pub fn reply_query(article: Option<&str>) -> String {
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    query.append_pair("from", "awaiting");
+    if let Some(slug) = article {
+        query.append_pair("article", slug);
+    }
+    query.finish()
+}
+
 /// Whether a question posted at `posted` is past the answer target at `now`.
 pub fn overdue(posted: DateTime<Utc>, now: DateTime<Utc>, target: chrono::Duration) -> bool {
     now - posted > target
@@ -78,6 +88,7 @@ pub async fn load(
         chrome,
         tabs: queue::tab_links(&counts, awaiting, None, article.as_deref()),
         target_hours: target.num_hours(),
+        reply_query: reply_query(article.as_deref()),
         back: href(article.as_deref(), page),
         next_page: has_more.then(|| href(article.as_deref(), page + 1)),
         previous_page: (page > 1).then(|| href(article.as_deref(), page - 1)),

@@ -8,6 +8,7 @@
 //! staff act on the same comment at once, the second finds the comment already changed, nothing is
 //! applied twice, and they are told what happened instead.
 
+pub mod answering;
 pub mod awaiting;
 pub mod confirm;
 pub mod markdown;

@@ -14,12 +14,13 @@ use serde::Deserialize;
 use sqlx::PgPool;
 
 use super::{
-    Decision, awaiting,
+    Decision,
+    answering::{self, Composed, Draft, FromQuery, Origin, ReplyForm, Shown},
+    awaiting,
     confirm::{self, Confirmation},
     queue,
-    service::{self, Edited, Replied},
-    store,
-    view::{CommentPage, ItemView, ReplyView},
+    service::{self, Corrected, Edited},
+    view::{CommentPage, NoMorePage},
 };
 use crate::{
     accounts::{
@@ -56,6 +57,8 @@ where
         .route("/moderation/comments/{id}/pass-to-midwife", post(pass_to_midwife))
         .route("/moderation/decisions", post(decide_several))
         .route("/moderation/decisions/{entry}/undo", post(undo))
+        .route("/moderation/comments/{id}/correct", post(correct))
+        .route("/moderation/no-more-questions", get(show_no_more))
 }
 
 async fn show_queue(AnyStaff(page): AnyStaff, Query(query): Query<queue::QueueQuery>) -> Result<Response> {
@@ -87,24 +90,36 @@ async fn comment_page(
     reply: Option<(String, &'static str)>,
     edit: Option<(String, &'static str)>,
 ) -> Result<CommentPage> {
-    let row = store::find(&page.db, id).await?.ok_or(AppError::NotFound)?;
-    let replies = store::replies_to(&page.db, id).await?;
-    let (reply_body, problem) = reply.map_or((String::new(), None), |(body, problem)| (body, Some(problem)));
-    Ok(CommentPage {
-        chrome: page.chrome().await?,
-        back: format!("/moderation/comments/{id}"),
-        item: ItemView::from(row).seen_by(&page.staff),
-        edit_problem: edit.as_ref().map(|(_, problem)| *problem),
-        edit_body: edit.map(|(body, _)| body),
-        replies: replies.into_iter().map(ReplyView::from).collect(),
-        reply_body,
-        problem,
-        selectable: false,
-    })
+    let draft = reply.map_or_else(Draft::default, |(body, problem)| {
+        Draft::refused(body, problem, StatusCode::UNPROCESSABLE_ENTITY)
+    });
+    let shown = Shown {
+        draft,
+        edit,
+        correction: None,
+    };
+    answering::comment_page(page, id, &FromQuery::default(), shown).await
 }
 
-async fn show_comment(AnyStaff(page): AnyStaff, Path(id): Path<i64>) -> Result<Response> {
-    let view = comment_page(&page, id, None, None).await?;
+/// The reply page: the question (and the comment it answers) above the reply box, which keeps to
+/// the list the midwife came from (`?from=awaiting`).
+async fn show_comment(
+    AnyStaff(page): AnyStaff,
+    Path(id): Path<i64>,
+    Query(from): Query<FromQuery>,
+) -> Result<Response> {
+    let view = answering::comment_page(&page, id, &from, Shown::default()).await?;
+    Ok(page.render(StatusCode::OK, &view))
+}
+
+/// "No more questions waiting", with the way back to the list.
+async fn show_no_more(AnyStaff(page): AnyStaff, Query(from): Query<FromQuery>) -> Result<Response> {
+    let origin = Origin::new(&from, crate::comments::CommentStatus::Published);
+    let view = NoMorePage {
+        chrome: page.chrome().await?,
+        list_href: origin.list_href(),
+        list_label: origin.list_label(),
+    };
     Ok(page.render(StatusCode::OK, &view))
 }
 
@@ -273,36 +288,69 @@ async fn edit(
     }
 }
 
-const STALE_REPLY: &str = "For your safety we could not accept the form this time. Your reply is still here: please press \u{201c}Publish reply\u{201d} again.";
+const STALE_REPLY: &str = "For your safety we could not accept the form this time. Your reply is still here: please press the button again.";
 
-/// Publishes a staff reply under comment `id`. A problem shows the reply again with its text: no
-/// reply is ever lost.
+/// The reply form's buttons: publish (and perhaps open the next question), preview, or insert a
+/// saved reply. Anything but publishing shows the page again with the text: no reply is ever lost.
 async fn reply(
     ActingMidwife(page): ActingMidwife,
     Path(id): Path<i64>,
-    checked: Checked<DecisionForm>,
+    checked: Checked<ReplyForm>,
 ) -> Result<Response> {
     let form = checked.form;
-    let (problem, status) = if !checked.token_ok {
-        (STALE_REPLY, StatusCode::FORBIDDEN)
+    let from = form.from_query();
+    let draft = if !checked.token_ok {
+        Draft::refused(form.body, STALE_REPLY, StatusCode::FORBIDDEN)
     } else {
-        match service::reply(&page.db, &page.config, &page.staff, id, &form.body).await? {
-            Replied::Published { approved, .. } => {
-                let also = if approved {
-                    " The comment it answers is approved too."
-                } else {
-                    ""
-                };
-                page.flash(format!("Your reply is published.{also}")).await;
-                return Ok(Redirect::to(&safe_next(Some(&form.back))).into_response());
+        match answering::compose(&page, id, form).await? {
+            Composed::Published { to, message } => {
+                page.flash(message).await;
+                return Ok(Redirect::to(&to).into_response());
             }
-            Replied::Refused {
-                problem,
-                conflict: true,
-            } => (problem, StatusCode::CONFLICT),
-            Replied::Refused { problem, .. } => (problem, StatusCode::UNPROCESSABLE_ENTITY),
+            Composed::Again(draft) => draft,
         }
     };
-    let view = comment_page(&page, id, Some((form.body, problem)), None).await?;
+    let status = draft.status;
+    let shown = Shown {
+        draft,
+        ..Shown::default()
+    };
+    let view = answering::comment_page(&page, id, &from, shown).await?;
+    Ok(page.render(status, &view))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct CorrectForm {
+    body: String,
+}
+
+const STALE_CORRECTION: &str = "For your safety we could not accept the form this time. Your correction is still here: please press \u{201c}Publish correction\u{201d} again.";
+
+/// Corrects a published staff reply, as its author or an admin. A problem shows the correction
+/// again with its text.
+async fn correct(
+    AnyStaff(page): AnyStaff,
+    Path(id): Path<i64>,
+    checked: Checked<CorrectForm>,
+) -> Result<Response> {
+    let body = checked.form.body;
+    let (problem, status) = if checked.token_ok {
+        match service::correct_reply(&page.db, &page.staff, id, &body).await? {
+            Corrected::Saved => {
+                page.flash("Your correction is published. Readers see it marked as edited.")
+                    .await;
+                return Ok(Redirect::to(&format!("/moderation/comments/{id}")).into_response());
+            }
+            Corrected::Invalid(problem) => (problem, StatusCode::UNPROCESSABLE_ENTITY),
+        }
+    } else {
+        (STALE_CORRECTION, StatusCode::FORBIDDEN)
+    };
+    let shown = Shown {
+        correction: Some((body, problem)),
+        ..Shown::default()
+    };
+    let view = answering::comment_page(&page, id, &FromQuery::default(), shown).await?;
     Ok(page.render(status, &view))
 }

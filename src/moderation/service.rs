@@ -14,7 +14,7 @@ use super::{
 use crate::{
     accounts::Staff,
     audit::{self, Action, Target},
-    comments::CommentStatus,
+    comments::{AuthorKind, CommentStatus},
     config::Config,
     error::{AppError, Result},
     mail,
@@ -406,6 +406,55 @@ pub async fn reply(db: &PgPool, config: &Config, staff: &Staff, id: i64, body: &
         id: reply_id,
         approved,
     })
+}
+
+/// What became of a correction of a published staff reply.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Corrected {
+    /// Saved, or the same text as before (nothing to record).
+    Saved,
+    /// The text cannot be published as it is: shown again with it.
+    Invalid(&'static str),
+}
+
+/// Replaces the text of staff reply `id`, as its author or an admin; anyone else is refused.
+/// Readers see "edited" beside its date, and the audit entry keeps both texts.
+pub async fn correct_reply(db: &PgPool, staff: &Staff, id: i64, body: &str) -> Result<Corrected> {
+    let body = match parse_reply(body) {
+        Ok(body) => body,
+        Err(problem) => return Ok(Corrected::Invalid(problem)),
+    };
+    let mut tx = db.begin().await?;
+    let reply = store::lock_for_correction(&mut tx, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if reply.author_kind != AuthorKind::Staff {
+        return Err(AppError::Forbidden(
+            "Only staff replies can be corrected here. A guest's words are edited before publishing.",
+        ));
+    }
+    if reply.author_user_id != Some(staff.id) && !staff.is_admin() {
+        return Err(AppError::Forbidden(
+            "Only the midwife who wrote this reply, or an admin, can correct it.",
+        ));
+    }
+    if reply.body == body {
+        return Ok(Corrected::Saved);
+    }
+    store::correct_staff_reply(&mut tx, id, &body, &markdown::render(&body)).await?;
+    let target = Target::Comment(id);
+    audit::record_change(
+        &mut tx,
+        Some(staff.id),
+        Action::ReplyCorrected,
+        target,
+        &reply.body,
+        &body,
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(comment.id = id, user.id = staff.id, "staff reply corrected");
+    Ok(Corrected::Saved)
 }
 
 /// Takes question `id` off "Awaiting a midwife" as needing no reply, with its audit entry; says

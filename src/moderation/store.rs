@@ -160,7 +160,10 @@ pub async fn find(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<Option<Queue
 
 /// Published replies already under a comment, oldest first, so a midwife sees what was said.
 pub struct ExistingReply {
+    pub id: i64,
     pub author_kind: AuthorKind,
+    /// Who wrote a staff reply, so its author may correct it.
+    pub author_user_id: Option<i64>,
     pub author_name: String,
     pub body: String,
     pub created_at: DateTime<Utc>,
@@ -169,7 +172,8 @@ pub struct ExistingReply {
 pub async fn replies_to(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<Vec<ExistingReply>> {
     sqlx::query_as!(
         ExistingReply,
-        r#"SELECT author_kind AS "author_kind: AuthorKind", author_name, body, created_at AS "created_at: DateTime<Utc>"
+        r#"SELECT id, author_kind AS "author_kind: AuthorKind", author_user_id, author_name, body,
+                  created_at AS "created_at: DateTime<Utc>"
              FROM comments WHERE parent_id = $1 AND status = 'published' ORDER BY created_at, id"#,
         id
     )
@@ -330,6 +334,109 @@ pub async fn insert_staff_reply(tx: &mut PgConnection, reply: &NewStaffReply<'_>
         reply.disclaimer
     )
     .fetch_one(tx)
+    .await
+}
+
+/// Who wrote staff reply `id` (`None` for a guest's comment, or a reply whose author's account
+/// is gone).
+pub async fn staff_reply_author(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<Option<i64>> {
+    let author = sqlx::query_scalar!(
+        "SELECT author_user_id FROM comments WHERE id = $1 AND author_kind = 'staff'",
+        id
+    )
+    .fetch_optional(db)
+    .await?;
+    Ok(author.flatten())
+}
+
+/// A comment about to be corrected, locked so two corrections cannot cross.
+pub struct ToCorrect {
+    pub author_kind: AuthorKind,
+    pub author_user_id: Option<i64>,
+    pub body: String,
+}
+
+pub async fn lock_for_correction(tx: &mut PgConnection, id: i64) -> sqlx::Result<Option<ToCorrect>> {
+    sqlx::query_as!(
+        ToCorrect,
+        r#"SELECT author_kind AS "author_kind: AuthorKind", author_user_id, body
+             FROM comments WHERE id = $1 FOR UPDATE"#,
+        id
+    )
+    .fetch_optional(tx)
+    .await
+}
+
+/// Replaces a staff reply's text and marks it edited. Readers' pages show it at once: the
+/// update moves the article's `comments_version` (see the thread-version trigger).
+pub async fn correct_staff_reply(
+    tx: &mut PgConnection,
+    id: i64,
+    body: &str,
+    body_html: &str,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE comments SET body = $2, body_html = $3, edited_at = now() WHERE id = $1 AND author_kind = 'staff'",
+        id,
+        body,
+        body_html
+    )
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+/// The question after `after` in the order of "Awaiting a midwife" (urgent first, then oldest
+/// first), starting again from the top once past the end; `None` when no other is waiting.
+pub async fn next_awaiting(
+    db: impl PgExecutor<'_>,
+    after: i64,
+    article_id: Option<i64>,
+) -> sqlx::Result<Option<i64>> {
+    sqlx::query_scalar!(
+        r#"WITH here AS (SELECT urgent, created_at FROM comments WHERE id = $1)
+           SELECT c.id FROM comments c LEFT JOIN here h ON true
+            WHERE c.status = 'published' AND c.parent_id IS NULL AND c.author_kind = 'guest'
+              AND c.no_reply_needed_at IS NULL AND c.id <> $1
+              AND ($2::bigint IS NULL OR c.article_id = $2)
+              AND NOT EXISTS (SELECT 1 FROM comments r
+                               WHERE r.parent_id = c.id AND r.author_kind = 'staff' AND r.status = 'published')
+            ORDER BY CASE WHEN h.urgent IS NULL
+                            OR c.urgent < h.urgent
+                            OR (c.urgent = h.urgent AND (c.created_at, c.id) > (h.created_at, $1))
+                          THEN 0 ELSE 1 END,
+                     c.urgent DESC, c.created_at, c.id
+            LIMIT 1"#,
+        after,
+        article_id
+    )
+    .fetch_optional(db)
+    .await
+}
+
+/// The comment after `after` in the waiting queue's order (urgent first, then oldest first),
+/// starting again from the top once past the end; `None` when no other is waiting.
+pub async fn next_waiting(
+    db: impl PgExecutor<'_>,
+    after: i64,
+    article_id: Option<i64>,
+) -> sqlx::Result<Option<i64>> {
+    sqlx::query_scalar!(
+        r#"WITH here AS (SELECT urgent, created_at FROM comments WHERE id = $1)
+           SELECT c.id FROM comments c LEFT JOIN here h ON true
+            WHERE c.status = 'pending' AND c.id <> $1
+              AND ($2::bigint IS NULL OR c.article_id = $2)
+            ORDER BY CASE WHEN h.urgent IS NULL
+                            OR c.urgent < h.urgent
+                            OR (c.urgent = h.urgent AND (c.created_at > h.created_at
+                                OR (c.created_at = h.created_at AND c.id < $1)))
+                          THEN 0 ELSE 1 END,
+                     c.urgent DESC, c.created_at, c.id DESC
+            LIMIT 1"#,
+        after,
+        article_id
+    )
+    .fetch_optional(db)
     .await
 }
 

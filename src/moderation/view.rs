@@ -224,19 +224,59 @@ pub struct CommentPage {
     pub back: String,
     /// The queue's checkboxes are not on a comment's own page.
     pub selectable: bool,
+    /// The list the midwife came from (`awaiting` or `pending`) and its article filter, carried
+    /// by the reply form so "Publish and open the next question" keeps to that list's order.
+    pub from: &'static str,
+    pub article: String,
+    pub list_href: String,
+    pub list_label: &'static str,
+    /// The reply as readers will see it, badge and disclaimer included (rendered by the
+    /// thread's own template).
+    pub preview: Option<String>,
+    pub saved_replies: Vec<SavedOption>,
+    /// A staff reply this member of staff may correct, with the text to show in the box.
+    pub correction: Option<CorrectionBox>,
+}
+
+/// A saved reply offered for insertion.
+pub struct SavedOption {
+    pub id: i64,
+    pub title: String,
+    pub body: String,
+    pub chosen: bool,
+}
+
+pub struct CorrectionBox {
+    pub body: String,
+    pub problem: Option<&'static str>,
+}
+
+/// "No more questions waiting", after the last question in a list was answered.
+#[derive(Template)]
+#[template(path = "moderation/no_more.html")]
+pub struct NoMorePage {
+    pub chrome: StaffChrome,
+    pub list_href: String,
+    pub list_label: &'static str,
 }
 
 pub struct ReplyView {
+    pub id: i64,
     pub is_staff: bool,
     pub author_name: String,
     pub body: PlainText,
     pub age: String,
+    /// Its author (or an admin) is looking: offer to correct it.
+    pub can_correct: bool,
 }
 
-impl From<ExistingReply> for ReplyView {
-    fn from(r: ExistingReply) -> Self {
+impl ReplyView {
+    pub fn new(r: ExistingReply, staff: &Staff) -> Self {
+        let is_staff = r.author_kind == AuthorKind::Staff;
         Self {
-            is_staff: r.author_kind == AuthorKind::Staff,
+            id: r.id,
+            can_correct: is_staff && (r.author_user_id == Some(staff.id) || staff.is_admin()),
+            is_staff,
             author_name: r.author_name,
             body: PlainText::new(&r.body),
             age: age(r.created_at),
@@ -277,6 +317,8 @@ pub struct AwaitingPage {
     pub tabs: Vec<TabLink>,
     pub target_hours: i64,
     pub items: Vec<AwaitingItem>,
+    /// Carried to each question's reply page, so answering keeps to this list.
+    pub reply_query: String,
     pub back: String,
     pub next_page: Option<String>,
     pub previous_page: Option<String>,

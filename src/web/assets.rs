@@ -14,6 +14,8 @@ const STYLESHEET: &str = include_str!("../../static/css/carethread.css");
 const EMBED_SCRIPT: &str = include_str!("../../static/js/embed.js");
 /// The script inside that frame.
 const FRAME_SCRIPT: &str = include_str!("../../static/js/embed-frame.js");
+/// Inserts a saved reply at the cursor on the reply page (the form works without it).
+const SAVED_REPLIES_SCRIPT: &str = include_str!("../../static/js/saved-replies.js");
 
 /// `path?v=<hash of content>`: a changed file gets a new address, so browsers may keep each for
 /// a year and still fetch a changed one at once, whatever the version number says.
@@ -34,10 +36,17 @@ pub fn frame_script_path() -> &'static str {
     &PATH
 }
 
+pub fn saved_replies_script_path() -> &'static str {
+    static PATH: LazyLock<String> =
+        LazyLock::new(|| versioned("/static/js/saved-replies.js", SAVED_REPLIES_SCRIPT));
+    &PATH
+}
+
 pub fn router<S: Clone + Send + Sync + 'static>(files_dir: Option<&std::path::Path>) -> Router<S> {
     let router = Router::new()
         .route("/static/css/carethread.css", get(stylesheet))
         .route("/static/js/embed-frame.js", get(frame_script))
+        .route("/static/js/saved-replies.js", get(saved_replies_script))
         .route("/embed.js", get(embed_script));
     match files_dir {
         // The operator's own files, cached for an hour.
@@ -79,6 +88,19 @@ async fn frame_script() -> impl IntoResponse {
             (header::CACHE_CONTROL, KEEP_A_YEAR),
         ],
         FRAME_SCRIPT,
+    )
+}
+
+async fn saved_replies_script() -> impl IntoResponse {
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/javascript; charset=utf-8"),
+            ),
+            (header::CACHE_CONTROL, KEEP_A_YEAR),
+        ],
+        SAVED_REPLIES_SCRIPT,
     )
 }
 

@@ -3,6 +3,8 @@
 //!
 //! - `journeys`: a reader's question, a midwife's answer, an admin's invitation and a moderator's
 //!   hide, and bad input; each run with JavaScript on and again with it off.
+//! - `answering`: a midwife answers questions in a row, with a preview and a saved reply, at 375 px
+//!   and 1280 px, with JavaScript on and off.
 //! - `pages`: every page type checked with axe-core (WCAG 2.2 AA), with the keyboard alone, and at
 //!   375 px and 1280 px, with screenshots.
 //! - `queue`: a moderator's approve, confirmation and Undo, and several approved at once, at
@@ -11,6 +13,7 @@
 //! Without Chromium and chromedriver these tests say so loudly and pass, except in CI (`CI=true`),
 //! where they fail. `CHROME_BIN` and `CHROMEDRIVER` point at other copies of either.
 
+mod answering;
 mod axe;
 mod driver;
 mod embed;

@@ -4,6 +4,7 @@
 
 mod accounts;
 mod admin;
+mod answering;
 mod api;
 mod attacks;
 mod awaiting;
@@ -24,6 +25,7 @@ mod posting;
 mod queries;
 mod roles;
 mod safety;
+mod saved_replies;
 mod services;
 mod staff_pages;
 mod threads;

@@ -166,6 +166,12 @@ impl Site {
             ("admin articles", "/admin/articles".into(), Staff),
             ("audit log", "/admin/audit".into(), Staff),
             ("change password", "/account/password".into(), Staff),
+            ("saved replies", "/moderation/saved-replies".into(), Staff),
+            (
+                "no more questions",
+                "/moderation/no-more-questions?from=awaiting".into(),
+                Staff,
+            ),
         ]
     }
 
