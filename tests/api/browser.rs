@@ -3,6 +3,8 @@
 //!
 //! - `journeys`: a reader's question, a midwife's answer, an admin's invitation and a moderator's
 //!   hide, and bad input; each run with JavaScript on and again with it off.
+//! - `overview`: the admin overview with twelve weeks of figures, checked with axe-core and at
+//!   375 px and 1280 px, with screenshots.
 //! - `pages`: every page type checked with axe-core (WCAG 2.2 AA), with the keyboard alone, and at
 //!   375 px and 1280 px, with screenshots.
 //!
@@ -13,4 +15,5 @@ mod axe;
 mod driver;
 mod embed;
 mod journeys;
+mod overview;
 mod pages;

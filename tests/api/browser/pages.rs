@@ -474,7 +474,7 @@ async fn a_reader_and_a_moderator_do_their_work_with_the_keyboard_alone() {
 
 /// Where screenshots go: `docs/screenshots/` when `UPDATE_SCREENSHOTS` is set (to refresh the
 /// README's pictures after changing a page), otherwise a folder under the build directory.
-fn screenshot_folder() -> PathBuf {
+pub(super) fn screenshot_folder() -> PathBuf {
     if std::env::var_os("UPDATE_SCREENSHOTS").is_some_and(|v| !v.is_empty()) {
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/screenshots")
     } else {
