@@ -9,5 +9,5 @@ CREATE INDEX comments_questions_posted_idx ON comments (created_at) INCLUDE (id,
 CREATE INDEX comments_staff_replies_idx ON comments (created_at) INCLUDE (parent_id, published_at)
     WHERE author_kind = 'staff' AND status = 'published' AND parent_id IS NOT NULL;
 -- Guests' urgent comments by when they were posted.
-CREATE INDEX comments_urgent_posted_idx ON comments (created_at)
+CREATE INDEX comments_urgent_posted_idx ON comments (created_at) INCLUDE (id)
     WHERE urgent AND author_kind = 'guest';

@@ -132,7 +132,7 @@ pub fn bars(
     let labels = weeks
         .iter()
         .enumerate()
-        .filter(|(i, _)| (last - i) % 2 == 0)
+        .filter(|(i, _)| (last - i).is_multiple_of(2))
         .map(|(i, week)| Label {
             x: n(LEFT + slot * (i as f64 + 0.5)),
             text: week.format("%-d %b").to_string(),

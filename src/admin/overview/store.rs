@@ -72,7 +72,7 @@ pub struct UrgentWeek {
 pub async fn urgent(db: impl PgExecutor<'_>, since: DateTime<Utc>) -> sqlx::Result<Vec<UrgentWeek>> {
     sqlx::query_as!(
         UrgentWeek,
-        r#"WITH seen AS (
+        r#"WITH seen AS MATERIALIZED (
                SELECT c.created_at,
                       extract(epoch FROM least(
                           (SELECT min(l.at) FROM audit_log l
