@@ -3,7 +3,7 @@
 #
 #   bench/run.sh [COMMENTS] [ARTICLES]      defaults: 10000 comments, 1000 articles
 #
-# Builds a release binary, loads a fresh database (carethread_bench on DATABASE_URL's server,
+# Builds a release binary, loads a fresh database ($BENCH_DB, default carethread_bench, on DATABASE_URL's server,
 # default postgres://postgres@127.0.0.1:5432), starts the server, runs each case for
 # $DURATION seconds (default 20) with 64 connections, and reports requests/s, p50, p99, errors and
 # the server's peak resident memory. Posting uses a freshly shown form per comment: before its
@@ -21,7 +21,7 @@ CONNECTIONS=${CONNECTIONS:-64}
 THREADS=${THREADS:-2}
 CASES=${CASES:-123456}
 SERVER=${BENCH_SERVER:-postgres://postgres@127.0.0.1:5432}
-DB=carethread_bench
+DB=${BENCH_DB:-carethread_bench}
 ADDR=127.0.0.1:3900
 BASE=http://$ADDR
 WORK=$(mktemp -d)
