@@ -3,12 +3,12 @@
 #
 #   bench/run.sh [COMMENTS] [ARTICLES]      defaults: 10000 comments, 1000 articles
 #
-# Builds a release binary, loads a fresh database (carethread_bench on DATABASE_URL's server,
+# Builds a release binary, loads a fresh database ($BENCH_DB, default carethread_bench, on DATABASE_URL's server,
 # default postgres://postgres@127.0.0.1:5432), starts the server, runs each case for
 # $DURATION seconds (default 20) with 64 connections, and reports requests/s, p50, p99, errors and
 # the server's peak resident memory. Posting uses a freshly shown form per comment: before its
 # timed run the script fetches $STAMPS article pages (default DURATION × 4000) and keeps each
-# page's form stamp. CASES picks cases by number (default 12345); server settings
+# page's form stamp. CASES picks cases by number (default 123456); server settings
 # such as CARETHREAD_THREAD_CACHE_MB=0 and CARETHREAD_ARTICLE_REFRESH_MS=0 pass through and are named in the output. Not part of the
 # test suite.
 set -euo pipefail
@@ -19,9 +19,9 @@ ARTICLES=${2:-1000}
 DURATION=${DURATION:-20}
 CONNECTIONS=${CONNECTIONS:-64}
 THREADS=${THREADS:-2}
-CASES=${CASES:-12345}
+CASES=${CASES:-123456}
 SERVER=${BENCH_SERVER:-postgres://postgres@127.0.0.1:5432}
-DB=carethread_bench
+DB=${BENCH_DB:-carethread_bench}
 ADDR=127.0.0.1:3900
 BASE=http://$ADDR
 WORK=$(mktemp -d)
@@ -42,6 +42,8 @@ $BIN migrate >/dev/null
 $BIN bench-data --articles "$ARTICLES" --comments "$COMMENTS"
 CARETHREAD_PASSWORD="bench lantern orbit velvet" $BIN user add --email bench.midwife@example.org \
   --name "Bench Midwife" --role midwife --verified >/dev/null
+CARETHREAD_PASSWORD="bench harbour quill meadow" $BIN user add --email bench.admin@example.org \
+  --name "Bench Admin" --role admin >/dev/null
 
 # Posting comes from many readers: wrk sends a random X-Forwarded-For, believed from the local
 # "proxy", so the per-address limit (5 per 10 minutes) applies as it would live. Tens of thousands
@@ -70,13 +72,18 @@ if [ "$(field authenticity_token "$WORK/form2.html")" != "$TOKEN" ]; then
   echo "warning: a second page shown with the reader's cookie carried another form token" >&2
 fi
 
-# A signed-in midwife for the queue.
-curl -fs -c "$WORK/staff.txt" "$BASE/login" -o "$WORK/login.html"
-LOGIN_TOKEN=$(grep -o 'name="authenticity_token" value="[^"]*"' "$WORK/login.html" | sed 's/.*value="//; s/"$//' | sed 's/&#43;/+/g; s/&#47;/\//g; s/&#61;/=/g')
-curl -fs -b "$WORK/staff.txt" -c "$WORK/staff.txt" -o /dev/null \
-  --data-urlencode "authenticity_token=$LOGIN_TOKEN" --data-urlencode "email=bench.midwife@example.org" \
-  --data-urlencode "password=bench lantern orbit velvet" "$BASE/login"
-STAFF_COOKIE=$(awk '$6 ~ /^carethread_/ { printf "%s=%s; ", $6, $7 }' "$WORK/staff.txt")
+# Signed-in staff: a midwife for the queue, an admin for the overview.
+sign_in() { # email, password, cookie file
+  curl -fs -c "$3" "$BASE/login" -o "$WORK/login.html"
+  local token
+  token=$(grep -o 'name="authenticity_token" value="[^"]*"' "$WORK/login.html" | sed 's/.*value="//; s/"$//' | sed 's/&#43;/+/g; s/&#47;/\//g; s/&#61;/=/g')
+  curl -fs -b "$3" -c "$3" -o /dev/null \
+    --data-urlencode "authenticity_token=$token" --data-urlencode "email=$1" \
+    --data-urlencode "password=$2" "$BASE/login"
+  awk '$6 ~ /^carethread_/ { printf "%s=%s; ", $6, $7 }' "$3"
+}
+STAFF_COOKIE=$(sign_in bench.midwife@example.org "bench lantern orbit velvet" "$WORK/staff.txt")
+ADMIN_COOKIE=$(sign_in bench.admin@example.org "bench harbour quill meadow" "$WORK/admin.txt")
 
 urlencode() { python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$1"; }
 cat > "$WORK/random.lua" <<LUA
@@ -191,11 +198,34 @@ run_case "3. posting comments" -s "$WORK/post.lua" "$BASE"
 run_case "4. moderation queue (signed-in midwife)" -H "Cookie: $STAFF_COOKIE" "$BASE/moderation"
 run_case "5. ceiling: hot page bytes as a static file" "$BASE/files/hot.html"
 after=$(psql "$DATABASE_URL" -Atc "SELECT count(*) FROM comments")
-peak=$(awk '/VmHWM/ { print $2 }' "/proc/$PID/status")
-# Each form stored one comment, so none should be in the spam tab (a reused or too recent stamp is).
+# What posting stored, counted before the overview's data below is added. Each form stored one
+# comment, so none should be in the spam tab (a reused or too recent stamp is).
 by_status=$(psql "$DATABASE_URL" -Atc "SELECT string_agg(status || ' ' || n, ', ' ORDER BY status) FROM
   (SELECT status::text AS status, count(*) AS n FROM comments WHERE id > $last_id GROUP BY 1) AS s")
 spam=$(psql "$DATABASE_URL" -Atc "SELECT count(*) FROM comments WHERE id > $last_id AND status = 'spam'")
+# The overview reads the last 12 weeks. Before its run, give the data what a live site has and
+# bench-data leaves out (after the other cases, so they measure the same data as before): a
+# midwife's answer under a third of the questions, 1 to 72 hours later; one guest comment in 50
+# urgent, acted on by staff 5 to 120 minutes later; one in 100 set aside as spam.
+if selected 6; then
+  psql "$DATABASE_URL" -q -v ON_ERROR_STOP=1 <<'SQL'
+\set midwife '(SELECT id FROM users WHERE email = ''bench.midwife@example.org'')'
+UPDATE comments SET urgent = true, urgent_signs = '{heavy bleeding}' WHERE author_kind = 'guest' AND id % 50 = 0;
+UPDATE comments SET status = 'spam', spam_reason = 'bench' WHERE author_kind = 'guest' AND status = 'pending' AND id % 100 = 1;
+INSERT INTO comments (article_id, parent_id, author_kind, author_user_id, author_name, body, body_html, disclaimer,
+                      status, created_at, published_at)
+SELECT article_id, id, 'staff', :midwife, 'Bench Midwife', 'An answer.', '<p>An answer.</p>', 'General information.',
+       'published', at, at
+  FROM (SELECT article_id, id, least(now(), created_at + (1 + id % 72) * interval '1 hour') AS at
+          FROM comments WHERE status = 'published' AND parent_id IS NULL AND author_kind = 'guest' AND id % 3 = 0) q;
+INSERT INTO audit_log (actor_id, action, target_type, target_id, at)
+SELECT :midwife, 'comment.approved', 'comment', id, least(now(), created_at + (5 + id % 115) * interval '1 minute')
+  FROM comments WHERE urgent;
+VACUUM (ANALYZE) comments, audit_log;
+SQL
+fi
+run_case "6. admin overview (signed-in admin)" -H "Cookie: $ADMIN_COOKIE" "$BASE/admin"
+peak=$(awk '/VmHWM/ { print $2 }' "/proc/$PID/status")
 echo
 [ ! -f "$WORK/notes.txt" ] || cat "$WORK/notes.txt"
 echo "Comments stored while posting: $((after - before)) (${by_status:-none}). Server peak RSS: $((peak / 1024)) MB."
@@ -207,4 +237,7 @@ if grep -q 'threads ran out' "$WORK/notes.txt" 2>/dev/null && ! grep -q ' 0 of [
 fi
 if [ "$(curl -s -o /dev/null -w '%{http_code}' -b "$WORK/staff.txt" "$BASE/moderation")" != 200 ]; then
   echo "warning: the midwife's session did not work; case 4 measured the sign-in redirect" >&2
+fi
+if [ "$(curl -s -o /dev/null -w '%{http_code}' -b "$WORK/admin.txt" "$BASE/admin")" != 200 ]; then
+  echo "warning: the admin's session did not work; case 6 measured the sign-in redirect" >&2
 fi

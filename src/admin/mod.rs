@@ -1,31 +1,25 @@
-//! `/admin`: accounts, articles, the audit log, privacy requests and API tokens, one file per page as
+//! `/admin`: the overview, accounts, articles, the audit log, privacy requests and API tokens, one file per page as
 //! `templates/admin/` has them. Every handler takes [`Admin`](crate::accounts::guard::Admin).
 
 mod accounts;
 mod articles;
 mod audit;
 mod mail;
+mod overview;
 mod privacy;
 mod tokens;
 
 use std::sync::Arc;
 
-use askama::Template;
 use axum::{
     Router,
     extract::FromRef,
-    http::StatusCode,
-    response::Response,
     routing::{get, post},
 };
 use axum_csrf::CsrfConfig;
 use sqlx::PgPool;
 
-use crate::{
-    accounts::guard::{Admin, StaffChrome},
-    config::Config,
-    error::Result,
-};
+use crate::config::Config;
 
 pub fn router<S>() -> Router<S>
 where
@@ -35,7 +29,8 @@ where
     Arc<Config>: FromRef<S>,
 {
     Router::new()
-        .route("/admin", get(overview))
+        .route("/admin", get(overview::show))
+        .route("/admin/overview.csv", get(overview::csv))
         .route("/admin/accounts", get(accounts::show))
         .route("/admin/accounts/invite", post(accounts::invite))
         .route("/admin/accounts/{id}/verify", post(accounts::verify))
@@ -55,17 +50,4 @@ where
         .route("/admin/privacy/erase", post(privacy::erase))
         .route("/admin/tokens", get(tokens::show).post(tokens::create))
         .route("/admin/tokens/{id}/revoke", post(tokens::revoke))
-}
-
-#[derive(Template)]
-#[template(path = "admin/overview.html")]
-struct OverviewPage {
-    chrome: StaffChrome,
-}
-
-async fn overview(Admin(page): Admin) -> Result<Response> {
-    let view = OverviewPage {
-        chrome: page.chrome().await?,
-    };
-    Ok(page.render(StatusCode::OK, &view))
 }

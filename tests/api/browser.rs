@@ -5,6 +5,8 @@
 //!   hide, and bad input; each run with JavaScript on and again with it off.
 //! - `answering`: a midwife answers questions in a row, with a preview and a saved reply, at 375 px
 //!   and 1280 px, with JavaScript on and off.
+//! - `overview`: the admin overview with twelve weeks of figures, checked with axe-core and at
+//!   375 px and 1280 px, with screenshots.
 //! - `pages`: every page type checked with axe-core (WCAG 2.2 AA), with the keyboard alone, and at
 //!   375 px and 1280 px, with screenshots.
 //! - `queue`: a moderator's approve, confirmation and Undo, and several approved at once, at
@@ -18,5 +20,6 @@ mod axe;
 mod driver;
 mod embed;
 mod journeys;
+mod overview;
 mod pages;
 mod queue;

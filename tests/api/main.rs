@@ -21,6 +21,7 @@ mod mail;
 mod moderation;
 mod observability;
 mod operations;
+mod overview;
 mod posting;
 mod queries;
 mod roles;
