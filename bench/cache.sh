@@ -45,9 +45,12 @@ for tool in wrk varnishd; do
   command -v "$tool" >/dev/null || { echo "$tool is needed: apt-get install -y varnish wrk" >&2; exit 1; }
 done
 
-echo "Building the release binary…" >&2
-SQLX_OFFLINE=true cargo build --release --quiet
-BIN=${CARGO_TARGET_DIR:-target}/release/carethread
+# CARETHREAD_BIN runs a binary already built instead (to try the script quickly).
+if [ -z "${CARETHREAD_BIN:-}" ]; then
+  echo "Building the release binary…" >&2
+  SQLX_OFFLINE=true cargo build --release --quiet
+fi
+BIN=${CARETHREAD_BIN:-${CARGO_TARGET_DIR:-target}/release/carethread}
 
 psql "$SERVER/postgres" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB"
 export DATABASE_URL=$SERVER/$DB
@@ -85,11 +88,12 @@ start_varnish() {
 }
 stop_varnish() { kill "$VARNISH_PID" 2>/dev/null || true; wait "$VARNISH_PID" 2>/dev/null || true; }
 
-# Requests carethread answered, summed over both processes (from their own counters).
+# Thread pages carethread answered, summed over both processes (from their own counters; the
+# cache's health probes are not counted).
 answered() {
   local total=0 n
   for port in "${METRICS[@]}"; do
-    n=$(curl -fs "http://127.0.0.1:$port/metrics" | awk '/^carethread_http_requests_total\{/ { s += $2 } END { printf "%d", s }')
+    n=$(curl -fs "http://127.0.0.1:$port/metrics" | awk '/^carethread_http_requests_total\{/ && /articles\/\{slug\}/ { s += $2 } END { printf "%d", s }')
     total=$((total + n))
   done
   echo "$total"
