@@ -581,6 +581,10 @@ async fn serve_on(settings: &Settings, db: &Database) -> anyhow::Result<()> {
         key: std::sync::Arc::clone(&state.mail_key),
     };
     let mailer = tokio::spawn(crate::mail::worker::run(mail, transport));
+    let purger = state.config.purge_url.clone().map(|url| {
+        let settle = state.config.article_refresh;
+        tokio::spawn(crate::comments::purge::run(db.pool.clone(), url, settle))
+    });
     let metrics = match state.config.metrics_addr {
         Some(addr) => {
             let listener = TcpListener::bind(addr)
@@ -625,6 +629,9 @@ async fn serve_on(settings: &Settings, db: &Database) -> anyhow::Result<()> {
     }
     housekeeping.abort();
     mailer.abort();
+    if let Some(purger) = purger {
+        purger.abort();
+    }
     if let Some(metrics) = metrics {
         metrics.abort();
     }

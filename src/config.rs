@@ -328,6 +328,25 @@ pub struct Settings {
     )]
     pub article_refresh_ms: u64,
 
+    /// Comments one address may store with one window's form for one reply target (the same
+    /// words again store nothing new); more go to the spam tab. Raise it where many readers share
+    /// an address.
+    #[arg(long, env = "CARETHREAD_COMMENTS_PER_FORM", default_value_t = 1,
+          value_parser = clap::value_parser!(u32).range(1..=1000), global = true)]
+    pub comments_per_form: u32,
+
+    /// How long, in seconds, a shared cache (Varnish, a CDN) may keep a public thread page
+    /// (`s-maxage`). Also the length of the window within which every reader is shown the same
+    /// form. 0: pages are not kept by shared caches, and windows last a second.
+    #[arg(long, env = "CARETHREAD_SHARED_CACHE_SECONDS", default_value_t = 10,
+          value_parser = clap::value_parser!(u32).range(0..=3600), global = true)]
+    pub shared_cache_seconds: u32,
+
+    /// Where to send a `BAN` when an article's thread changes (a Varnish address such as
+    /// `http://127.0.0.1:6081/`), so shared caches drop its pages at once. Off by default.
+    #[arg(long, env = "CARETHREAD_PURGE_URL", global = true)]
+    pub purge_url: Option<String>,
+
     /// Hours within which a published question should have a midwife's answer; older ones are
     /// highlighted under "Awaiting a midwife".
     #[arg(long, env = "CARETHREAD_ANSWER_TARGET_HOURS", default_value_t = 48,
@@ -367,6 +386,8 @@ pub struct Config {
     pub safety_message: String,
     pub banned_phrases: Vec<String>,
     pub min_form_seconds: i64,
+    /// Comments one address may store with one window's form for one reply target.
+    pub comments_per_form: i64,
     pub rate_per_address: i64,
     pub rate_per_article: i64,
     pub rate_window: chrono::Duration,
@@ -377,6 +398,10 @@ pub struct Config {
     pub files_dir: Option<PathBuf>,
     pub thread_cache_bytes: usize,
     pub article_refresh: std::time::Duration,
+    /// `s-maxage` of public thread pages, in seconds (0: not kept by shared caches).
+    pub shared_cache_seconds: u32,
+    /// Where cache purges are sent, if anywhere.
+    pub purge_url: Option<String>,
     pub header_timeout: std::time::Duration,
     pub max_connections: usize,
     /// Origins (`scheme://host[:port]`, lower case) allowed to frame threads and read counts.
@@ -404,6 +429,14 @@ pub struct MailConfig {
     pub unpublished_email_lifetime: chrono::Duration,
     /// Where urgent alerts are also POSTed, and the key that signs them.
     pub webhook: Option<(String, SecretString)>,
+}
+
+impl Config {
+    /// The length of a form window in seconds: every reader shown the thread within one window
+    /// gets the same form (see `safety::spam::window_stamp`).
+    pub fn form_window_seconds(&self) -> i64 {
+        i64::from(self.shared_cache_seconds.max(1))
+    }
 }
 
 impl MailConfig {
@@ -453,6 +486,13 @@ impl Config {
                 "CARETHREAD_ALERT_WEBHOOK_URL needs CARETHREAD_ALERT_WEBHOOK_SECRET, the key that signs each alert"
             ),
         };
+        if let Some(url) = &config.purge_url {
+            anyhow::ensure!(
+                (url.starts_with("http://") || url.starts_with("https://"))
+                    && url.parse::<axum::http::Uri>().is_ok(),
+                "CARETHREAD_PURGE_URL '{url}' is not a web address such as http://127.0.0.1:6081/"
+            );
+        }
         Ok(config)
     }
 
@@ -500,6 +540,13 @@ impl Settings {
             max_body_bytes: self.max_body_bytes,
             thread_cache_bytes: self.thread_cache_mb.saturating_mul(1024 * 1024),
             article_refresh: std::time::Duration::from_millis(self.article_refresh_ms),
+            shared_cache_seconds: self.shared_cache_seconds,
+            purge_url: self
+                .purge_url
+                .as_deref()
+                .map(str::trim)
+                .filter(|u| !u.is_empty())
+                .map(str::to_owned),
             header_timeout: std::time::Duration::from_secs(self.header_timeout_seconds),
             max_connections: usize::try_from(self.max_connections).unwrap_or(usize::MAX),
             embed_origins: Vec::new(),
@@ -537,6 +584,7 @@ impl Settings {
                 .filter(|p| !p.is_empty())
                 .collect(),
             min_form_seconds: i64::from(self.min_form_seconds),
+            comments_per_form: i64::from(self.comments_per_form),
             rate_per_address: i64::from(self.rate_per_address),
             rate_per_article: i64::from(self.rate_per_article),
             rate_window: chrono::Duration::minutes(i64::from(self.rate_window_minutes)),

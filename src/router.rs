@@ -35,7 +35,7 @@ use crate::{
     saved_replies,
     state::AppState,
     web::{
-        assets,
+        assets, caching,
         page::{ErrorPage, RETRY_AFTER_SECONDS},
     },
 };
@@ -123,6 +123,12 @@ pub fn app(state: AppState) -> Router {
                         .on_failure(tower_http::trace::DefaultOnFailure::new().level(tracing::Level::DEBUG)),
                 )
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+                // An answer kept by a shared cache is one its handler made shareable on purpose
+                // (see `web::caching`); anything that says nothing is never kept.
+                .layer(SetResponseHeaderLayer::if_not_present(
+                    header::CACHE_CONTROL,
+                    caching::PRIVATE,
+                ))
                 .layer(CatchPanicLayer::new())
                 .layer(SetResponseHeaderLayer::if_not_present(
                     header::CONTENT_SECURITY_POLICY,
@@ -202,7 +208,7 @@ fn staff_routes(state: &AppState) -> Router<AppState> {
         ))
         .layer(SetResponseHeaderLayer::overriding(
             header::CACHE_CONTROL,
-            HeaderValue::from_static("no-store"),
+            caching::PRIVATE,
         ))
 }
 

@@ -131,6 +131,7 @@ impl FromRef<AppState> for comments::Context {
             stamp_key: Arc::clone(&state.stamp_key),
             outage: Arc::clone(&state.outage),
             mail_key: Arc::clone(&state.mail_key),
+            staff_cookie: crate::accounts::auth::SESSION_COOKIE,
         }
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod cache;
 pub mod embed;
+pub mod purge;
 pub mod reading;
 pub mod report;
 pub mod routes;
@@ -15,7 +16,7 @@ use std::sync::Arc;
 
 use axum::{
     extract::{FromRef, FromRequestParts},
-    http::request::Parts,
+    http::{HeaderMap, header, request::Parts},
     response::{IntoResponse, Response},
 };
 use axum_csrf::{CsrfConfig, CsrfToken};
@@ -29,7 +30,10 @@ use crate::{
     config::Config,
     db::Outage,
     text::{normalise, normalise_line},
-    web::client::{Client, ClientKeys},
+    web::{
+        caching::has_cookie,
+        client::{Client, ClientKeys},
+    },
 };
 
 /// What readers' pages and posting need from the application.
@@ -44,10 +48,13 @@ pub struct Context {
     pub outage: Arc<Outage>,
     /// Signs the links in mails.
     pub mail_key: Arc<[u8]>,
+    /// The name of the staff session cookie: a request carrying it is never answered with a page
+    /// a shared cache keeps (its value is not read here).
+    pub staff_cookie: &'static str,
 }
 
-/// A reader's request: the context, the form token for the page's forms, and who they are (as a
-/// keyed hash).
+/// A reader's request: the context, the form token for the report form, who they are (as a
+/// keyed hash), and what decides whether their page may be shared.
 pub struct Reader {
     pub ctx: Context,
     pub csrf: CsrfToken,
@@ -57,6 +64,10 @@ pub struct Reader {
     /// A member of staff signed in on this browser (their role, as "a midwife"): they reply from
     /// the dashboard, and their pages are never cached (see `reading::staff_thread_page`).
     pub staff: Option<&'static str>,
+    /// The request carries a staff session cookie.
+    pub staff_signed_in: bool,
+    /// The request's `If-None-Match`, if any.
+    pub conditional: HeaderMap,
 }
 
 impl<S> FromRequestParts<S> for Reader
@@ -69,8 +80,10 @@ where
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let ctx = Context::from_ref(state);
         Ok(Self {
-            ctx: Context::from_ref(state),
+            staff_signed_in: has_cookie(&parts.headers, ctx.staff_cookie),
+            ctx,
             csrf: CsrfToken::from_request_parts(parts, state)
                 .await
                 .map_err(IntoResponse::into_response)?,
@@ -83,6 +96,12 @@ where
                 .ok()
                 .and_then(|signed_in| signed_in.0)
                 .map(|staff| staff.role.with_article()),
+            conditional: parts
+                .headers
+                .get_all(header::IF_NONE_MATCH)
+                .iter()
+                .map(|v| (header::IF_NONE_MATCH, v.clone()))
+                .collect(),
         })
     }
 }

@@ -20,6 +20,7 @@ use crate::{
     articles::{self, Article},
     error::{AppError, Result},
     safety::triage::{Category, message_for},
+    web::caching::Sharing,
 };
 
 /// The article, from the memo when it was read a moment ago (see `articles::memo`).
@@ -226,17 +227,51 @@ pub fn banner_for(ctx: &Context, query: &ThreadQuery) -> Banner {
     }
 }
 
-/// The form as a reader first sees it: empty, with a fresh token and stamp, answering
-/// `?reply_to=` when that comment is there to answer.
-pub async fn fresh_form(
+/// Whether a page of the thread may be kept by shared caches. A page after something the reader
+/// did (posted, reported: their private link may be in the address) and any page for signed-in
+/// staff is private. Otherwise it is the same for every reader, and known by what it is made
+/// of: the article, the version of its comments, the page asked for, and the form's window.
+pub fn sharing(
     ctx: &Context,
     article: &Article,
     query: &ThreadQuery,
-    token: String,
-) -> Result<FormView> {
+    (embed, staff): (bool, bool),
+    now: i64,
+) -> Sharing {
+    let after_an_action = query.posted.is_some() || query.reported.is_some() || query.status.is_some();
+    if after_an_action || staff {
+        return Sharing::Private;
+    }
+    let window = window_start(ctx, now).to_be_bytes();
+    Sharing::public(
+        ctx.config.shared_cache_seconds,
+        &[
+            env!("CARGO_PKG_VERSION").as_bytes(),
+            &article.id.to_be_bytes(),
+            &article.comments_version.to_be_bytes(),
+            article.slug.as_bytes(),
+            article.title.as_bytes(),
+            article.url.as_bytes(),
+            &[u8::from(article.comments_open), u8::from(embed)],
+            &query.page().to_be_bytes(),
+            query.reply_to.as_deref().unwrap_or_default().as_bytes(),
+            &window,
+        ],
+    )
+}
+
+/// When the form window holding `now` began.
+fn window_start(ctx: &Context, now: i64) -> i64 {
+    now - now.rem_euclid(ctx.config.form_window_seconds())
+}
+
+/// The form as a reader first sees it: empty, with the window's stamp (the same for everyone
+/// shown the thread within the window), answering `?reply_to=` when that comment is there to
+/// answer.
+pub async fn fresh_form(ctx: &Context, article: &Article, query: &ThreadQuery, now: i64) -> Result<FormView> {
+    let window = ctx.config.form_window_seconds();
     let mut form = FormView {
-        token,
-        stamp: crate::safety::spam::stamp(&ctx.stamp_key, chrono::Utc::now().timestamp()),
+        stamp: crate::safety::spam::window_stamp(&ctx.stamp_key, now, window),
         ..Default::default()
     };
     if let Some(reply_to) = query

@@ -30,8 +30,9 @@ use crate::{
     articles::Article,
     error::{AppError, DatabaseUnreachable, Result},
     web::{
+        caching::Sharing,
         client::ClientKeys,
-        form::{Checked, new_token},
+        form::{Checked, StrictForm, new_token},
         page::render,
     },
 };
@@ -109,7 +110,9 @@ async fn show_thread(
     thread(reader, article, &query, None).await
 }
 
-/// A page of the thread with a fresh form, on its own page or in a frame.
+/// A page of the thread with the window's form, on its own page or in a frame: the same for
+/// every reader, so shared caches may keep it (see `reading::sharing`), and answered 304 when the
+/// reader's copy is current. It sets no cookie.
 async fn thread(
     reader: Reader,
     article: Article,
@@ -121,10 +124,16 @@ async fn thread(
         let page = reading::staff_thread_page(ctx, article, query, role).await?;
         return Ok(private(render(StatusCode::OK, &page)));
     }
-    let form = fresh_form(ctx, &article, query, new_token(&reader.csrf)?).await?;
+    let now = chrono::Utc::now().timestamp();
+    let who = (frame.is_some(), reader.staff_signed_in);
+    let sharing = reading::sharing(ctx, &article, query, who, now);
+    if let Some(not_modified) = sharing.not_modified(&reader.conditional) {
+        return Ok(not_modified);
+    }
+    let form = fresh_form(ctx, &article, query, now).await?;
     let banner = banner_for(ctx, query);
     let page = thread_page(ctx, article, query.page(), form, (banner, frame)).await?;
-    Ok((reader.csrf, render(StatusCode::OK, &page)).into_response())
+    Ok(sharing.apply(render(StatusCode::OK, &page)))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -164,30 +173,29 @@ const RATE_LIMITED: &str = "You have posted several comments in a short time, so
 const ARTICLE_BUSY: &str = "This article is receiving a lot of comments just now. Please wait a few minutes and try again. Your comment is still here.";
 const STALE_COMMENT_FORM: &str = "For your safety we could not accept the form this time. Your comment is still here: please press \u{201c}Post comment\u{201d} again.";
 
+/// Posting from the thread's page. The form is the same for every reader (a shared cache keeps
+/// the page), so it carries no cookie-bound token: like the frame's, a post must come from this
+/// site's own page (see `embed::from_this_site`).
 async fn submit_comment(
     reader: Reader,
     Path(slug): Path<String>,
-    checked: Checked<CommentForm>,
+    StrictForm(form): StrictForm<CommentForm>,
 ) -> Result<Response> {
-    submit(reader, &slug, checked, None).await
+    let answer = submit(reader, &slug, form, None).await;
+    Ok(Sharing::Private.apply(answer.unwrap_or_else(IntoResponse::into_response)))
 }
 
-/// Posting from the frame: no cookie-bound token (the frame's site keeps no cookies); the post
-/// must come from this site's own page instead.
+/// Posting from the frame, checked the same way (the frame's site keeps no cookies anyway).
 async fn submit_embedded(
     reader: Reader,
     Path(slug): Path<String>,
-    checked: Checked<CommentForm>,
+    StrictForm(form): StrictForm<CommentForm>,
 ) -> Result<Response> {
     let ctx = reader.ctx.clone();
-    let checked = Checked {
-        token_ok: reader.from_this_site,
-        ..checked
-    };
-    let response = submit(reader, &slug, checked, Some(embed::frame(&ctx)))
+    let response = submit(reader, &slug, form, Some(embed::frame(&ctx)))
         .await
         .unwrap_or_else(IntoResponse::into_response);
-    Ok(embed::embeddable(&ctx, response))
+    Ok(Sharing::Private.apply(embed::embeddable(&ctx, response)))
 }
 
 /// Posting a comment. When the database cannot be reached the reader is told their comment is
@@ -195,15 +203,15 @@ async fn submit_embedded(
 async fn submit(
     reader: Reader,
     slug: &str,
-    checked: Checked<CommentForm>,
+    form: CommentForm,
     frame: Option<EmbedFrame>,
 ) -> Result<Response> {
     if reader.ctx.outage.is_down() {
-        return not_sent(&checked.csrf, slug, checked.form, frame);
+        return Ok(not_sent(slug, form, frame));
     }
-    match post_comment(&reader, slug, &checked, frame.clone()).await {
+    match post_comment(&reader, slug, &form, frame.clone()).await {
         Err(error) if error.is_unavailable() => {
-            let mut response = not_sent(&checked.csrf, slug, checked.form, frame)?;
+            let mut response = not_sent(slug, form, frame);
             if !matches!(error, AppError::Unavailable) {
                 tracing::warn!(%error, "comment not stored: database unavailable");
                 response.extensions_mut().insert(DatabaseUnreachable);
@@ -220,7 +228,7 @@ type Refusal = (StatusCode, FormErrors, Option<&'static str>);
 async fn post_comment(
     reader: &Reader,
     slug: &str,
-    checked: &Checked<CommentForm>,
+    form: &CommentForm,
     frame: Option<EmbedFrame>,
 ) -> Result<Response> {
     let ctx = &reader.ctx;
@@ -228,16 +236,16 @@ async fn post_comment(
     if !article.comments_open {
         return Err(AppError::CommentsClosed);
     }
-    let refusal = if checked.token_ok {
-        match refusal(store_it(reader, checked, &article).await?) {
+    let refusal = if reader.from_this_site {
+        match refusal(store_it(reader, form, &article).await?) {
             Ok((help, link)) => return Ok(thanks(&article.slug, help, frame.is_some(), link.as_deref())),
             Err(refusal) => refusal,
         }
     } else {
-        tracing::info!("comment form refused: missing or stale form token");
+        tracing::info!("comment form refused: not sent from this site's page");
         STALE
     };
-    show_again(ctx, checked, article, refusal, frame).await
+    show_again(ctx, form, article, refusal, frame).await
 }
 
 const STALE: Refusal = (
@@ -252,10 +260,10 @@ const STALE: Refusal = (
 );
 
 /// Hands the reader's comment to the posting rules.
-async fn store_it(reader: &Reader, checked: &Checked<CommentForm>, article: &Article) -> Result<Outcome> {
+async fn store_it(reader: &Reader, form: &CommentForm, article: &Article) -> Result<Outcome> {
     let ctx = &reader.ctx;
     let submission = Submission {
-        form: &checked.form,
+        form,
         client_hash: &reader.client.hash,
         now: chrono::Utc::now(),
     };
@@ -293,15 +301,14 @@ fn refusal(outcome: Outcome) -> Result<(Help, Option<String>), Refusal> {
     }
 }
 
-/// The thread again with the form as the reader sent it, a fresh token and what to fix.
+/// The thread again with the form as the reader sent it (its stamp too) and what to fix.
 async fn show_again(
     ctx: &Context,
-    checked: &Checked<CommentForm>,
+    input: &CommentForm,
     article: Article,
     (status, errors, problem): Refusal,
     frame: Option<EmbedFrame>,
 ) -> Result<Response> {
-    let input = &checked.form;
     let replying_to = match input.parent_id.trim().parse::<i64>() {
         Ok(id) if errors.parent.is_none() => store::find_reply_target(&ctx.db, article.id, id)
             .await?
@@ -316,15 +323,14 @@ async fn show_again(
         replying_to,
         errors,
         problem,
-        token: new_token(&checked.csrf)?,
         stamp: input.form_stamp.clone(),
         kept_parent: String::new(),
     };
     let page = thread_page(ctx, article, 1, form, (Banner::None, frame)).await?;
-    Ok((checked.csrf.clone(), render(status, &page)).into_response())
+    Ok(render(status, &page))
 }
 
-fn not_sent(csrf: &CsrfToken, slug: &str, input: CommentForm, embed: Option<EmbedFrame>) -> Result<Response> {
+fn not_sent(slug: &str, input: CommentForm, embed: Option<EmbedFrame>) -> Response {
     let page = NotSentPage {
         article: NotSentArticle {
             slug: slug.to_owned(),
@@ -335,14 +341,13 @@ fn not_sent(csrf: &CsrfToken, slug: &str, input: CommentForm, embed: Option<Embe
             email: input.email,
             body: input.body,
             kept_parent: input.parent_id.trim().to_owned(),
-            token: new_token(csrf)?,
             // The same stamp: if the first try was stored after all, sending again stores nothing new.
             stamp: input.form_stamp,
             ..Default::default()
         },
         embed,
     };
-    Ok((csrf.clone(), render(StatusCode::SERVICE_UNAVAILABLE, &page)).into_response())
+    render(StatusCode::SERVICE_UNAVAILABLE, &page)
 }
 
 /// Where a reader goes once their comment is stored: thanks, and the safety message when their

@@ -112,11 +112,11 @@ pub struct Filing<'a> {
     pub spam_reason: Option<&'a str>,
     pub urgent_signs: &'a [String],
     pub client_hash: &'a [u8],
-    /// Names the submitted form (see `safety::spam::submission_key`); `None` when its stamp was
+    /// Names the submitted form (see `safety::spam::FormUse`); `None` when its stamp was
     /// missing or forged.
     pub submission_key: Option<&'a [u8]>,
-    /// Names the shown form, whatever was written in it; `None` when its stamp was missing or
-    /// forged.
+    /// Names one address's use of a form for one reply target, whatever was written (see
+    /// `safety::spam::FormUse`); `None` when its stamp was missing or forged.
     pub stamp_hash: Option<&'a [u8]>,
 }
 
@@ -166,8 +166,8 @@ pub async fn insert_guest_comment(
 }
 
 /// Holds, until the transaction ends, the locks that make a guest's post one step: the rate
-/// checks and the insert of one address, of one article and of one shown form never interleave
-/// with another post's. Keys are taken in one order, so two posts cannot wait for each other.
+/// checks and the insert of one address and of one article never interleave with another
+/// post's. Keys are taken in one order, so two posts cannot wait for each other.
 pub async fn lock_for_posting(tx: &mut PgConnection, keys: &[i64]) -> sqlx::Result<()> {
     let mut keys = keys.to_vec();
     keys.sort_unstable();
@@ -193,8 +193,8 @@ pub struct PreChecks {
     pub on_article: i64,
     /// The same text from anyone within the last week.
     pub seen: bool,
-    /// This shown form already stored a different comment.
-    pub stamp_used: bool,
+    /// Other comments (not spam) this address stored with this form for the same reply target.
+    pub form_uses: i64,
 }
 
 /// The figures a guest's post is checked against.
@@ -219,8 +219,8 @@ pub async fn pre_checks(db: impl PgExecutor<'_>, input: &PreCheckInput<'_>) -> s
              (SELECT count(*) FROM comments WHERE article_id = $1 AND created_at > $5
                         AND status <> 'spam') AS "on_article!",
              EXISTS (SELECT 1 FROM comments WHERE md5(body) = md5($3) AND created_at > $6 AND body = $3) AS "seen!",
-             EXISTS (SELECT 1 FROM comments WHERE stamp_hash = $7 AND status <> 'spam'
-                        AND submission_key IS DISTINCT FROM $8) AS "stamp_used!""#,
+             (SELECT count(*) FROM comments WHERE stamp_hash = $7 AND status <> 'spam'
+                        AND submission_key IS DISTINCT FROM $8) AS "form_uses!""#,
         input.article_id,
         input.client_hash,
         input.body,
@@ -378,4 +378,49 @@ pub async fn published_replies(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result
     )
     .fetch_all(db)
     .await
+}
+
+/// An article whose public pages shared caches should drop.
+pub struct DuePurge {
+    pub article_id: i64,
+    pub slug: String,
+}
+
+/// Takes (and forgets) up to `limit` articles whose pages changed at least `settle_seconds` ago:
+/// by then every process shows the change, so a cache that asks again gets the new page. Rows
+/// another process is taking are skipped.
+pub async fn take_purges(
+    db: impl PgExecutor<'_>,
+    settle_seconds: f64,
+    limit: i64,
+) -> sqlx::Result<Vec<DuePurge>> {
+    sqlx::query_as!(
+        DuePurge,
+        r#"WITH due AS (
+               SELECT article_id FROM cache_purges
+                WHERE changed_at <= now() - make_interval(secs => $1)
+                ORDER BY changed_at
+                LIMIT $2
+                  FOR UPDATE SKIP LOCKED
+           )
+           DELETE FROM cache_purges p USING due, articles a
+            WHERE p.article_id = due.article_id AND a.id = p.article_id
+           RETURNING p.article_id, a.slug"#,
+        settle_seconds,
+        limit
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// Puts back a purge that could not be sent, to be tried again.
+pub async fn requeue_purge(db: impl PgExecutor<'_>, article_id: i64) -> sqlx::Result<()> {
+    sqlx::query!(
+        "INSERT INTO cache_purges (article_id) VALUES ($1)
+         ON CONFLICT ON CONSTRAINT cache_purges_pkey DO NOTHING",
+        article_id
+    )
+    .execute(db)
+    .await?;
+    Ok(())
 }

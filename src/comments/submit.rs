@@ -1,9 +1,14 @@
 //! Posting a guest's comment: every rule between a submitted form and a stored comment.
 //!
 //! The rate checks and the insert are one step: a transaction holds advisory locks on the poster's
-//! address, the article and the shown form (see `store::lock_for_posting`), so forty posts sent at
-//! once from one address store exactly as many as the limit allows, and one shown form stores at
-//! most one comment however often and from wherever it is sent again.
+//! address and the article (see `store::lock_for_posting`), so forty posts sent at once from one
+//! address store exactly as many as the limit allows, and one form stores at most one comment per
+//! address and reply target however often it is sent again (see `safety::spam::FormUse`).
+//!
+//! Forms are shared: every reader shown a thread within one window gets the same form (so a
+//! shared cache can keep the page). What tells posters apart is what the server knows of them:
+//! the hash of their address. Two readers sending the same words with the same form are two
+//! comments; one reader sending it twice is one.
 
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
@@ -76,17 +81,23 @@ pub async fn submit(
         now.timestamp(),
         config.min_form_seconds,
     );
+    // Every reader in a window is shown the same form, so a form is told apart by who sends it.
     let signed = stamp != spam::Stamp::Invalid;
-    let submission_key =
-        signed.then(|| spam::submission_key(&input.form_stamp, input.parent_id.trim(), &comment.body));
-    let stamp_hash = signed.then(|| Sha256::digest(input.form_stamp.as_bytes()).to_vec());
+    let used = spam::FormUse {
+        stamp: &input.form_stamp,
+        client_hash: submission.client_hash,
+        article_id: article.id,
+        parent: input.parent_id.trim(),
+    };
+    let submission_key = signed.then(|| used.submission_key(&comment.body));
+    let stamp_hash = signed.then(|| used.form_key());
 
     let mut tx = db.begin().await?;
-    let mut keys = vec![
+    // The address's lock also covers its use of a form: the form key includes the address.
+    let keys = [
         lock_key(b"address", submission.client_hash),
         lock_key(b"article", &article.id.to_be_bytes()),
     ];
-    keys.extend(stamp_hash.as_deref().map(|h| lock_key(b"form", h)));
     store::lock_for_posting(&mut tx, &keys).await?;
     let checks = store::pre_checks(
         &mut *tx,
@@ -227,8 +238,8 @@ fn spam_reason(
         spam::Stamp::TooFast => return Some("posted seconds after the form was shown".into()),
         spam::Stamp::Invalid => return Some("the form's time stamp was missing or altered".into()),
     }
-    if checks.stamp_used {
-        return Some("the form had already been used for another comment".into());
+    if checks.form_uses >= config.comments_per_form {
+        return Some("the form had already been used for another comment from this address".into());
     }
     if let Some(reason) = spam::text_reason(body, &config.banned_phrases) {
         return Some(reason);

@@ -251,8 +251,8 @@ pub struct FormView {
     pub errors: FormErrors,
     /// A problem with the whole form rather than one field.
     pub problem: Option<&'static str>,
-    pub token: String,
-    /// The signed time the form was shown, carried through re-displays.
+    /// The signed start of the window in which the form was shown (the same for every reader
+    /// then), carried through re-displays.
     pub stamp: String,
     /// The comment being replied to, kept as sent when it could not be looked up.
     pub kept_parent: String,

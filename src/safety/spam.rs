@@ -42,10 +42,18 @@ fn mac(key: &[u8], parts: &[&[u8]]) -> HmacSha256 {
 }
 
 /// A signed note of when the form was shown, for the `form_stamp` hidden field. Nothing is
-/// stored. A random part makes every shown form different, so a submission can be recognised
-/// when it arrives twice (see [`submission_key`]).
+/// stored. A random part makes every such form different; the JSON API hands these out.
 pub fn stamp(key: &[u8], shown_at: i64) -> String {
     stamp_with(key, shown_at, &format!("{:016x}", rand::random::<u64>()))
+}
+
+/// The form stamp shared by every reader shown a thread within one window of `window` seconds:
+/// the window's start, signed. A page carrying it is the same for everyone, so a shared cache may
+/// keep it. It says when the window began, never later than the page was shown, so the timing
+/// check on it can only be lenient (by up to the window and the cache's age), never harsh.
+pub fn window_stamp(key: &[u8], now: i64, window: i64) -> String {
+    let window = window.max(1);
+    stamp_with(key, now - now.rem_euclid(window), &format!("w{window}"))
 }
 
 fn stamp_with(key: &[u8], shown_at: i64, nonce: &str) -> String {
@@ -107,16 +115,47 @@ fn from_hex(hex: &str) -> Option<Vec<u8>> {
         .collect()
 }
 
-/// Names one submission of one shown form: its stamp, what it replies to and its text. Sending
-/// the same form twice gives the same key; a different comment from the same page does not.
-pub fn submission_key(stamp_value: &str, parent: &str, body: &str) -> Vec<u8> {
-    use sha2::Digest;
-    let mut hash = Sha256::new();
-    for part in [stamp_value, parent, body] {
-        hash.update(part.as_bytes());
-        hash.update(b"\x1f");
+/// Where a form was sent and by whom: the stamp (shared by every reader in a window, on every
+/// article), the poster's address (as a keyed hash), the article and the comment it replies to.
+pub struct FormUse<'a> {
+    pub stamp: &'a str,
+    pub client_hash: &'a [u8],
+    pub article_id: i64,
+    pub parent: &'a str,
+}
+
+impl FormUse<'_> {
+    /// Names one submission: this use with its text. The same reader sending the same form twice
+    /// gives the same key; another comment, or another reader sending the same words with the
+    /// same (shared) form, does not.
+    pub fn submission_key(&self, body: &str) -> Vec<u8> {
+        self.digest(b"submission", body)
     }
-    hash.finalize().to_vec()
+
+    /// Names this use whatever was written. It stores at most `CARETHREAD_COMMENTS_PER_FORM`
+    /// comments; more with the same key are a replay and go to the spam tab.
+    pub fn form_key(&self) -> Vec<u8> {
+        self.digest(b"form", "")
+    }
+
+    fn digest(&self, purpose: &[u8], body: &str) -> Vec<u8> {
+        use sha2::Digest;
+        let article = self.article_id.to_be_bytes();
+        let parts: [&[u8]; 6] = [
+            purpose,
+            self.stamp.as_bytes(),
+            self.client_hash,
+            &article,
+            self.parent.as_bytes(),
+            body.as_bytes(),
+        ];
+        let mut hash = Sha256::new();
+        for part in parts {
+            hash.update(part.len().to_be_bytes());
+            hash.update(part);
+        }
+        hash.finalize().to_vec()
+    }
 }
 
 #[cfg(test)]
@@ -141,17 +180,50 @@ mod tests {
     }
 
     #[test]
-    fn every_shown_form_has_its_own_stamp_and_key() {
+    fn every_stamp_from_the_api_is_its_own() {
         let key = b"key";
-        let (a, b) = (stamp(key, 1000), stamp(key, 1000));
-        assert_ne!(a, b);
-        assert_eq!(submission_key(&a, "", "hello"), submission_key(&a, "", "hello"));
-        assert_ne!(submission_key(&a, "", "hello"), submission_key(&b, "", "hello"));
+        assert_ne!(stamp(key, 1000), stamp(key, 1000));
+    }
+
+    #[test]
+    fn every_reader_in_a_window_gets_the_same_stamp_and_the_next_window_another() {
+        let key = b"key";
+        let first = window_stamp(key, 1000, 10);
+        assert_eq!(first, window_stamp(key, 1009, 10));
+        assert_ne!(first, window_stamp(key, 1010, 10));
+        assert!(first.starts_with("1000."), "{first}");
+        assert_eq!(check_stamp(key, &first, 1009, 3), Stamp::Fine);
+        assert_eq!(check_stamp(key, &first, 1002, 3), Stamp::TooFast);
+    }
+
+    #[test]
+    fn submissions_are_told_apart_by_poster_article_parent_and_words() {
+        let stamp = window_stamp(b"key", 1000, 10);
+        let used = |client_hash: &'static [u8], article_id, parent| FormUse {
+            stamp: &stamp,
+            client_hash,
+            article_id,
+            parent,
+        };
+        let key = |client, article, parent, body| used(client, article, parent).submission_key(body);
+        assert_eq!(key(b"a", 1, "", "hello"), key(b"a", 1, "", "hello"));
         assert_ne!(
-            submission_key(&a, "", "hello"),
-            submission_key(&a, "", "hello again")
+            key(b"a", 1, "", "hello"),
+            key(b"b", 1, "", "hello"),
+            "two readers"
         );
-        assert_ne!(submission_key(&a, "", "hello"), submission_key(&a, "7", "hello"));
+        assert_ne!(
+            key(b"a", 1, "", "hello"),
+            key(b"a", 2, "", "hello"),
+            "two articles"
+        );
+        assert_ne!(key(b"a", 1, "", "hello"), key(b"a", 1, "", "hello again"));
+        assert_ne!(key(b"a", 1, "", "hello"), key(b"a", 1, "7", "hello"));
+        assert_eq!(used(b"a", 1, "").form_key(), used(b"a", 1, "").form_key());
+        assert_ne!(used(b"a", 1, "").form_key(), used(b"b", 1, "").form_key());
+        assert_ne!(used(b"a", 1, "").form_key(), used(b"a", 2, "").form_key());
+        assert_ne!(used(b"a", 1, "").form_key(), used(b"a", 1, "7").form_key());
+        assert_ne!(used(b"a", 1, "").form_key(), used(b"a", 1, "").submission_key(""));
     }
 
     #[test]

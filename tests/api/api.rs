@@ -475,7 +475,7 @@ async fn api_posting_keeps_the_rate_limit_with_retry_after() {
 
 #[tokio::test]
 async fn api_a_missing_forged_or_reused_stamp_goes_to_the_spam_tab_as_on_the_form() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_with(|c| c.comments_per_form = 1).await;
     app.add_article("a", "A").await;
     let stamp = app.stamp("a").await;
     let forged = format!("{}0", &stamp[..stamp.len() - 1]);

@@ -247,13 +247,8 @@ async fn setting_a_password_from_a_one_time_link_gets_a_new_session_id() {
     );
 }
 
-/// Opens the page `count` times and keeps each shown form's token and stamp.
-async fn shown_forms(
-    app: &TestApp,
-    client: &reqwest::Client,
-    slug: &str,
-    count: usize,
-) -> Vec<(String, String)> {
+/// Opens the page `count` times and keeps each shown form's stamp.
+async fn shown_forms(app: &TestApp, client: &reqwest::Client, slug: &str, count: usize) -> Vec<String> {
     let mut forms = Vec::with_capacity(count);
     for _ in 0..count {
         let html = app
@@ -262,28 +257,24 @@ async fn shown_forms(
             .text()
             .await
             .unwrap();
-        forms.push((
-            hidden_field(&html, "authenticity_token").unwrap(),
-            hidden_field(&html, "form_stamp").unwrap(),
-        ));
+        forms.push(hidden_field(&html, "form_stamp").unwrap());
     }
     forms
 }
 
+/// Sends a shown form from `client`, from this site's page as a browser does.
 async fn send_form(
     app: &TestApp,
     client: &reqwest::Client,
     slug: &str,
-    (token, stamp): &(String, String),
+    stamp: &str,
     fields: &[(&str, &str)],
 ) -> reqwest::Response {
-    let mut all = vec![
-        ("authenticity_token", token.as_str()),
-        ("form_stamp", stamp.as_str()),
-    ];
+    let mut all = vec![("form_stamp", stamp)];
     all.extend_from_slice(fields);
     client
         .post(format!("{}/articles/{slug}/comments", app.address))
+        .header(header::ORIGIN, &app.address)
         .form(&all)
         .send()
         .await
@@ -388,103 +379,127 @@ async fn comments_in_the_spam_tab_do_not_count_against_the_article_limit() {
     assert_eq!(pending, 1);
 }
 
+/// Every reader shown the thread within a window gets the same form, so a form is one address's
+/// for one reply target: it stores one comment there, a double click stores nothing new, and a
+/// flood of replays with other words goes to the Spam tab.
 #[tokio::test]
-async fn one_shown_form_stores_one_comment_and_replays_of_it_go_to_the_spam_tab() {
-    let app = TestApp::spawn_with(|c| c.trusted_proxies = vec!["127.0.0.1".parse().unwrap()]).await;
-    app.add_article("a", "A").await;
-    let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
-    let first = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .cookie_provider(std::sync::Arc::clone(&jar))
-        .default_headers(forwarded_for("192.0.2.1"))
-        .build()
-        .unwrap();
-    let form = shown_forms(&app, &first, "a", 1).await.remove(0);
-    // What a replaying script copies along with the form: the browser's cookies.
-    let cookies = {
-        use reqwest::cookie::CookieStore;
-        jar.cookies(&reqwest::Url::parse(&app.address).unwrap()).unwrap()
-    };
-    let response = send_form(
-        &app,
-        &first,
-        "a",
-        &form,
-        &[("name", "Sam"), ("body", "My question.")],
-    )
+async fn a_form_stores_one_comment_per_address_and_a_replay_flood_goes_to_the_spam_tab() {
+    let app = TestApp::spawn_with(|c| {
+        c.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+        c.comments_per_form = 1;
+    })
     .await;
+    let a = app.add_article("a", "A").await;
+    let parent = app.add_comment(a, None, "Kim", "A question.", Published).await;
+    let first = reader_at("192.0.2.1");
+    let form = shown_forms(&app, &first, "a", 1).await.remove(0);
+    let fields = [("name", "Sam"), ("body", "My question.")];
+    let response = send_form(&app, &first, "a", &form, &fields).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
 
     // The same form sent again as it was: a double click, nothing new.
-    let again = send_form(
-        &app,
-        &first,
-        "a",
-        &form,
-        &[("name", "Sam"), ("body", "My question.")],
-    )
-    .await;
+    let again = send_form(&app, &first, "a", &form, &fields).await;
     assert_eq!(again.status(), StatusCode::SEE_OTHER);
-    assert_eq!(app.comment_count().await, 1);
+    assert_eq!(app.comment_count().await, 2);
 
-    // The same form replayed with other words, from many addresses at once.
-    let replays = (0..20).map(|i| {
-        let (app, form, cookies) = (&app, &form, &cookies);
+    // The same form replayed with other words, forty times at once.
+    let replays = (0..40).map(|i| {
+        let (app, form, first) = (&app, &form, &first);
         async move {
-            let mut headers = forwarded_for(&format!("203.0.113.{i}"));
-            headers.insert(header::COOKIE, cookies.clone());
-            let client = reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .default_headers(headers)
-                .build()
-                .unwrap();
-            send_form(
-                app,
-                &client,
-                "a",
-                form,
-                &[("name", "Bot"), ("body", &format!("replay {i}"))],
-            )
-            .await
-            .status()
+            let body = format!("replay {i}");
+            let response = send_form(app, first, "a", form, &[("name", "Bot"), ("body", &body)]).await;
+            response.status()
         }
     });
     for status in futures_join_all(replays).await {
         // Answered like any post: telling a bot what tripped it only helps it.
         assert_eq!(status, StatusCode::SEE_OTHER);
     }
-    let by_status: Vec<(String, i64)> =
-        sqlx::query_as("SELECT status::text, count(*) FROM comments GROUP BY 1 ORDER BY 1")
-            .fetch_all(&app.db)
-            .await
-            .unwrap();
+    let by_status: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT status::text, count(*) FROM comments WHERE author_name <> 'Kim' GROUP BY 1 ORDER BY 1",
+    )
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
     assert_eq!(
         by_status,
-        vec![("pending".to_owned(), 1), ("spam".to_owned(), 20)]
+        vec![("pending".to_owned(), 1), ("spam".to_owned(), 40)]
     );
     let reason: String = sqlx::query_scalar("SELECT spam_reason FROM comments WHERE status = 'spam' LIMIT 1")
         .fetch_one(&app.db)
         .await
         .unwrap();
     assert!(reason.contains("already been used"), "{reason}");
+
+    // The same form still answers another comment once: a reply is a use of its own.
+    let parent_id = parent.to_string();
+    let reply = [
+        ("name", "Sam"),
+        ("body", "And a reply."),
+        ("parent_id", parent_id.as_str()),
+    ];
+    assert_eq!(
+        send_form(&app, &first, "a", &form, &reply).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    let replies: Vec<String> = sqlx::query_scalar("SELECT status::text FROM comments WHERE parent_id = $1")
+        .bind(parent)
+        .fetch_all(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(replies, ["pending"]);
 }
 
-fn forwarded_for(address: &str) -> header::HeaderMap {
-    [(
-        header::HeaderName::from_static("x-forwarded-for"),
-        address.parse().unwrap(),
-    )]
-    .into_iter()
-    .collect()
+/// Two readers shown the same form who send the same words are two people: two comments, each
+/// thanked, neither taken for the other's double click.
+#[tokio::test]
+async fn two_readers_sending_the_same_words_with_the_same_form_are_two_comments() {
+    let app = TestApp::spawn_with(|c| {
+        c.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+        c.comments_per_form = 1;
+    })
+    .await;
+    app.add_article("a", "A").await;
+    let (sam, kim) = (reader_at("192.0.2.1"), reader_at("198.51.100.7"));
+    let sams = shown_forms(&app, &sam, "a", 1).await.remove(0);
+    let kims = shown_forms(&app, &kim, "a", 1).await.remove(0);
+    assert_eq!(sams, kims, "one form for every reader in the window");
+    let words = "Thank you, this helped me.";
+    let (from_sam, from_kim) = (
+        [("name", "Sam"), ("body", words)],
+        [("name", "Kim"), ("body", words)],
+    );
+    let (one, two) = tokio::join!(
+        send_form(&app, &sam, "a", &sams, &from_sam),
+        send_form(&app, &kim, "a", &kims, &from_kim),
+    );
+    for response in [one, two] {
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        assert!(location(&response).contains("posted=1"), "each reader is thanked");
+    }
+    let names: Vec<String> = sqlx::query_scalar("SELECT author_name FROM comments ORDER BY author_name")
+        .fetch_all(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(names, ["Kim", "Sam"]);
 }
 
 #[tokio::test]
-async fn two_forms_shown_to_one_reader_each_store_their_comment() {
-    let app = TestApp::spawn().await;
+async fn a_readers_comments_from_forms_of_different_windows_are_each_stored() {
+    let app = TestApp::spawn_with(|c| {
+        c.shared_cache_seconds = 1;
+        c.comments_per_form = 1;
+    })
+    .await;
     app.add_article("a", "A").await;
     let client = new_client();
-    let forms = shown_forms(&app, &client, "a", 2).await;
-    for (i, form) in forms.iter().enumerate() {
+    let first = shown_forms(&app, &client, "a", 1).await.remove(0);
+    let mut second = first.clone();
+    while second == first {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        second = shown_forms(&app, &client, "a", 1).await.remove(0);
+    }
+    for (i, form) in [first, second].iter().enumerate() {
         let body = format!("thought {i}");
         let response = send_form(&app, &client, "a", form, &[("name", "Sam"), ("body", &body)]).await;
         assert_eq!(response.status(), StatusCode::SEE_OTHER);
@@ -525,8 +540,10 @@ async fn staff_replies_cannot_be_reported_off_the_page() {
     assert_eq!(page.status(), StatusCode::NOT_FOUND);
     assert!(page.text().await.unwrap().contains("cannot be reported"));
     for i in 0..3 {
+        // A reader holding a valid report form (the thread page itself carries no token).
         let reader = reader_at(&format!("192.0.2.{i}"));
-        let html = app.get_as(&reader, "/articles/a").await.text().await.unwrap();
+        let reportable = format!("/articles/a/comments/{question}/report");
+        let html = app.get_as(&reader, &reportable).await.text().await.unwrap();
         let token = hidden_field(&html, "authenticity_token").unwrap();
         let response = reader
             .post(format!("{}{path}", app.address))

@@ -162,3 +162,255 @@ async fn with_articles_remembered_another_process_shows_a_change_within_a_second
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
 }
+
+/// Reads a header as text ("" when absent).
+fn header_of(response: &reqwest::Response, name: reqwest::header::HeaderName) -> String {
+    response
+        .headers()
+        .get_all(name)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A reader's browser at `address`, holding `cookie` if any.
+async fn read_as(app: &TestApp, address: &str, cookie: Option<&str>, path: &str) -> reqwest::Response {
+    let mut request = reqwest::Client::new()
+        .get(format!("{}{path}", app.address))
+        .header("x-forwarded-for", address);
+    if let Some(cookie) = cookie {
+        request = request.header(reqwest::header::COOKIE, cookie);
+    }
+    request.send().await.unwrap()
+}
+
+#[tokio::test]
+async fn two_readers_get_byte_identical_pages_that_shared_caches_may_keep() {
+    use reqwest::header::{CACHE_CONTROL, ETAG, SET_COOKIE, VARY};
+    let app = TestApp::spawn_with(|c| {
+        c.shared_cache_seconds = 600;
+        c.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+        c.embed_origins = vec!["https://www.example.org".to_owned()];
+    })
+    .await;
+    let a = app.add_article("a", "A").await;
+    let parent = app.add_comment(a, None, "Sam", "A question.", Published).await;
+    for path in [
+        "/articles/a".to_owned(),
+        format!("/articles/a?reply_to={parent}"),
+        "/embed/articles/a".to_owned(),
+    ] {
+        // A window may end between the two readers: then both ask again.
+        let (one, two) = loop {
+            let one = read_as(&app, "192.0.2.1", None, &path).await;
+            let two = read_as(
+                &app,
+                "198.51.100.7",
+                Some("carethread_form=someone; other=1"),
+                &path,
+            )
+            .await;
+            if header_of(&one, ETAG) == header_of(&two, ETAG) {
+                break (one, two);
+            }
+        };
+        for response in [&one, &two] {
+            assert_eq!(response.status(), reqwest::StatusCode::OK, "{path}");
+            assert_eq!(
+                header_of(response, CACHE_CONTROL),
+                "public, max-age=0, s-maxage=600, stale-while-revalidate=30, stale-if-error=300"
+            );
+            assert!(header_of(response, VARY).contains("Cookie"), "{path}");
+            assert!(
+                header_of(response, SET_COOKIE).is_empty(),
+                "{path}: no cookie is set"
+            );
+            assert!(!header_of(response, ETAG).is_empty(), "{path}");
+        }
+        let (one, two) = (one.bytes().await.unwrap(), two.bytes().await.unwrap());
+        assert_eq!(one, two, "{path}: the same bytes for every reader");
+        let html = String::from_utf8_lossy(&one);
+        assert!(html.contains("name=\"form_stamp\""), "{path}: the form is there");
+        assert!(
+            !html.contains("authenticity_token"),
+            "{path}: no per-reader token"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_reader_whose_copy_is_current_is_answered_304_until_the_thread_changes() {
+    use reqwest::header::{CACHE_CONTROL, ETAG, IF_NONE_MATCH};
+    let app = TestApp::spawn_with(|c| c.shared_cache_seconds = 600).await;
+    let a = app.add_article("a", "A").await;
+    let id = app
+        .add_comment(a, None, "Jo", "waiting for approval", Pending)
+        .await;
+    let ask = |etag: String| {
+        reqwest::Client::new()
+            .get(format!("{}/articles/a", app.address))
+            .header(IF_NONE_MATCH, etag)
+            .send()
+    };
+    let (first, etag) = loop {
+        let first = app.get("/articles/a").await;
+        let etag = header_of(&first, ETAG);
+        let again = ask(etag.clone()).await.unwrap();
+        if again.status() == reqwest::StatusCode::NOT_MODIFIED {
+            assert_eq!(header_of(&again, ETAG), etag);
+            assert!(header_of(&again, CACHE_CONTROL).contains("s-maxage=600"));
+            assert!(again.bytes().await.unwrap().is_empty());
+            break (first, etag);
+        }
+        // A new window began between the two requests: its page is another page.
+    };
+    assert_eq!(first.status(), reqwest::StatusCode::OK);
+    assert_eq!(
+        ask("\"something else\"".into()).await.unwrap().status(),
+        reqwest::StatusCode::OK
+    );
+
+    let moderator = app.staff("Alex", Role::Moderator, false).await;
+    app.post_as(
+        &moderator.client,
+        &format!("/moderation/comments/{id}/approve"),
+        &[],
+    )
+    .await;
+    let changed = ask(etag.clone()).await.unwrap();
+    assert_eq!(
+        changed.status(),
+        reqwest::StatusCode::OK,
+        "the approved comment is new"
+    );
+    assert_ne!(header_of(&changed, ETAG), etag);
+    assert!(changed.text().await.unwrap().contains("waiting for approval"));
+}
+
+#[tokio::test]
+async fn pages_after_posting_and_pages_for_staff_are_never_kept_for_others() {
+    use reqwest::header::{CACHE_CONTROL, ETAG, LOCATION, ORIGIN};
+    let app = TestApp::spawn().await;
+    app.add_article("a", "A").await;
+    let private = "private, no-store";
+
+    let posted = app
+        .post_comment(
+            "a",
+            &[
+                ("name", "Sam"),
+                ("email", "sam@example.org"),
+                ("body", "My question."),
+            ],
+        )
+        .await;
+    assert_eq!(header_of(&posted, CACHE_CONTROL), private);
+    let thanks = app.get(&header_of(&posted, LOCATION)).await;
+    assert!(thanks.text().await.unwrap().contains("Thank you"));
+    for path in [
+        header_of(&posted, LOCATION),
+        "/articles/a?posted=safety".to_owned(),
+        "/articles/a?reported=1".to_owned(),
+    ] {
+        let page = app.get(&path).await;
+        assert_eq!(header_of(&page, CACHE_CONTROL), private, "{path}");
+        assert!(header_of(&page, ETAG).is_empty(), "{path}");
+    }
+
+    // Errors, with the words (and the email) shown again.
+    let refused = app
+        .post_comment(
+            "a",
+            &[("name", ""), ("email", "sam@example.org"), ("body", "Kept.")],
+        )
+        .await;
+    assert_eq!(refused.status(), reqwest::StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(header_of(&refused, CACHE_CONTROL), private);
+    let forged = reqwest::Client::new()
+        .post(format!("{}/articles/a/comments", app.address))
+        .header(ORIGIN, "https://evil.example")
+        .form(&[("name", "Sam"), ("body", "Kept.")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(header_of(&forged, CACHE_CONTROL), private);
+
+    // Nothing personal reaches the shareable page.
+    let public = app.get("/articles/a").await;
+    assert!(header_of(&public, CACHE_CONTROL).starts_with("public"));
+    assert!(!public.text().await.unwrap().contains("sam@example.org"));
+
+    // Signed-in staff: their view of the thread, and every staff page.
+    let moderator = app.staff("Alex", Role::Moderator, false).await;
+    for path in ["/articles/a", "/embed/articles/a", "/moderation", "/login"] {
+        let page = app.get_as(&moderator.client, path).await;
+        assert_eq!(header_of(&page, CACHE_CONTROL), private, "{path}");
+        assert!(header_of(&page, ETAG).is_empty(), "{path}");
+    }
+    // Pages that name no policy of their own are not kept either.
+    for path in ["/login", "/no-such-page", "/articles/no-such-article"] {
+        assert_eq!(header_of(&app.get(path).await, CACHE_CONTROL), private, "{path}");
+    }
+}
+
+/// A stand-in for Varnish: answers every request 200 and passes on its first lines.
+async fn cache_receiving_purges() -> (String, tokio::sync::mpsc::UnboundedReceiver<String>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/", listener.local_addr().unwrap());
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                let mut buffer = vec![0; 4096];
+                let mut read = 0;
+                while !buffer[..read].windows(4).any(|w| w == b"\r\n\r\n") {
+                    match socket.read(&mut buffer[read..]).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => read += n,
+                    }
+                }
+                let _ = tx.send(String::from_utf8_lossy(&buffer[..read]).to_lowercase());
+                let _ = socket
+                    .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+                    .await;
+            });
+        }
+    });
+    (url, rx)
+}
+
+#[tokio::test]
+async fn with_a_purge_address_the_cache_is_told_when_a_thread_changes() {
+    let app = TestApp::spawn().await;
+    let a = app.add_article("after-a-loss", "A").await;
+    let id = app.add_comment(a, None, "Jo", "waiting", Pending).await;
+    let (url, mut purges) = cache_receiving_purges().await;
+    let worker = tokio::spawn(carethread::comments::purge::run(
+        app.db.clone(),
+        url,
+        std::time::Duration::ZERO,
+    ));
+    // Posting a pending comment changes no page: nothing is sent for it.
+    app.post_comment("after-a-loss", &[("name", "Sam"), ("body", "Still waiting.")])
+        .await;
+
+    let moderator = app.staff("Alex", Role::Moderator, false).await;
+    app.post_as(
+        &moderator.client,
+        &format!("/moderation/comments/{id}/approve"),
+        &[],
+    )
+    .await;
+    let request = tokio::time::timeout(std::time::Duration::from_secs(5), purges.recv())
+        .await
+        .expect("a purge within seconds")
+        .unwrap();
+    assert!(request.starts_with("ban / http/1.1"), "{request}");
+    assert!(request.contains("x-carethread-ban: after-a-loss"), "{request}");
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(purges.try_recv().is_err(), "one change, one purge");
+    worker.abort();
+}

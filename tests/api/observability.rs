@@ -97,16 +97,13 @@ async fn post_comment(
         .text()
         .await
         .expect("page");
-    let token = hidden_field(&html, "authenticity_token").expect("token");
     let stamp = hidden_field(&html, "form_stamp").expect("stamp");
-    let mut all = vec![
-        ("authenticity_token", token.as_str()),
-        ("form_stamp", stamp.as_str()),
-    ];
+    let mut all = vec![("form_stamp", stamp.as_str())];
     all.extend_from_slice(fields);
     client
         .post(service.url(&format!("/articles/{slug}/comments")))
         .header("x-forwarded-for", client_address)
+        .header("origin", service.url("").trim_end_matches('/'))
         .form(&all)
         .send()
         .await

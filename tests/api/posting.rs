@@ -1,7 +1,7 @@
 //! Posting: guests' comments are held for moderation; bad input never loses what was typed.
 
 use carethread::comments::CommentStatus::{Hidden, Pending, Published};
-use reqwest::StatusCode;
+use reqwest::{StatusCode, header};
 use sqlx::Row;
 
 use crate::helpers::{TestApp, escaped};
@@ -211,13 +211,13 @@ async fn a_reply_to_a_missing_pending_hidden_or_foreign_comment_is_refused_with_
 async fn a_closed_article_refuses_comments_with_403() {
     let app = TestApp::spawn().await;
     app.add_article("a", "A").await;
-    let token = app.form_token("a").await;
+    let stamp = app.shown_stamp("a").await;
     app.close_article("a").await;
 
     let response = app
         .post_form(
             "/articles/a/comments",
-            &[("authenticity_token", &token), ("name", "Sam"), ("body", "hello")],
+            &[("form_stamp", &stamp), ("name", "Sam"), ("body", "hello")],
         )
         .await;
 
@@ -230,71 +230,68 @@ async fn a_closed_article_refuses_comments_with_403() {
 async fn posting_to_an_unknown_article_is_404() {
     let app = TestApp::spawn().await;
     app.add_article("a", "A").await;
-    let token = app.form_token("a").await;
+    let stamp = app.shown_stamp("a").await;
     let response = app
         .post_form(
             "/articles/nope/comments",
-            &[("authenticity_token", &token), ("name", "Sam"), ("body", "hi")],
+            &[("form_stamp", &stamp), ("name", "Sam"), ("body", "hi")],
         )
         .await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     assert_eq!(app.comment_count().await, 0);
 }
 
+/// The form is the same for every reader (a shared cache keeps the page), so it carries no
+/// cookie-bound token: a post must come from this site's own page, as the browser says with
+/// `Origin` (or, failing that, `Referer`). Another site's forged post is refused.
 #[tokio::test]
-async fn a_post_without_a_valid_form_token_is_refused_and_the_text_kept() {
+async fn a_post_not_sent_from_this_sites_page_is_refused_and_the_text_kept() {
     let app = TestApp::spawn().await;
     app.add_article("a", "A").await;
-    app.form_token("a").await; // the reader has the cookie, but the form lacks the token
-
-    let response = app
-        .post_form(
-            "/articles/a/comments",
-            &[("name", "Sam"), ("body", "keep these words")],
-        )
-        .await;
-    assert_eq!(response.status(), StatusCode::FORBIDDEN);
-    let html = response.text().await.unwrap();
-    assert!(html.contains("keep these words</textarea>"));
-    assert!(html.contains("please press"));
-
-    let forged = app
-        .post_form(
-            "/articles/a/comments",
-            &[("authenticity_token", "Zm9yZ2Vk"), ("name", "Sam"), ("body", "x")],
-        )
-        .await;
-    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
-
-    // A different browser (no cookie) with a token copied from someone else's page.
-    let token = app.form_token("a").await;
-    let stranger = reqwest::Client::new();
-    let response = stranger
-        .post(format!("{}/articles/a/comments", app.address))
-        .form(&[
-            ("authenticity_token", token.as_str()),
-            ("name", "Sam"),
-            ("body", "x"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::FORBIDDEN);
-    assert_eq!(app.comment_count().await, 0);
-
-    // The page shown again carries a fresh token that works.
-    let retry_token = crate::helpers::hidden_field(&html, "authenticity_token").unwrap();
-    let ok = app
-        .post_form(
-            "/articles/a/comments",
-            &[
-                ("authenticity_token", &retry_token),
+    let stamp = app.shown_stamp("a").await;
+    let post = |origin: Option<&'static str>, referer: Option<String>| {
+        let browser = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let mut request = browser
+            .post(format!("{}/articles/a/comments", app.address))
+            .form(&[
+                ("form_stamp", stamp.as_str()),
                 ("name", "Sam"),
                 ("body", "keep these words"),
-            ],
-        )
-        .await;
+            ]);
+        if let Some(origin) = origin {
+            request = request.header(header::ORIGIN, origin);
+        }
+        if let Some(referer) = referer {
+            request = request.header(header::REFERER, referer);
+        }
+        request.send()
+    };
+
+    let evil = "https://evil.example/page".to_owned();
+    for (origin, referer) in [
+        (None, None),
+        (Some("https://evil.example"), None),
+        (Some("null"), None),
+        (Some("null"), Some(evil.clone())),
+        (None, Some(evil)),
+    ] {
+        let response = post(origin, referer.clone()).await.unwrap();
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{origin:?} {referer:?}");
+        let html = response.text().await.unwrap();
+        assert!(html.contains("keep these words</textarea>"));
+        assert!(html.contains("please press"));
+    }
+    assert_eq!(app.comment_count().await, 0);
+
+    // Sent again from the page (as its browser does), the words are stored.
+    let ok = post(None, Some(format!("{}/articles/a", app.address)))
+        .await
+        .unwrap();
     assert_eq!(ok.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.comment_count().await, 1);
 }
 
 #[tokio::test]

@@ -33,6 +33,8 @@ impl TestApp {
         config.min_form_seconds = 0;
         config.rate_per_address = 10_000;
         config.rate_per_article = 10_000;
+        // Every reader in a window gets the same form, so one test's posts share it.
+        config.comments_per_form = 10_000;
         configure(&mut config);
         let secret = carethread::db::site_secret(&db).await.expect("site secret");
         let state = AppState::new(db.clone(), config, &secret).expect("state");
@@ -77,36 +79,31 @@ impl TestApp {
         response.text().await.expect("body")
     }
 
+    /// Posts a form as a browser does from a page of this site: with its `Origin`.
     pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
         self.client
             .post(format!("{}{path}", self.address))
+            .header(header::ORIGIN, &self.address)
             .form(fields)
             .send()
             .await
             .expect("POST")
     }
 
-    /// Opens the thread page (as a reader would) and returns the form's token.
-    pub async fn form_token(&self, slug: &str) -> String {
+    /// Opens the thread page and returns its form's time stamp (the same for every reader within
+    /// a window), to send as the browser would.
+    pub async fn shown_stamp(&self, slug: &str) -> String {
         let html = self.get_html(&format!("/articles/{slug}")).await;
-        hidden_field(&html, "authenticity_token").expect("the form has a token")
+        hidden_field(&html, "form_stamp").expect("the form has a time stamp")
     }
 
-    /// Opens the thread page and returns its form's token and time stamp, to send as the
-    /// browser would.
-    pub async fn shown_form(&self, slug: &str) -> (String, String) {
-        let html = self.get_html(&format!("/articles/{slug}")).await;
-        let token = hidden_field(&html, "authenticity_token").expect("the form has a token");
-        let stamp = hidden_field(&html, "form_stamp").expect("the form has a time stamp");
-        (token, stamp)
-    }
-
-    /// Posts the comment form as a reader would: with the page's token and time stamp.
+    /// Posts the comment form as a reader would: with the page's time stamp, from the page.
     pub async fn post_comment(&self, slug: &str, fields: &[(&str, &str)]) -> reqwest::Response {
         self.post_comment_as(&self.client, slug, fields).await
     }
 
-    /// Posts the comment form from `client`, with the token and time stamp of the page it saw.
+    /// Posts the comment form from `client`, with the time stamp of the page it saw and that
+    /// page's `Origin`, as a browser does.
     pub async fn post_comment_as(
         &self,
         client: &reqwest::Client,
@@ -119,15 +116,12 @@ impl TestApp {
             .text()
             .await
             .expect("page");
-        let token = hidden_field(&html, "authenticity_token").expect("the form has a token");
         let stamp = hidden_field(&html, "form_stamp").expect("the form has a time stamp");
-        let mut all = vec![
-            ("authenticity_token", token.as_str()),
-            ("form_stamp", stamp.as_str()),
-        ];
+        let mut all = vec![("form_stamp", stamp.as_str())];
         all.extend_from_slice(fields);
         client
             .post(format!("{}/articles/{slug}/comments", self.address))
+            .header(header::ORIGIN, &self.address)
             .form(&all)
             .send()
             .await
