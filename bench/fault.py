@@ -775,9 +775,11 @@ def mail_outage(sink):
 
     # Wait for the worker's own retries rather than moving send_after: that is what happens on a
     # live site, so the drill checks that the retry schedule alone delivers everything, with nobody
-    # touching the outbox. A mail that failed is tried again 1, 2, 4 … minutes after its first try;
-    # with the server away for 60 s each reply mail failed once and is due at most a minute after
-    # the server returns. The wait follows the latest time at which a waiting mail is due.
+    # touching the outbox. A mail that fails is tried again 1, 2, 4 … minutes after each failure;
+    # with the server away for 60 s each reply mail published while it was away has usually failed
+    # once and is due at most a minute after the server returns; one whose second try came just
+    # before the server returned waits two minutes more. The wait follows the latest time at which a
+    # waiting mail is due.
     # FAULT_SMTP_NUDGE=1 (above) made them all due at once instead: a short drill, which still
     # checks that nothing is lost or sent twice but no longer exercises the schedule. Then a few
     # more worker rounds, in case anything comes twice.

@@ -14,9 +14,10 @@
 # seconds (default 60) while a midwife publishes replies, then SIGTERMs one process. The app
 # processes run with CARETHREAD_HEADER_TIMEOUT_SECONDS=5 ($FAULT_HEADER_TIMEOUT) to keep the drill
 # short, and CARETHREAD_NOTIFY_BATCH_MINUTES=0. After the SMTP server returns the drill waits for the
-# worker's own retries (up to a minute more); FAULT_SMTP_NUDGE=1 makes the waiting mails due at once.
+# worker's own retries (usually up to a minute more, two for a mail tried again just before the
+# server returned); FAULT_SMTP_NUDGE=1 makes the waiting mails due at once.
 # Prints each check as PASS or FAIL and exits non-zero when any fails. Needs PostgreSQL's server
-# programs (initdb, pg_ctl), psql and python3. Not part of the test suite; takes about four minutes.
+# programs (initdb, pg_ctl), psql and python3. Not part of the test suite; takes six to seven minutes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
