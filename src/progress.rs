@@ -17,12 +17,15 @@ pub fn spinner(message: &'static str) -> ProgressBar {
     spinner
 }
 
-/// A bar for reading a file of `bytes` bytes; wrap the reader with [`ProgressBar::wrap_read`].
+/// A bar for reading a file of `bytes` bytes, with a count in its message; wrap the reader with
+/// [`ProgressBar::wrap_read`].
 pub fn file_bar(bytes: u64) -> ProgressBar {
     let bar = ProgressBar::new(bytes);
     bar.set_style(
-        ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} read ({bytes_per_sec}, {eta} left)")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        ProgressStyle::with_template(
+            "{bar:40} {bytes}/{total_bytes} read, {msg} ({bytes_per_sec}, {eta} left)",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     bar
 }

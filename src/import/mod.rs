@@ -275,6 +275,9 @@ pub async fn run(pool: &PgPool, format: Format, path: &Path, options: &Options) 
     let mut failure = None;
     while let Some(record) = receiver.recv().await {
         summary.read += 1;
+        if summary.read % 1024 == 0 {
+            progress.set_message(format!("{} records", summary.read));
+        }
         match record {
             Record::Article(article) => {
                 articles.entry(article.thread_key.clone()).or_insert(article);

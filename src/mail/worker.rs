@@ -68,12 +68,18 @@ async fn gather_replies(ctx: &Context) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Sends up to 20 due mails; how many were tried.
+/// Sends up to 20 due mails; how many were tried. Each mail is claimed, sent and marked in a
+/// transaction of its own: a process stopped mid-round (a deploy, a crash) has marked every mail
+/// the mail server accepted except, at worst, the one in hand, so a restart sends nothing again
+/// but that one.
 async fn deliver(ctx: &Context, transport: &Transport, from: &Mailbox) -> anyhow::Result<usize> {
-    let mut tx = ctx.db.begin().await?;
-    let due = store::claim_due(&mut tx, 20).await?;
-    for mail in &due {
-        match transport.send(from, mail).await {
+    let mut tried = 0;
+    while tried < 20 {
+        let mut tx = ctx.db.begin().await?;
+        let Some(mail) = store::claim_due(&mut tx, 1).await?.pop() else {
+            break;
+        };
+        match transport.send(from, &mail).await {
             Ok(()) => {
                 store::mark_sent(&mut tx, mail.id).await?;
                 tracing::info!(mail.id = mail.id, kind = %mail.kind, "mail sent");
@@ -88,9 +94,10 @@ async fn deliver(ctx: &Context, transport: &Transport, from: &Mailbox) -> anyhow
                 store::mark_failed(&mut tx, mail.id, &message, retry).await?;
             }
         }
+        tx.commit().await?;
+        tried += 1;
     }
-    tx.commit().await?;
-    Ok(due.len())
+    Ok(tried)
 }
 
 /// The daily summary, to staff who asked for it, once a day.

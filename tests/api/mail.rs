@@ -458,6 +458,52 @@ async fn a_mail_server_that_is_away_gets_every_mail_once_when_it_returns() {
 }
 
 #[tokio::test]
+async fn a_worker_stopped_mid_round_sends_nothing_twice_after_a_restart() {
+    let site = site(|_| {}).await;
+    let config = site.config();
+    let mut tx = site.app.db.begin().await.unwrap();
+    for n in 1..=3 {
+        let mail = mail::compose::digest(&config, &format!("staff{n}@example.org"), n, 0, None);
+        mail::store::enqueue(&mut tx, &mail, chrono::Utc::now())
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
+    // The mail server takes the first mail, then hangs on the second: the process is stopped
+    // there, as a deploy or a crash would stop it.
+    site.sink.hold_after(1);
+    let transport = Transport::new(&config.mail).expect("transport");
+    let from: lettre::message::Mailbox = config.mail.from.parse().expect("from");
+    let ctx = site.context().await;
+    let round = tokio::spawn(async move { mail::worker::round(&ctx, &transport, &from, false).await });
+    for _ in 0..200 {
+        if !site.mails().is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert_eq!(site.mails().len(), 1, "the first mail reached the server");
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    round.abort();
+    let _ = round.await;
+    let sent: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox WHERE status = 'sent'")
+        .fetch_one(&site.app.db)
+        .await
+        .unwrap();
+    assert_eq!(sent, 1, "the mail the server accepted is marked sent");
+
+    // Restarted, with the mail server answering again: the other two go, the first not again.
+    site.sink.take_everything();
+    site.send_mail().await;
+    let mails = site.mails();
+    assert_eq!(mails.len(), 3, "three mails in all, none twice");
+    for n in 1..=3 {
+        let to = format!("staff{n}@example.org");
+        assert_eq!(mails.iter().filter(|m| m.contains(&to)).count(), 1, "{to}");
+    }
+}
+
+#[tokio::test]
 async fn an_address_and_its_subscriptions_are_exported_and_erased() {
     let site = site(|_| {}).await;
     let id = site.post_asking_for_replies("sam.reader@example.net").await;

@@ -13,6 +13,9 @@ use tokio::{
 pub struct SmtpSink {
     pub port: u16,
     messages: Arc<Mutex<Vec<String>>>,
+    /// Once this many messages are kept, the server takes no more and answers nothing: a mail
+    /// server that hangs mid-conversation.
+    hold_after: Arc<Mutex<Option<usize>>>,
     server: Mutex<Option<JoinHandle<()>>>,
 }
 
@@ -23,6 +26,7 @@ impl SmtpSink {
         let sink = Self {
             port,
             messages: Arc::default(),
+            hold_after: Arc::default(),
             server: Mutex::new(None),
         };
         sink.serve(listener);
@@ -36,9 +40,10 @@ impl SmtpSink {
 
     fn serve(&self, listener: TcpListener) {
         let messages = Arc::clone(&self.messages);
+        let hold_after = Arc::clone(&self.hold_after);
         let handle = tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
-                tokio::spawn(session(stream, Arc::clone(&messages)));
+                tokio::spawn(session(stream, Arc::clone(&messages), Arc::clone(&hold_after)));
             }
         });
         *self.server.lock().unwrap() = Some(handle);
@@ -61,13 +66,27 @@ impl SmtpSink {
         self.serve(listener);
     }
 
+    /// Takes no more than `count` messages in all: the next one is never answered.
+    pub fn hold_after(&self, count: usize) {
+        *self.hold_after.lock().unwrap() = Some(count);
+    }
+
+    /// Takes every message again, as after [`SmtpSink::hold_after`].
+    pub fn take_everything(&self) {
+        *self.hold_after.lock().unwrap() = None;
+    }
+
     /// Every message accepted so far, decoded from quoted-printable.
     pub fn messages(&self) -> Vec<String> {
         self.messages.lock().unwrap().iter().map(|m| decode(m)).collect()
     }
 }
 
-async fn session(stream: tokio::net::TcpStream, messages: Arc<Mutex<Vec<String>>>) {
+async fn session(
+    stream: tokio::net::TcpStream,
+    messages: Arc<Mutex<Vec<String>>>,
+    hold_after: Arc<Mutex<Option<usize>>>,
+) {
     let (read, mut write) = stream.into_split();
     let mut lines = BufReader::new(read).lines();
     if write.write_all(b"220 sink.test ESMTP\r\n").await.is_err() {
@@ -89,6 +108,13 @@ async fn session(stream: tokio::net::TcpStream, messages: Arc<Mutex<Vec<String>>
                     }
                     message.push_str(line.strip_prefix('.').unwrap_or(&line));
                     message.push('\n');
+                }
+                let held = hold_after
+                    .lock()
+                    .unwrap()
+                    .is_some_and(|count| messages.lock().unwrap().len() >= count);
+                if held {
+                    std::future::pending::<()>().await;
                 }
                 messages.lock().unwrap().push(message);
                 b"250 kept\r\n"
