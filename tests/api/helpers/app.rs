@@ -315,14 +315,7 @@ impl TestApp {
         fields: &[(&str, &str)],
     ) -> reqwest::Response {
         let token = self.token_for(client).await;
-        let mut all = vec![("authenticity_token", token.as_str())];
-        all.extend_from_slice(fields);
-        client
-            .post(format!("{}{path}", self.address))
-            .form(&all)
-            .send()
-            .await
-            .expect("POST")
+        self.post_with_token(client, path, &token, fields).await
     }
 
     /// Posts a form that is on the page at `path` itself (one-time links), with that page's token.
@@ -334,7 +327,17 @@ impl TestApp {
     ) -> reqwest::Response {
         let html = self.get_as(client, path).await.text().await.expect("body");
         let token = hidden_field(&html, "authenticity_token").expect("the page has a form token");
-        let mut all = vec![("authenticity_token", token.as_str())];
+        self.post_with_token(client, path, &token, fields).await
+    }
+
+    async fn post_with_token(
+        &self,
+        client: &reqwest::Client,
+        path: &str,
+        token: &str,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let mut all = vec![("authenticity_token", token)];
         all.extend_from_slice(fields);
         client
             .post(format!("{}{path}", self.address))
