@@ -9,8 +9,11 @@
 # the server's peak resident memory. Posting comes from many reader addresses, each sending the
 # form of one window (every reader shown the page within a window gets the same form, and one
 # form stores one comment per address). CASES picks cases by number (default 123456); server settings
-# such as CARETHREAD_THREAD_CACHE_MB=0 and CARETHREAD_ARTICLE_REFRESH_MS=0 pass through and are named in the output. Not part of the
-# test suite.
+# such as CARETHREAD_THREAD_CACHE_MB=0 and CARETHREAD_ARTICLE_REFRESH_MS=0 pass through and are named in the output.
+# BENCH_BIN=path measures another build of the server (an older commit's, say) against the same
+# ceiling. Case 5, the ceiling, serves the hot page's exact bytes from memory with a bare axum
+# handler in a process of its own (`carethread bench-ceiling`), and the table ends with the hot
+# page as a share of it. Not part of the test suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,7 +28,7 @@ DB=${BENCH_DB:-carethread_bench}
 ADDR=127.0.0.1:3900
 BASE=http://$ADDR
 WORK=$(mktemp -d)
-trap 'kill "${PID:-}" 2>/dev/null || true; rm -rf "$WORK"' EXIT
+trap 'kill "${PID:-}" "${CEILING_PID:-}" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
 if ! command -v wrk >/dev/null; then
   echo "Installing wrk…" >&2
@@ -34,7 +37,9 @@ fi
 
 echo "Building the release binary…" >&2
 SQLX_OFFLINE=true cargo build --release --quiet
-BIN=${CARGO_TARGET_DIR:-target}/release/carethread
+CEILING_BIN=${CARGO_TARGET_DIR:-target}/release/carethread
+BIN=${BENCH_BIN:-$CEILING_BIN}
+CEILING_ADDR=127.0.0.1:3901
 
 psql "$SERVER/postgres" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB"
 export DATABASE_URL=$SERVER/$DB
@@ -51,13 +56,16 @@ CARETHREAD_PASSWORD="bench harbour quill meadow" $BIN user add --email bench.adm
 # the benchmark lifts that one, and says so.
 export CARETHREAD_TRUSTED_PROXIES=127.0.0.1 CARETHREAD_RATE_PER_ARTICLE=100000000
 mkdir -p "$WORK/files"
-export CARETHREAD_ADDR=$ADDR CARETHREAD_FILES_DIR=$WORK/files RUST_LOG=warn CARETHREAD_DB_MAX_CONNECTIONS=${DB_CONNECTIONS:-20}
+export CARETHREAD_ADDR=$ADDR RUST_LOG=warn CARETHREAD_DB_MAX_CONNECTIONS=${DB_CONNECTIONS:-20}
 $BIN serve > "$WORK/server.log" 2>&1 &
 PID=$!
 for _ in $(seq 1 100); do curl -fs "$BASE/healthz" >/dev/null && break; sleep 0.1; done
 
-# The ceiling: the hot page's exact bytes, served as a file by the same process and middleware.
+# The ceiling: the hot page's exact bytes, served from memory by a bare axum handler.
 curl -fs "$BASE/articles/bench-hot" -o "$WORK/files/hot.html"
+$CEILING_BIN bench-ceiling "$WORK/files/hot.html" --addr $CEILING_ADDR > "$WORK/ceiling.log" 2>&1 &
+CEILING_PID=$!
+for _ in $(seq 1 100); do curl -fs "http://$CEILING_ADDR/" >/dev/null && break; sleep 0.1; done
 
 # The form is the same for every reader within a window, with no cookie or token: a post needs
 # only the window's stamp and, as from a browser on this site's page, an Origin naming it.
@@ -122,6 +130,7 @@ run_case() { # name, wrk args…
   errors=$(awk '/Socket errors/ { gsub(",", ""); print $4 + $6 + $8 + $10 }' "$WORK/out.txt")
   non2xx=$(awk '/Non-2xx or 3xx/ { print $5 }' "$WORK/out.txt")
   printf '| %-44s | %10s | %8s | %8s | %6s |\n' "$name" "${rps:-?}" "${p50:-?}" "${p99:-?}" "$(( ${errors:-0} + ${non2xx:-0} ))"
+  echo "${name%%.*} ${rps:-0}" >> "$WORK/rates.txt"
 }
 
 echo
@@ -137,7 +146,7 @@ run_case "2. random article pages" -s "$WORK/random.lua" "$BASE"
 if selected 3; then prefetch_stamp; fi
 run_case "3. posting comments" -s "$WORK/post.lua" "$BASE"
 run_case "4. moderation queue (signed-in midwife)" -H "Cookie: $STAFF_COOKIE" "$BASE/moderation"
-run_case "5. ceiling: hot page bytes as a static file" "$BASE/files/hot.html"
+run_case "5. ceiling: hot page bytes from memory" "http://$CEILING_ADDR/articles/bench-hot"
 after=$(psql "$DATABASE_URL" -Atc "SELECT count(*) FROM comments")
 # What posting stored, counted before the overview's data below is added. Each post came from its
 # own address, so none should be in the spam tab (a form used twice by one address for other
@@ -170,6 +179,10 @@ run_case "6. admin overview (signed-in admin)" -H "Cookie: $ADMIN_COOKIE" "$BASE
 peak=$(awk '/VmHWM/ { print $2 }' "/proc/$PID/status")
 echo
 [ ! -f "$WORK/notes.txt" ] || cat "$WORK/notes.txt"
+if selected 1 && selected 5; then
+  awk '$1 == 1 { hot = $2 } $1 == 5 { ceiling = $2 }
+       END { if (ceiling > 0) printf "Hot page: %.0f%% of the same bytes served from memory by a bare axum handler.\n", 100 * hot / ceiling }' "$WORK/rates.txt"
+fi
 echo "Comments stored while posting: $((after - before)) (${by_status:-none}). Server peak RSS: $((peak / 1024)) MB."
 if [ "$spam" -gt 0 ]; then
   echo "warning: $spam posted comments were filed as spam; was the form used too soon?" >&2

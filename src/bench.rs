@@ -177,3 +177,21 @@ fn body(rng: &mut StdRng) -> String {
     out.push('.');
     out
 }
+
+/// Serves `file`'s bytes, read once, as an HTML page at every path of `addr`, from a bare axum
+/// router with no middleware: the most any page of the same size can be served at.
+pub async fn ceiling(file: &std::path::Path, addr: std::net::SocketAddr) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    use axum::{body::Bytes, response::Html};
+
+    let page = Bytes::from(std::fs::read(file).with_context(|| format!("reading {}", file.display()))?);
+    let app = axum::Router::new().fallback(move || {
+        let page = page.clone();
+        async move { Html(page) }
+    });
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("listening on {addr}"))?;
+    axum::serve(listener, app).await?;
+    Ok(())
+}

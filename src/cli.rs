@@ -48,6 +48,15 @@ pub enum Command {
         #[arg(long, default_value_t = 10_000)]
         comments: usize,
     },
+    /// For benchmarks: serve one file's bytes from memory at every path with a bare axum handler
+    /// and nothing else (the ceiling bench/run.sh compares pages with).
+    #[command(hide = true)]
+    BenchCeiling {
+        /// The file to serve, read once.
+        file: std::path::PathBuf,
+        #[arg(long, default_value = "127.0.0.1:3901")]
+        addr: std::net::SocketAddr,
+    },
     /// Try the warning-sign list: check comments from stdin, or measure it on a labelled corpus.
     #[command(subcommand)]
     Safety(SafetyCommand),
@@ -179,6 +188,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Safety(SafetyCommand::Check) => safety_check(&settings),
         Command::Safety(SafetyCommand::Eval { files }) => safety_eval(&settings, &files),
         Command::Healthcheck => healthcheck(settings.addr).await,
+        Command::BenchCeiling { file, addr } => crate::bench::ceiling(&file, addr).await,
         command => {
             let usage = if matches!(command, Command::Demo) {
                 Usage::Setup
@@ -235,7 +245,7 @@ async fn run_command(db: &Database, command: Command) -> anyhow::Result<()> {
             db.migrate().await?;
             article_command(pool, command).await?;
         }
-        Command::Safety(_) => unreachable!("handled by run"),
+        Command::Safety(_) | Command::BenchCeiling { .. } => unreachable!("handled by run"),
         Command::BenchData { articles, comments } => {
             db.migrate().await?;
             let started = std::time::Instant::now();

@@ -20,7 +20,7 @@ use super::{
     staff::{self, DecisionJson, HideJson, QueueJson, QueueQuery, ReplyJson, ReplyPublished},
 };
 use crate::{
-    comments::{Context, Reader},
+    comments::{Context, Poster},
     config::Config,
     moderation::Decision,
 };
@@ -122,11 +122,11 @@ pub async fn form(State(ctx): State<Context>, Path(slug): Path<String>) -> Resul
     )
 )]
 pub async fn post_comment(
-    reader: Reader,
+    poster: Poster,
     Path(slug): Path<String>,
     ApiJson(input): ApiJson<NewCommentJson>,
 ) -> Result<(StatusCode, Json<Received>), Problem> {
-    let received = public::post(&reader.ctx, &reader.client, &slug, input).await?;
+    let received = public::post(&poster.reader.ctx, &poster.client, &slug, input).await?;
     Ok((StatusCode::ACCEPTED, Json(received)))
 }
 

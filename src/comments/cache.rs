@@ -11,7 +11,9 @@
 //! page that is missing or out of date ask the database once: the first loads it and the others
 //! find it in the cache.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+
+use axum::body::Bytes;
 
 use moka::{future::Cache, ops::compute::Op};
 
@@ -28,6 +30,30 @@ pub struct ThreadData {
     /// comments and without, on the thread's own page and in a frame (indexed by
     /// `view::rendering`). Nothing in it depends on the reader.
     pub rendered: [OnceLock<String>; 4],
+    /// The whole page as last sent to readers, per rendering, with the entity tag that names it
+    /// (the tag covers everything else the page is made of: the article, the form's window, the
+    /// page asked for). Readers of a busy page within one window are sent these bytes as they
+    /// are: nothing is rendered or copied for them.
+    pub pages: [PageSlot; 4],
+}
+
+/// A page as sent: its entity tag and its bytes.
+#[derive(Default)]
+pub struct PageSlot(Mutex<Option<(Arc<str>, Bytes)>>);
+
+impl PageSlot {
+    /// The bytes kept for `etag`, if those are the ones kept.
+    pub fn get(&self, etag: &str) -> Option<Bytes> {
+        let kept = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        kept.as_ref()
+            .filter(|(tag, _)| &**tag == etag)
+            .map(|(_, bytes)| bytes.clone())
+    }
+
+    /// Keeps `bytes` as the page named `etag`, in place of any other.
+    pub fn put(&self, etag: &str, bytes: Bytes) {
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = Some((etag.into(), bytes));
+    }
 }
 
 /// At most this many pages are kept, however small: each page weighs at least this share of the
@@ -154,7 +180,22 @@ mod tests {
             total_threads: total,
             bytes,
             rendered: Default::default(),
+            pages: Default::default(),
         })
+    }
+
+    #[test]
+    fn a_kept_page_is_sent_only_for_its_own_tag() {
+        let slot = PageSlot::default();
+        assert_eq!(slot.get("\"a\""), None);
+        slot.put("\"a\"", Bytes::from_static(b"page a"));
+        assert_eq!(slot.get("\"a\"").as_deref(), Some(&b"page a"[..]));
+        // A new window, a new version or another article field gives another tag: never the old
+        // bytes, and the new page takes the old one's place.
+        assert_eq!(slot.get("\"b\""), None);
+        slot.put("\"b\"", Bytes::from_static(b"page b"));
+        assert_eq!(slot.get("\"a\""), None);
+        assert_eq!(slot.get("\"b\"").as_deref(), Some(&b"page b"[..]));
     }
 
     /// Lets moka apply what it has pending (evictions included) before the cache is measured.

@@ -19,7 +19,6 @@ use axum::{
     http::{HeaderMap, header, request::Parts},
     response::{IntoResponse, Response},
 };
-use axum_csrf::{CsrfConfig, CsrfToken};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use sqlx::PgPool;
@@ -53,12 +52,10 @@ pub struct Context {
     pub staff_cookie: &'static str,
 }
 
-/// A reader's request: the context, the form token for the report form, who they are (as a
-/// keyed hash), and what decides whether their page may be shared.
+/// A reader's request: the context and what decides whether their page may be shared. Reading
+/// a thread needs nothing else, so nothing else is worked out: no form token, no client hash.
 pub struct Reader {
     pub ctx: Context,
-    pub csrf: CsrfToken,
-    pub client: Client,
     /// The request came from a page of this site (see `embed::from_this_site`).
     pub from_this_site: bool,
     /// A member of staff signed in on this browser (their role, as "a midwife"): they reply from
@@ -74,8 +71,6 @@ impl<S> FromRequestParts<S> for Reader
 where
     S: Send + Sync,
     Context: FromRef<S>,
-    CsrfConfig: FromRef<S>,
-    ClientKeys: FromRef<S>,
 {
     type Rejection = Response;
 
@@ -84,12 +79,6 @@ where
         Ok(Self {
             staff_signed_in: has_cookie(&parts.headers, ctx.staff_cookie),
             ctx,
-            csrf: CsrfToken::from_request_parts(parts, state)
-                .await
-                .map_err(IntoResponse::into_response)?,
-            client: Client::from_request_parts(parts, state)
-                .await
-                .map_err(IntoResponse::into_response)?,
             from_this_site: embed::from_this_site(&parts.headers),
             staff: SignedIn::from_request_parts(parts, state)
                 .await
@@ -102,6 +91,31 @@ where
                 .iter()
                 .map(|v| (header::IF_NONE_MATCH, v.clone()))
                 .collect(),
+        })
+    }
+}
+
+/// A reader who sends something (a comment, a report): their request and who they are, as a
+/// keyed hash of their address that limits and repeats are counted by.
+pub struct Poster {
+    pub reader: Reader,
+    pub client: Client,
+}
+
+impl<S> FromRequestParts<S> for Poster
+where
+    S: Send + Sync,
+    Context: FromRef<S>,
+    ClientKeys: FromRef<S>,
+{
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self {
+            reader: Reader::from_request_parts(parts, state).await?,
+            client: Client::from_request_parts(parts, state)
+                .await
+                .map_err(IntoResponse::into_response)?,
         })
     }
 }

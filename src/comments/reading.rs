@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use askama::Template;
+use axum::body::Bytes;
 
 use super::{
     CommentStatus, Context,
@@ -34,6 +35,49 @@ pub async fn load_article(ctx: &Context, slug: &str) -> Result<Article> {
         .ok_or(AppError::NotFound)?;
     ctx.articles.put(&article, read);
     Ok(article)
+}
+
+/// What a page takes beyond its list of comments: the article, the notice, the form.
+const PAGE_AROUND_BYTES: usize = 16 * 1024;
+
+/// A page of the thread that every reader is shown alike, known by `etag` (see [`sharing`]):
+/// the bytes sent to the last reader when they are still the page named `etag`, else rendered
+/// now and kept for the next reader. A page answering `?reply_to=` is rendered each time (it is
+/// rarely asked for twice, and it reads the comment answered).
+pub async fn shared_page(
+    ctx: &Context,
+    article: Article,
+    query: &ThreadQuery,
+    frame: Option<EmbedFrame>,
+    etag: &str,
+    now: i64,
+) -> Result<Bytes> {
+    let page = query.page();
+    let thread = load_threads(ctx, &article, page).await?;
+    let slot = &thread.pages[rendering(article.comments_open, frame.is_some())];
+    let keep = query.reply_to.is_none();
+    if keep && let Some(bytes) = slot.get(etag) {
+        return Ok(bytes);
+    }
+    let form = fresh_form(ctx, &article, query, now).await?;
+    render_list(ctx, &article, page, &thread, (frame.is_some(), false))?;
+    let view = assemble(
+        ctx,
+        article,
+        page,
+        Arc::clone(&thread),
+        form,
+        (Banner::None, frame),
+        None,
+    );
+    let bytes = Bytes::from(
+        view.render()
+            .map_err(|e| AppError::Other(anyhow::Error::new(e).context("thread page")))?,
+    );
+    if keep {
+        slot.put(etag, bytes.clone());
+    }
+    Ok(bytes)
 }
 
 /// A page of the thread with `form` and `banner`.
@@ -138,13 +182,14 @@ async fn read_threads(ctx: &Context, article: &Article, page: u32) -> Result<Arc
             (CommentView::new(row, &ctx.config), depth)
         })
         .collect::<Vec<_>>();
-    // The rendered list takes about twice the text again.
-    let bytes = rows_bytes(&rows) * 3;
+    // The rendered list takes about twice the text again, and the page sent about as much.
+    let bytes = rows_bytes(&rows) * 4 + PAGE_AROUND_BYTES;
     let data = ThreadData {
         items: layout(rows, ctx.config.max_depth),
         total_threads,
         bytes,
         rendered: Default::default(),
+        pages: Default::default(),
     };
     Ok(Arc::new(data))
 }

@@ -6,7 +6,7 @@ use axum::{
     Router,
     extract::{FromRef, Path, Query, State},
     http::StatusCode,
-    response::{IntoResponse, Redirect, Response},
+    response::{Html, IntoResponse, Redirect, Response},
     routing::{get, post},
 };
 use axum_csrf::{CsrfConfig, CsrfToken};
@@ -15,7 +15,7 @@ use serde::Deserialize;
 use crate::safety::triage::Category;
 
 use super::{
-    CommentForm, Context, FormErrors, Reader,
+    CommentForm, Context, FormErrors, Poster, Reader,
     embed::{self, EmbeddingPage},
     reading::{self, banner_for, fresh_form, load_article, thread_page},
     report::{self, REASONS},
@@ -130,6 +130,10 @@ async fn thread(
     if let Some(not_modified) = sharing.not_modified(&reader.conditional) {
         return Ok(not_modified);
     }
+    if let Sharing::Public { etag, .. } = &sharing {
+        let bytes = reading::shared_page(ctx, article, query, frame, etag, now).await?;
+        return Ok(sharing.apply(Html(bytes).into_response()));
+    }
     let form = fresh_form(ctx, &article, query, now).await?;
     let banner = banner_for(ctx, query);
     let page = thread_page(ctx, article, query.page(), form, (banner, frame)).await?;
@@ -177,22 +181,22 @@ const STALE_COMMENT_FORM: &str = "For your safety we could not accept the form t
 /// the page), so it carries no cookie-bound token: like the frame's, a post must come from this
 /// site's own page (see `embed::from_this_site`).
 async fn submit_comment(
-    reader: Reader,
+    poster: Poster,
     Path(slug): Path<String>,
     StrictForm(form): StrictForm<CommentForm>,
 ) -> Result<Response> {
-    let answer = submit(reader, &slug, form, None).await;
+    let answer = submit(poster, &slug, form, None).await;
     Ok(Sharing::Private.apply(answer.unwrap_or_else(IntoResponse::into_response)))
 }
 
 /// Posting from the frame, checked the same way (the frame's site keeps no cookies anyway).
 async fn submit_embedded(
-    reader: Reader,
+    poster: Poster,
     Path(slug): Path<String>,
     StrictForm(form): StrictForm<CommentForm>,
 ) -> Result<Response> {
-    let ctx = reader.ctx.clone();
-    let response = submit(reader, &slug, form, Some(embed::frame(&ctx)))
+    let ctx = poster.reader.ctx.clone();
+    let response = submit(poster, &slug, form, Some(embed::frame(&ctx)))
         .await
         .unwrap_or_else(IntoResponse::into_response);
     Ok(Sharing::Private.apply(embed::embeddable(&ctx, response)))
@@ -201,15 +205,15 @@ async fn submit_embedded(
 /// Posting a comment. When the database cannot be reached the reader is told their comment is
 /// not saved yet, and given their words back in a form that sends them again.
 async fn submit(
-    reader: Reader,
+    poster: Poster,
     slug: &str,
     form: CommentForm,
     frame: Option<EmbedFrame>,
 ) -> Result<Response> {
-    if reader.ctx.outage.is_down() {
+    if poster.reader.ctx.outage.is_down() {
         return Ok(not_sent(slug, form, frame));
     }
-    match post_comment(&reader, slug, &form, frame.clone()).await {
+    match post_comment(&poster, slug, &form, frame.clone()).await {
         Err(error) if error.is_unavailable() => {
             let mut response = not_sent(slug, form, frame);
             if !matches!(error, AppError::Unavailable) {
@@ -226,18 +230,18 @@ async fn submit(
 type Refusal = (StatusCode, FormErrors, Option<&'static str>);
 
 async fn post_comment(
-    reader: &Reader,
+    poster: &Poster,
     slug: &str,
     form: &CommentForm,
     frame: Option<EmbedFrame>,
 ) -> Result<Response> {
-    let ctx = &reader.ctx;
+    let ctx = &poster.reader.ctx;
     let article = load_article(ctx, slug).await?;
     if !article.comments_open {
         return Err(AppError::CommentsClosed);
     }
-    let refusal = if reader.from_this_site {
-        match refusal(store_it(reader, form, &article).await?) {
+    let refusal = if poster.reader.from_this_site {
+        match refusal(store_it(poster, form, &article).await?) {
             Ok((help, link)) => return Ok(thanks(&article.slug, help, frame.is_some(), link.as_deref())),
             Err(refusal) => refusal,
         }
@@ -260,11 +264,11 @@ const STALE: Refusal = (
 );
 
 /// Hands the reader's comment to the posting rules.
-async fn store_it(reader: &Reader, form: &CommentForm, article: &Article) -> Result<Outcome> {
-    let ctx = &reader.ctx;
+async fn store_it(poster: &Poster, form: &CommentForm, article: &Article) -> Result<Outcome> {
+    let ctx = &poster.reader.ctx;
     let submission = Submission {
         form,
-        client_hash: &reader.client.hash,
+        client_hash: &poster.client.hash,
         now: chrono::Utc::now(),
     };
     let keys = (&*ctx.stamp_key, &*ctx.mail_key);
@@ -366,8 +370,12 @@ fn thanks(slug: &str, help: Help, embed: bool, status_link: Option<&str>) -> Res
     Redirect::to(&to).into_response()
 }
 
-async fn show_report(reader: Reader, Path((slug, id)): Path<(String, i64)>) -> Result<Response> {
-    report_page(&reader.ctx, &reader.csrf, &slug, id, StatusCode::OK, None).await
+async fn show_report(
+    reader: Reader,
+    Path((slug, id)): Path<(String, i64)>,
+    csrf: CsrfToken,
+) -> Result<Response> {
+    report_page(&reader.ctx, &csrf, &slug, id, StatusCode::OK, None).await
 }
 
 async fn report_page(
@@ -408,11 +416,11 @@ fn chosen_reason(checked: &Checked<ReportForm>) -> Result<&'static str, (StatusC
 }
 
 async fn submit_report(
-    reader: Reader,
+    poster: Poster,
     Path((slug, id)): Path<(String, i64)>,
     checked: Checked<ReportForm>,
 ) -> Result<Response> {
-    let ctx = &reader.ctx;
+    let ctx = &poster.reader.ctx;
     let reason = match chosen_reason(&checked) {
         Ok(reason) => reason,
         Err((status, problem)) => {
@@ -423,7 +431,7 @@ async fn submit_report(
     store::find_reportable(&ctx.db, article.id, id)
         .await?
         .ok_or(AppError::NotReportable)?;
-    let flag = match report::report(&ctx.db, &ctx.config, &article, id, &reader.client.hash, reason).await? {
+    let flag = match report::report(&ctx.db, &ctx.config, &article, id, &poster.client.hash, reason).await? {
         Reported::AlreadyReported => "again",
         Reported::ReturnedToQueue => "queue",
         Reported::Recorded | Reported::NotAvailable => "1",
