@@ -118,6 +118,9 @@ pub struct Filing<'a> {
     /// Names one address's use of a form for one reply target, whatever was written (see
     /// `safety::spam::FormUse`); `None` when its stamp was missing or forged.
     pub stamp_hash: Option<&'a [u8]>,
+    /// The hash of the reader's private status link, and when it stops working: stored with
+    /// the comment, in the same statement.
+    pub status_link: (&'a [u8], DateTime<Utc>),
 }
 
 /// Stores a guest's comment (pending, or spam). The parent, if any, must be a published comment
@@ -141,12 +144,21 @@ pub async fn insert_guest_comment(
             _ => return Err(SubmitError::ParentUnavailable),
         }
     }
+    let (link_hash, link_expires) = filing.status_link;
+    // One round trip for the comment and its status link: posting is mostly waiting for the
+    // database, and the link is nothing without the comment.
     let id = sqlx::query_scalar!(
-        "INSERT INTO comments (article_id, parent_id, author_kind, author_name, author_email, body, status,
-                               spam_reason, urgent, urgent_signs, client_hash, submission_key, stamp_hash)
-         VALUES ($1, $2, 'guest', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-         ON CONFLICT (submission_key) WHERE submission_key IS NOT NULL DO NOTHING
-         RETURNING id",
+        r#"WITH comment AS (
+             INSERT INTO comments (article_id, parent_id, author_kind, author_name, author_email, body, status,
+                                   spam_reason, urgent, urgent_signs, client_hash, submission_key, stamp_hash)
+             VALUES ($1, $2, 'guest', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+             ON CONFLICT (submission_key) WHERE submission_key IS NOT NULL DO NOTHING
+             RETURNING id
+           ), link AS (
+             INSERT INTO status_links (comment_id, token_hash, expires_at)
+             SELECT id, $13, $14 FROM comment
+           )
+           SELECT id AS "id!" FROM comment"#,
         article_id,
         comment.parent_id,
         comment.author_name,
@@ -158,7 +170,9 @@ pub async fn insert_guest_comment(
         filing.urgent_signs,
         filing.client_hash,
         filing.submission_key,
-        filing.stamp_hash
+        filing.stamp_hash,
+        link_hash,
+        link_expires as _
     )
     .fetch_optional(&mut *tx)
     .await?;
@@ -318,24 +332,6 @@ pub async fn insert_raw(
     )
     .fetch_one(db)
     .await
-}
-
-/// The hash of a reader's private link to comment `id`, good until `expires_at`.
-pub async fn insert_status_link(
-    tx: &mut PgConnection,
-    id: i64,
-    token_hash: &[u8],
-    expires_at: DateTime<Utc>,
-) -> sqlx::Result<()> {
-    sqlx::query!(
-        "INSERT INTO status_links (comment_id, token_hash, expires_at) VALUES ($1, $2, $3)",
-        id,
-        token_hash,
-        expires_at as _
-    )
-    .execute(tx)
-    .await?;
-    Ok(())
 }
 
 /// A reader's own comment, found by its status link.

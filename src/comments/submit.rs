@@ -134,6 +134,7 @@ pub async fn submit(
     }
 
     let spam_reason = spam_reason(config, input, &comment.body, stamp, &checks);
+    let link = crate::accounts::tokens::generate();
     let filing = Filing {
         status: if spam_reason.is_some() {
             CommentStatus::Spam
@@ -145,10 +146,12 @@ pub async fn submit(
         client_hash: submission.client_hash,
         submission_key: submission_key.as_deref(),
         stamp_hash: stamp_hash.as_deref(),
+        status_link: (&link.hash, now + config.mail.status_link_lifetime),
     };
     match store::insert_guest_comment(&mut tx, article.id, &comment, &filing).await {
         Ok(Some(id)) => {
-            let status_link = after_storing(&mut tx, (config, mail_key), id, &comment, &filing).await?;
+            after_storing(&mut tx, (config, mail_key), id, &comment, &filing).await?;
+            let status_link = link.token;
             tx.commit().await?;
             tracing::info!(
                 comment.id = id,
@@ -185,19 +188,16 @@ pub async fn submit(
     }
 }
 
-/// In the same transaction as the comment: the reader's private status link, their request for
-/// reply mails, and alerts to staff when it is urgent. Spam gets a status link like anything
-/// else (a bot learns nothing), but no mails.
+/// In the same transaction as the comment (which was stored with its status link): the
+/// reader's request for reply mails, and alerts to staff when it is urgent. Spam gets a status
+/// link like anything else (a bot learns nothing), but no mails.
 async fn after_storing(
     tx: &mut sqlx::PgConnection,
     (config, mail_key): (&Config, &[u8]),
     id: i64,
     comment: &super::NewComment,
     filing: &Filing<'_>,
-) -> Result<String, sqlx::Error> {
-    let link = crate::accounts::tokens::generate();
-    let expires = chrono::Utc::now() + config.mail.status_link_lifetime;
-    store::insert_status_link(&mut *tx, id, &link.hash, expires).await?;
+) -> Result<(), sqlx::Error> {
     if filing.status == CommentStatus::Pending {
         if let (true, Some(email)) = (comment.notify, &comment.author_email) {
             mail::subscribe(&mut *tx, config, mail_key, id, email).await?;
@@ -206,7 +206,7 @@ async fn after_storing(
             mail::urgent_comment(&mut *tx, config, id).await?;
         }
     }
-    Ok(link.token)
+    Ok(())
 }
 
 /// An advisory-lock key for one kind of thing (an address, an article, a form).
