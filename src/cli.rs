@@ -295,7 +295,10 @@ async fn import_command(db: &Database, settings: &Settings, command: ImportComma
         dry_run: args.dry_run,
         staff_map: args.staff_map,
         article_map: args.article_map,
-        disclaimer: settings.disclaimer.clone(),
+        // Today's disclaimer: the newest saved under Admin → Settings, or the configured one.
+        disclaimer: crate::settings::store::current_disclaimer(&db.pool)
+            .await?
+            .map_or_else(|| settings.disclaimer.clone(), |(_, text)| text),
     };
     let started = std::time::Instant::now();
     let summary = crate::import::run(&db.pool, format, &args.file, &options).await?;
@@ -575,7 +578,8 @@ async fn serve_on(settings: &Settings, db: &Database) -> anyhow::Result<()> {
     {
         // A new site: say how to make the first admin, in the log the person starting it reads.
         tracing::warn!(
-            "there is no admin account yet; create the first one with: carethread user add --email you@example.org --name \"Your Name\" --role admin"
+            "there is no admin account yet; create the first one with: {}",
+            accounts::FIRST_ADMIN_COMMAND
         );
     }
     let state = AppState::new(db.pool.clone(), Config::from_settings(settings)?, &secret)?

@@ -367,6 +367,9 @@ pub struct Settings {
 /// What the web application needs at run time, derived from [`Settings`].
 #[derive(Debug, Clone)]
 pub struct Config {
+    /// The organisation's name, put in the notice and the staff label in place of `{organisation}`.
+    pub organisation: String,
+    /// The notice as written (with `{organisation}`): the starting value of the site setting.
     pub notice: String,
     pub timezone: Tz,
     pub threads_per_page: u32,
@@ -375,6 +378,7 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Where links in invitations point, without a trailing slash.
     pub public_url: String,
+    /// How staff replies are signed, as written (with `{organisation}`).
     pub staff_label: String,
     pub verified_badge: String,
     pub show_staff_names: bool,
@@ -414,6 +418,10 @@ pub struct Config {
     pub metrics_addr: Option<SocketAddr>,
     /// The token that opens `/metrics` on the main address, if it is served there.
     pub metrics_token: Option<SecretString>,
+    /// The site settings as this process shows them: the values above (`organisation`, `notice`,
+    /// `staff_label`, `verified_badge`, `disclaimer`, `safety_message`) are where they start,
+    /// and an admin may change them in the browser (see `crate::settings`). Shared by clones.
+    pub site: crate::settings::Live,
 }
 
 /// How mail is sent and what it says.
@@ -432,6 +440,13 @@ pub struct MailConfig {
 }
 
 impl Config {
+    /// The site settings now: those last read from the database, or the starting values.
+    pub fn site_text(&self) -> std::sync::Arc<crate::settings::SiteText> {
+        self.site
+            .get()
+            .unwrap_or_else(|| std::sync::Arc::new(crate::settings::SiteText::starting(self)))
+    }
+
     /// The length of a form window in seconds: every reader shown the thread within one window
     /// gets the same form (see `safety::spam::window_stamp`).
     pub fn form_window_seconds(&self) -> i64 {
@@ -532,7 +547,8 @@ impl Settings {
             .as_deref()
             .is_some_and(|url| url.trim_start().to_ascii_lowercase().starts_with("https://"));
         Config {
-            notice: self.notice.replace("{organisation}", &self.organisation),
+            organisation: self.organisation.clone(),
+            notice: self.notice.clone(),
             timezone: self.timezone,
             threads_per_page: self.threads_per_page,
             max_depth: self.max_depth,
@@ -569,7 +585,7 @@ impl Settings {
                 .unwrap_or_else(|| format!("http://{}", self.addr))
                 .trim_end_matches('/')
                 .to_owned(),
-            staff_label: self.staff_label.replace("{organisation}", &self.organisation),
+            staff_label: self.staff_label.clone(),
             verified_badge: self.verified_badge.clone(),
             show_staff_names: self.show_staff_names,
             disclaimer: self.disclaimer.clone(),
@@ -598,6 +614,7 @@ impl Settings {
                 .metrics_token
                 .clone()
                 .filter(|t| !secrecy::ExposeSecret::expose_secret(t).trim().is_empty()),
+            site: crate::settings::Live::default(),
         }
     }
 }
@@ -626,8 +643,9 @@ mod tests {
             "Example Trust",
         ]))
         .unwrap();
-        assert!(config.notice.contains("not answered by Example Trust."));
-        assert!(!config.notice.contains("{organisation}"));
+        let notice = config.site_text().notice();
+        assert!(notice.contains("not answered by Example Trust."));
+        assert!(!notice.contains("{organisation}"));
     }
 
     #[test]

@@ -60,6 +60,7 @@ async fn add_midwife_reply(
             body: DEMO_REPLY,
             body_html: &html,
             disclaimer: DEFAULT_DISCLAIMER,
+            disclaimer_version: None,
         },
     )
     .await?;

@@ -24,6 +24,7 @@ pub mod router;
 pub mod safety;
 pub mod saved_replies;
 pub mod server;
+pub mod settings;
 pub mod state;
 pub mod text;
 pub mod web;

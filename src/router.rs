@@ -32,7 +32,7 @@ use crate::{
     error::{AppError, DatabaseUnreachable},
     mail, moderation,
     monitoring::{self, routes::Scrape},
-    saved_replies,
+    saved_replies, settings,
     state::AppState,
     web::{
         assets, caching,
@@ -202,6 +202,7 @@ fn staff_routes(state: &AppState) -> Router<AppState> {
         .merge(moderation::routes::router())
         .merge(saved_replies::routes::router())
         .merge(admin::router())
+        .merge(settings::routes::router())
         .layer(accounts::auth::auth_layer(
             state.db.clone(),
             state.config.cookie_secure,

@@ -21,6 +21,14 @@ pub async fn serve(
     use hyper_util::rt::{TokioIo, TokioTimer};
     use tower::ServiceExt;
 
+    // The site settings saved in the browser, read at start without holding it up: until they
+    // are read (or if the database cannot be reached yet) the first article read brings them.
+    let (db, config) = (state.db.clone(), Arc::clone(&state.config));
+    tokio::spawn(async move {
+        if let Err(error) = crate::settings::service::refresh(&db, &config).await {
+            tracing::warn!(%error, "could not read the site settings yet");
+        }
+    });
     let header_timeout = state.config.header_timeout;
     let open = Arc::new(tokio::sync::Semaphore::new(state.config.max_connections));
     let app = app(state);

@@ -42,7 +42,9 @@ pub struct AppState {
 impl AppState {
     /// `secret` protects the form-token cookie and derives the other keys; every process serving
     /// the same site must share it (it lives in the database).
-    pub fn new(db: PgPool, config: Config, secret: &[u8]) -> anyhow::Result<Self> {
+    pub fn new(db: PgPool, mut config: Config, secret: &[u8]) -> anyhow::Result<Self> {
+        // Each process keeps its own copy of the site settings, read from the database.
+        config.site = crate::settings::Live::default();
         let key = axum_csrf::Key::try_from(secret)
             .map_err(|_| anyhow::anyhow!("the site secret must be at least 64 bytes long"))?;
         let csrf = CsrfConfig::default()

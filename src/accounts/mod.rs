@@ -18,6 +18,11 @@ use serde::{Deserialize, Serialize};
 
 pub const PASSWORD_MIN_CHARS: usize = 12;
 
+/// The command that creates the first admin: `serve` logs it on a site without one, and the home
+/// page shows it to a browser on the same machine.
+pub const FIRST_ADMIN_COMMAND: &str =
+    "carethread user add --email you@example.org --name \"Your Name\" --role admin";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, sqlx::Type, clap::ValueEnum)]
 #[sqlx(type_name = "staff_role", rename_all = "lowercase")]
 #[serde(rename_all = "lowercase")]

@@ -36,6 +36,16 @@ pub enum SignedIn {
 }
 
 /// Checks a password and signs the account in on this session (with a new session id).
+/// The command that creates the first admin, for a request from this machine (`local`, see
+/// `web::client::is_local`) to a site with no active admin; `None` otherwise. Only a local
+/// request costs a query.
+pub async fn first_admin_command(db: &PgPool, local: bool) -> Result<Option<&'static str>> {
+    if !local || store::count_other_active_admins(db, 0).await? > 0 {
+        return Ok(None);
+    }
+    Ok(Some(super::FIRST_ADMIN_COMMAND))
+}
+
 pub async fn sign_in_with_password(
     db: &PgPool,
     auth: &mut AuthSession,

@@ -2,7 +2,7 @@
 
 use askama::Template;
 use axum::{
-    extract::Path,
+    extract::{Path, Query},
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
 };
@@ -36,6 +36,8 @@ struct ArticlesPage {
     edit: Option<ArticleFormView>,
     /// Where the site is, for each article's full public address.
     public_url: String,
+    /// The article just added, whose address and code are shown first, ready to copy.
+    added: Option<ArticleCounts>,
 }
 
 impl ArticlesPage {
@@ -45,33 +47,39 @@ impl ArticlesPage {
 
     /// The code a charity pastes into its page to show this article's comments there.
     fn snippet(&self, slug: &str) -> String {
-        let site = &self.public_url;
-        format!(
-            "<div id=\"carethread\" data-carethread-article=\"{slug}\"></div>\n\
-             <script src=\"{site}/embed.js\" async></script>\n\
-             <noscript><a href=\"{site}/articles/{slug}\">Read and add comments</a></noscript>"
-        )
+        crate::comments::embed::snippet(&self.public_url, slug)
     }
+}
+
+/// `?added=slug`: the article just added.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct AddedQuery {
+    added: Option<String>,
 }
 
 async fn articles_page(
     page: &StaffPage,
     status: StatusCode,
-    add: ArticleFormView,
-    edit: Option<ArticleFormView>,
+    (add, edit): (ArticleFormView, Option<ArticleFormView>),
+    added: Option<&str>,
 ) -> Result<Response> {
+    let articles = store::list_all(&page.db).await?;
+    let added = added.and_then(|slug| articles.iter().find(|a| a.slug == slug).cloned());
     let view = ArticlesPage {
         chrome: page.chrome().await?,
-        articles: store::list_all(&page.db).await?,
+        articles,
         add,
         edit,
         public_url: page.config.public_url.clone(),
+        added,
     };
     Ok(page.render(status, &view))
 }
 
-pub async fn show(Admin(page): Admin) -> Result<Response> {
-    articles_page(&page, StatusCode::OK, ArticleFormView::default(), None).await
+pub async fn show(Admin(page): Admin, Query(query): Query<AddedQuery>) -> Result<Response> {
+    let forms = (ArticleFormView::default(), None);
+    articles_page(&page, StatusCode::OK, forms, query.added.as_deref()).await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -90,12 +98,10 @@ async fn done(page: &StaffPage, message: String) -> Result<Response> {
 
 pub async fn add(Admin(page): Admin, CsrfForm(form, ..): CsrfForm<ArticleForm>) -> Result<Response> {
     match service::add(&page.db, page.staff.id, &form.slug, &form.title, &form.url).await? {
-        Ok(title) => {
-            done(
-                &page,
-                format!("Added \u{201c}{title}\u{201d}. It is open for comments."),
-            )
-            .await
+        Ok(slug) => {
+            // The page shows the new article's address and code first, ready to copy.
+            page.flash("Added the article. It is open for comments.").await;
+            Ok(Redirect::to(&format!("/admin/articles?added={slug}#added")).into_response())
         }
         Err(problem) => {
             let again = ArticleFormView {
@@ -104,7 +110,7 @@ pub async fn add(Admin(page): Admin, CsrfForm(form, ..): CsrfForm<ArticleForm>) 
                 url: form.url,
                 problem: Some(problem),
             };
-            articles_page(&page, StatusCode::UNPROCESSABLE_ENTITY, again, None).await
+            articles_page(&page, StatusCode::UNPROCESSABLE_ENTITY, (again, None), None).await
         }
     }
 }
@@ -123,13 +129,8 @@ pub async fn edit(
                 url: form.url,
                 problem: Some(problem),
             };
-            articles_page(
-                &page,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                ArticleFormView::default(),
-                Some(again),
-            )
-            .await
+            let forms = (ArticleFormView::default(), Some(again));
+            articles_page(&page, StatusCode::UNPROCESSABLE_ENTITY, forms, None).await
         }
     }
 }

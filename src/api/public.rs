@@ -112,7 +112,7 @@ impl CommentJson {
             },
             author: comment.author_name,
             verified: !comment.is_guest,
-            badge: (!comment.is_guest).then(|| config.verified_badge.clone()),
+            badge: (!comment.is_guest).then(|| config.site_text().verified_badge.clone()),
             posted_at: comment.posted_at_iso,
             body,
             body_html,
@@ -253,10 +253,8 @@ pub struct Received {
 /// The safety message for an urgent comment: its category's help, or the configured general
 /// message. The one place the API reads it.
 fn safety_message(config: &Config, category: Option<crate::safety::triage::Category>) -> SafetyMessageJson {
-    let message = SafetyMessage::new(crate::safety::triage::message_for(
-        category,
-        &config.safety_message,
-    ));
+    let site = config.site_text();
+    let message = SafetyMessage::new(site.safety_message(category));
     SafetyMessageJson {
         lead: message.lead,
         items: message.items,

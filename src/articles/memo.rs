@@ -106,6 +106,7 @@ mod tests {
             comments_open: true,
             created_at: chrono::Utc::now(),
             comments_version: 3,
+            settings_version: 0,
         }
     }
 

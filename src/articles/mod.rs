@@ -17,6 +17,8 @@ pub struct Article {
     pub created_at: DateTime<Utc>,
     /// Moves whenever readers' view of its comments changes (see the thread cache).
     pub comments_version: i64,
+    /// The version of the site settings when the article was read (see `crate::settings`).
+    pub settings_version: i64,
 }
 
 /// An article as listed on the front page.
@@ -43,7 +45,7 @@ impl Slug {
             Ok(Self(slug.to_owned()))
         } else {
             Err(format!(
-                "Short name: '{raw}' is not a valid slug. Use lower-case letters and digits joined by single hyphens, e.g. after-a-miscarriage"
+                "Short name for the address: '{raw}' is not a valid slug. Use lower-case letters and digits joined by single hyphens, e.g. after-a-miscarriage"
             ))
         }
     }
@@ -108,7 +110,7 @@ impl NewArticle {
         let title = normalise_line(title);
         let title = title.as_str();
         if title.is_empty() || title.chars().count() > 200 {
-            return Err("The title must be between 1 and 200 characters.".into());
+            return Err("Title: it must be between 1 and 200 characters.".into());
         }
         let url = normalise_line(url);
         let url = url.as_str();
@@ -117,7 +119,7 @@ impl NewArticle {
             || url.contains(char::is_whitespace)
         {
             return Err(format!(
-                "Address of the article: '{url}' is not a web address. It must start with https:// or http://"
+                "Address of the article on your website: '{url}' is not a web address. It must start with https:// or http://"
             ));
         }
         Ok(Self {

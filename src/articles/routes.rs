@@ -1,17 +1,24 @@
-//! The front page: articles that take comments.
+//! The front page: articles that take comments, and on a new site, for a browser on the same
+//! machine, the command that creates the first admin.
+
+use std::net::SocketAddr;
 
 use askama::Template;
 use axum::{
     Router,
-    extract::{FromRef, State},
-    http::StatusCode,
+    extract::{ConnectInfo, FromRef, State},
+    http::{HeaderMap, StatusCode, header},
     response::Response,
     routing::get,
 };
 use sqlx::PgPool;
 
 use super::{ArticleSummary, store};
-use crate::{error::Result, web::page::render};
+use crate::{
+    accounts,
+    error::Result,
+    web::{caching, client::is_local, page::render},
+};
 
 pub fn router<S>() -> Router<S>
 where
@@ -25,9 +32,29 @@ where
 #[template(path = "articles/index.html")]
 struct IndexPage {
     articles: Vec<ArticleSummary>,
+    /// The command that creates the first admin, shown only to this machine on a new site.
+    first_admin: Option<&'static str>,
 }
 
-async fn index(State(db): State<PgPool>) -> Result<Response> {
+async fn index(
+    State(db): State<PgPool>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Result<Response> {
     let articles = store::list_open(&db).await?;
-    Ok(render(StatusCode::OK, &IndexPage { articles }))
+    let first_admin = accounts::service::first_admin_command(&db, is_local(peer, &headers)).await?;
+    let mut response = render(
+        StatusCode::OK,
+        &IndexPage {
+            articles,
+            first_admin,
+        },
+    );
+    if first_admin.is_some() {
+        // Never kept by a shared cache, whatever the policy of the rest of the page becomes.
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, caching::PRIVATE);
+    }
+    Ok(response)
 }

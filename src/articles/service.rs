@@ -9,7 +9,8 @@ use crate::{
     error::{AppError, Result},
 };
 
-/// Adds an article open for comments; `Err(problem)` when what was typed needs fixing.
+/// Adds an article open for comments: its short name, or `Err(problem)` when what was typed
+/// needs fixing.
 pub async fn add(db: &PgPool, by: i64, slug: &str, title: &str, url: &str) -> Result<Result<String, String>> {
     let article = match NewArticle::parse(slug, title, url, true) {
         Ok(article) => article,
@@ -19,12 +20,12 @@ pub async fn add(db: &PgPool, by: i64, slug: &str, title: &str, url: &str) -> Re
     let Some(id) = store::insert(&mut *tx, &article).await? else {
         let slug = article.slug.as_str();
         return Ok(Err(format!(
-            "There is already an article with the slug '{slug}'."
+            "Short name for the address: there is already an article with the slug '{slug}'. Please choose another."
         )));
     };
     audit::record(&mut tx, Some(by), Action::ArticleAdded, Target::Article(id), None).await?;
     tx.commit().await?;
-    Ok(Ok(article.title))
+    Ok(Ok(article.slug.as_str().to_owned()))
 }
 
 /// Changes an article's title and address; `Err(problem)` when what was typed needs fixing.

@@ -9,7 +9,8 @@ pub async fn find_by_slug(db: impl PgExecutor<'_>, slug: &str) -> sqlx::Result<O
     sqlx::query_as!(
         Article,
         r#"SELECT id, slug, title, url, comments_open, created_at AS "created_at: DateTime<Utc>",
-                  comments_version
+                  comments_version,
+                  (SELECT version FROM site_settings_version) AS "settings_version!"
              FROM articles WHERE slug = $1"#,
         slug
     )
@@ -32,6 +33,7 @@ pub async fn list_open(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<ArticleSumma
     .await
 }
 
+#[derive(Debug, Clone)]
 pub struct ArticleCounts {
     pub id: i64,
     pub slug: String,

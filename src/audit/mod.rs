@@ -50,10 +50,12 @@ pub enum Action {
     SavedReplyAdded,
     SavedReplyEdited,
     SavedReplyDeleted,
+    /// A site setting changed in the browser (the reason names it; both texts are kept).
+    SettingChanged,
 }
 
 impl Action {
-    pub const ALL: [Action; 35] = [
+    pub const ALL: [Action; 36] = [
         Action::CommentApproved,
         Action::CommentHidden,
         Action::CommentUnhidden,
@@ -89,6 +91,7 @@ impl Action {
         Action::SavedReplyAdded,
         Action::SavedReplyEdited,
         Action::SavedReplyDeleted,
+        Action::SettingChanged,
     ];
 
     /// The name stored in the log and used in filters.
@@ -129,6 +132,7 @@ impl Action {
             Action::SavedReplyAdded => "saved_reply.added",
             Action::SavedReplyEdited => "saved_reply.edited",
             Action::SavedReplyDeleted => "saved_reply.deleted",
+            Action::SettingChanged => "setting.changed",
         }
     }
 
@@ -170,6 +174,7 @@ impl Action {
             Some(Action::SavedReplyAdded) => "added a saved reply",
             Some(Action::SavedReplyEdited) => "edited a saved reply",
             Some(Action::SavedReplyDeleted) => "deleted a saved reply",
+            Some(Action::SettingChanged) => "changed a site setting",
             None => "did something",
         }
     }
@@ -186,6 +191,10 @@ pub enum Target {
     /// Comments stored at once (an import), by their number.
     Comments(i64),
     SavedReply(i64),
+    /// The site settings, by the version the change made.
+    Settings(i64),
+    /// A version of the disclaimer.
+    Disclaimer(i64),
 }
 
 impl Target {
@@ -198,6 +207,8 @@ impl Target {
             Target::ApiToken(id) => ("api_token", id),
             Target::Comments(count) => ("comments", count),
             Target::SavedReply(id) => ("saved_reply", id),
+            Target::Settings(version) => ("settings", version),
+            Target::Disclaimer(version) => ("disclaimer", version),
         }
     }
 }
@@ -213,6 +224,27 @@ pub async fn record(
 ) -> sqlx::Result<i64> {
     let (target_type, target_id) = target.parts();
     store::insert(tx, actor, action.as_str(), target_type, target_id, reason).await
+}
+
+/// Adds an entry naming what changed (`what`, as the reason) with its text as it was and as it
+/// became (a site setting), in the caller's transaction.
+pub async fn record_change_of(
+    tx: &mut PgConnection,
+    actor: i64,
+    (action, target): (Action, Target),
+    what: &str,
+    before: &str,
+    after: &str,
+) -> sqlx::Result<()> {
+    let (target_type, target_id) = target.parts();
+    store::insert_named_change(
+        tx,
+        actor,
+        (action.as_str(), target_type, target_id),
+        what,
+        (before, after),
+    )
+    .await
 }
 
 /// Adds an entry that keeps a text as it was and as it became (a corrected reply), in the

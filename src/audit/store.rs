@@ -48,6 +48,30 @@ pub async fn insert_change(
     Ok(())
 }
 
+/// An entry naming what changed (`what`, kept as the reason), with its text before and after.
+pub async fn insert_named_change(
+    tx: &mut PgConnection,
+    actor: i64,
+    (action, target_type, target_id): (&str, &str, i64),
+    what: &str,
+    (before, after): (&str, &str),
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "INSERT INTO audit_log (actor_id, action, target_type, target_id, reason, text_before, text_after)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        actor,
+        action,
+        target_type,
+        target_id,
+        what,
+        before,
+        after
+    )
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
 pub struct Entry {
     pub id: i64,
     pub actor_name: Option<String>,

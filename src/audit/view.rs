@@ -68,12 +68,15 @@ impl AuditRow {
         Self {
             actor: e.actor_name.clone().unwrap_or_else(|| "The command line".into()),
             action: Action::describe(&e.action),
-            target: match e.target_id {
-                Some(id) => format!("{} {id}", e.target_type),
-                None => e.target_type.clone(),
+            target: match (e.target_type.as_str(), e.target_id) {
+                ("settings", Some(version)) => format!("settings, version {version}"),
+                ("disclaimer", Some(version)) => format!("disclaimer, version {version}"),
+                (kind, Some(id)) => format!("{kind} {id}"),
+                (kind, None) => kind.to_owned(),
             },
             target_href: match (e.target_type.as_str(), e.target_id) {
                 ("comment", Some(id)) => Some(format!("/moderation/comments/{id}")),
+                ("settings" | "disclaimer", Some(_)) => Some("/admin/settings".to_owned()),
                 _ => None,
             },
             reason: e.reason.clone(),

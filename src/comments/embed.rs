@@ -26,6 +26,17 @@ use crate::{
 #[derive(Debug, Clone, Copy)]
 pub struct Embeddable;
 
+/// The code a charity pastes into its page to show an article's comments there: the element
+/// `embed.js` fills (found by `data-carethread-article`), the script from this site, and a link
+/// for readers without JavaScript. `site` is the public address, without a trailing slash.
+pub fn snippet(site: &str, slug: &str) -> String {
+    format!(
+        "<div id=\"carethread\" data-carethread-article=\"{slug}\"></div>\n\
+         <script src=\"{site}/embed.js\" async></script>\n\
+         <noscript><a href=\"{site}/articles/{slug}\">Read and add comments</a></noscript>"
+    )
+}
+
 /// The frame around a thread for this site's settings.
 pub fn frame(ctx: &Context) -> EmbedFrame {
     EmbedFrame {

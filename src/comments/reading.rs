@@ -20,7 +20,7 @@ use super::{
 use crate::{
     articles::{self, Article},
     error::{AppError, Result},
-    safety::triage::{Category, message_for},
+    safety::triage::Category,
     web::caching::Sharing,
 };
 
@@ -33,6 +33,8 @@ pub async fn load_article(ctx: &Context, slug: &str) -> Result<Article> {
     let article = articles::store::find_by_slug(&ctx.db, slug)
         .await?
         .ok_or(AppError::NotFound)?;
+    // The settings' version comes with the article: read them again only when they changed.
+    crate::settings::service::keep_up(&ctx.db, &ctx.config, article.settings_version).await?;
     ctx.articles.put(&article, read);
     Ok(article)
 }
@@ -141,7 +143,7 @@ fn assemble(
     let page_count = u32::try_from((thread.total_threads + per_page - 1) / per_page).unwrap_or(u32::MAX);
     let mut page_view = ThreadPage {
         article,
-        notice: ctx.config.notice.clone(),
+        notice: ctx.config.site_text().notice(),
         thread,
         page,
         pages: Vec::new(),
@@ -206,12 +208,13 @@ fn render_list(
 ) -> Result<()> {
     let cell = &thread.rendered[rendering(article.comments_open, embed)];
     if cell.get().is_none() {
+        let site = ctx.config.site_text();
         let list = ThreadList {
             items: &thread.items,
             slug: &article.slug,
             page,
             comments_open: article.comments_open,
-            verified_badge: &ctx.config.verified_badge,
+            verified_badge: &site.verified_badge,
             embed,
             for_staff,
         };
@@ -258,7 +261,8 @@ pub fn banner_for(ctx: &Context, query: &ThreadQuery) -> Banner {
         (Some(posted), _) if posted.starts_with("safety") => {
             // `safety-999` and the like: that category's message; `safety`: the configured one.
             let category = posted.strip_prefix("safety-").and_then(Category::parse);
-            let message = message_for(category, &ctx.config.safety_message);
+            let site = ctx.config.site_text();
+            let message = site.safety_message(category);
             Banner::PostedWithSafety(SafetyMessage::new(message), link)
         }
         (Some(_), _) => Banner::Posted(link),
@@ -294,6 +298,7 @@ pub fn sharing(
             env!("CARGO_PKG_VERSION").as_bytes(),
             &article.id.to_be_bytes(),
             &article.comments_version.to_be_bytes(),
+            &article.settings_version.to_be_bytes(),
             article.slug.as_bytes(),
             article.title.as_bytes(),
             article.url.as_bytes(),
@@ -338,7 +343,7 @@ pub async fn fresh_form(ctx: &Context, article: &Article, query: &ThreadQuery, n
 
 /// The private page behind a status link.
 pub async fn status_page(ctx: &Context, token: &str) -> Result<StatusPage> {
-    let badge = ctx.config.verified_badge.clone();
+    let badge = ctx.config.site_text().verified_badge.clone();
     let Some(own) = store::find_by_status_link(&ctx.db, &crate::accounts::tokens::hash(token)).await? else {
         return Ok(StatusPage {
             comment: None,

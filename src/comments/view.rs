@@ -52,8 +52,8 @@ impl CommentView {
         let is_guest = row.author_kind == AuthorKind::Guest;
         let author_name = match (is_guest, config.show_staff_names) {
             (true, _) => row.author_name,
-            (false, true) => format!("{} ({})", row.author_name, config.staff_label),
-            (false, false) => config.staff_label.clone(),
+            (false, true) => format!("{} ({})", row.author_name, config.site_text().staff_label()),
+            (false, false) => config.site_text().staff_label(),
         };
         Self {
             id: row.id,

@@ -304,6 +304,8 @@ pub async fn comment_page(page: &StaffPage, id: i64, from: &FromQuery, shown: Sh
     };
     let draft = shown.draft;
     let preview = if draft.preview {
+        // The disclaimer and badge as readers will see them, even if changed through another process.
+        crate::settings::service::catch_up(&page.db, &page.config).await?;
         Some(preview(page, &row.article_slug, &draft.body)?)
     } else {
         None
@@ -340,13 +342,14 @@ pub async fn comment_page(page: &StaffPage, id: i64, from: &FromQuery, shown: Sh
 /// the thread's own template with the name, badge and disclaimer readers are shown.
 fn preview(page: &StaffPage, slug: &str, body: &str) -> Result<String> {
     let body = parse_reply(body).unwrap_or_default();
+    let site = page.config.site_text();
     let row = ThreadRow {
         id: 0,
         author_kind: AuthorKind::Staff,
         author_name: page.staff.display_name.clone(),
         body_html: Some(super::markdown::render(&body)),
         body,
-        disclaimer: Some(page.config.disclaimer.clone()),
+        disclaimer: Some(site.disclaimer.clone()),
         created_at: chrono::Utc::now(),
         depth: 1,
         parent_name: None,
@@ -358,7 +361,7 @@ fn preview(page: &StaffPage, slug: &str, body: &str) -> Result<String> {
         slug,
         page: 1,
         comments_open: false,
-        verified_badge: &page.config.verified_badge,
+        verified_badge: &site.verified_badge,
         embed: false,
         // As readers see it.
         for_staff: false,

@@ -376,6 +376,7 @@ pub async fn reply(db: &PgPool, config: &Config, staff: &Staff, id: i64, body: &
         )
         .await?;
     }
+    let (disclaimer, disclaimer_version) = crate::settings::service::disclaimer_now(&mut tx, config).await?;
     let reply = NewStaffReply {
         article_id: parent.article_id,
         parent_id: id,
@@ -383,7 +384,8 @@ pub async fn reply(db: &PgPool, config: &Config, staff: &Staff, id: i64, body: &
         author_name: &staff.display_name,
         body: &body,
         body_html: &markdown::render(&body),
-        disclaimer: &config.disclaimer,
+        disclaimer: &disclaimer,
+        disclaimer_version,
     };
     let reply_id = store::insert_staff_reply(&mut tx, &reply).await?;
     mail::reply_published(&mut tx, reply_id).await?;

@@ -316,14 +316,16 @@ pub struct NewStaffReply<'a> {
     pub body: &'a str,
     pub body_html: &'a str,
     pub disclaimer: &'a str,
+    /// The disclaimer's version, when it was saved in the browser.
+    pub disclaimer_version: Option<i64>,
 }
 
 /// A staff reply is published at once.
 pub async fn insert_staff_reply(tx: &mut PgConnection, reply: &NewStaffReply<'_>) -> sqlx::Result<i64> {
     sqlx::query_scalar!(
         "INSERT INTO comments (article_id, parent_id, author_kind, author_user_id, author_name, body, body_html,
-                               disclaimer, status, published_at, moderated_by, moderated_at)
-         VALUES ($1, $2, 'staff', $3, $4, $5, $6, $7, 'published', now(), $3, now())
+                               disclaimer, disclaimer_version, status, published_at, moderated_by, moderated_at)
+         VALUES ($1, $2, 'staff', $3, $4, $5, $6, $7, $8, 'published', now(), $3, now())
          RETURNING id",
         reply.article_id,
         reply.parent_id,
@@ -331,7 +333,8 @@ pub async fn insert_staff_reply(tx: &mut PgConnection, reply: &NewStaffReply<'_>
         reply.author_name,
         reply.body,
         reply.body_html,
-        reply.disclaimer
+        reply.disclaimer,
+        reply.disclaimer_version
     )
     .fetch_one(tx)
     .await

@@ -68,6 +68,13 @@ pub fn client_address(trusted: &[IpAddr], peer: SocketAddr, headers: &HeaderMap)
         .unwrap_or(peer.ip())
 }
 
+/// Whether a request comes from this machine itself: from a loopback address, and not passed on
+/// by a proxy (a proxy on the same machine is loopback too, but adds its forwarding headers).
+pub fn is_local(peer: SocketAddr, headers: &HeaderMap) -> bool {
+    const FORWARDING: [&str; 3] = ["x-forwarded-for", "forwarded", "x-real-ip"];
+    peer.ip().to_canonical().is_loopback() && !FORWARDING.iter().any(|h| headers.contains_key(*h))
+}
+
 /// A keyed hash of a client address: enough to count and compare, useless to recover the address.
 pub fn address_hash(key: &[u8], address: IpAddr) -> Vec<u8> {
     let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key length");
@@ -87,6 +94,22 @@ mod tests {
         assert_eq!(address_hash(b"k", ip), address_hash(b"k", ip));
         assert_ne!(address_hash(b"k", ip), address_hash(b"other", ip));
         assert!(!String::from_utf8_lossy(&address_hash(b"k", ip)).contains("192.0.2.7"));
+    }
+
+    #[test]
+    fn only_a_loopback_peer_without_forwarding_headers_is_local() {
+        let headers = HeaderMap::new();
+        let local = |ip: &str| SocketAddr::new(ip.parse().unwrap(), 1234);
+        assert!(is_local(local("127.0.0.1"), &headers));
+        assert!(is_local(local("::1"), &headers));
+        assert!(is_local(local("::ffff:127.0.0.1"), &headers));
+        assert!(!is_local(local("192.0.2.7"), &headers));
+        let mut forwarded = HeaderMap::new();
+        forwarded.insert("x-forwarded-for", "203.0.113.9".parse().unwrap());
+        assert!(!is_local(local("127.0.0.1"), &forwarded));
+        let mut forwarded = HeaderMap::new();
+        forwarded.insert("forwarded", "for=203.0.113.9".parse().unwrap());
+        assert!(!is_local(local("127.0.0.1"), &forwarded));
     }
 
     #[test]

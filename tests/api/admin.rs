@@ -172,7 +172,7 @@ async fn admins_add_edit_close_and_open_articles() {
             ],
         )
         .await;
-    assert_eq!(location(&added), "/admin/articles");
+    assert_eq!(location(&added), "/admin/articles?added=feeding#added");
     assert!(app.get_html("/").await.contains("Feeding your baby"));
 
     app.post_as(
@@ -471,7 +471,7 @@ async fn an_article_added_without_a_short_name_gets_one_from_its_title_and_shows
         )
         .await;
     assert!(
-        bad.text().await.unwrap().contains("Short name:"),
+        bad.text().await.unwrap().contains("Short name for the address:"),
         "the error names the field"
     );
 }

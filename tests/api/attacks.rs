@@ -669,6 +669,13 @@ async fn nul_and_every_control_character_in_any_field_or_address_never_cause_a_s
                 vec![("slug", "new"), ("title", b), ("url", "https://example.org/x")],
             ),
             ("/admin/articles/a/edit".into(), vec![("title", b), ("url", b)]),
+            (
+                "/admin/settings".into(),
+                carethread::settings::Field::ALL
+                    .iter()
+                    .map(|f| (f.name(), b))
+                    .collect(),
+            ),
             ("/admin/privacy/export".into(), vec![("email", b)]),
             ("/admin/privacy/erase".into(), vec![("email", b), ("confirm", b)]),
             // Edit and reply before the hide, unhide after it: each step is one the page offers.

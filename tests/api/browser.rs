@@ -9,6 +9,8 @@
 //!   375 px and 1280 px, with screenshots.
 //! - `pages`: every page type checked with axe-core (WCAG 2.2 AA), with the keyboard alone, and at
 //!   375 px and 1280 px, with screenshots.
+//! - `settings`: an admin changes the site settings, fixing a mistake on the way, at 375 px and
+//!   1280 px, with JavaScript on and off, with screenshots.
 //! - `queue`: a moderator's approve, confirmation and Undo, and several approved at once, at
 //!   375 px and 1280 px with JavaScript on and off.
 //!
@@ -23,3 +25,4 @@ mod journeys;
 mod overview;
 mod pages;
 mod queue;
+mod settings;

@@ -28,5 +28,6 @@ mod roles;
 mod safety;
 mod saved_replies;
 mod services;
+mod settings;
 mod staff_pages;
 mod threads;

@@ -134,6 +134,24 @@ fn checks() -> Vec<Check> {
         get(|_| "/admin/accounts".into(), admins),
         get(|_| "/admin/articles".into(), admins),
         get(|_| "/admin/audit".into(), admins),
+        get(|_| "/admin/settings".into(), admins),
+        post(
+            |_| "/admin/settings".into(),
+            &[
+                ("organisation", "Example Trust"),
+                ("notice", "A notice."),
+                ("staff_label", "Midwife"),
+                ("verified_badge", "Verified"),
+                ("disclaimer", "A disclaimer."),
+                ("safety_message", "Call 999."),
+                ("safety_999", "Call 999 now."),
+                ("safety_urgent_care", "Call 111 today."),
+                ("safety_mental_health", "Call Samaritans."),
+                ("safety_domestic_abuse", "Call the helpline."),
+            ],
+            S::SEE_OTHER,
+            admins,
+        ),
         post(
             |_| "/admin/accounts/invite".into(),
             &[

@@ -164,6 +164,7 @@ impl Site {
             ("admin", "/admin".into(), Staff),
             ("admin accounts", "/admin/accounts".into(), Staff),
             ("admin articles", "/admin/articles".into(), Staff),
+            ("admin settings", "/admin/settings".into(), Staff),
             ("audit log", "/admin/audit".into(), Staff),
             ("change password", "/account/password".into(), Staff),
             ("saved replies", "/moderation/saved-replies".into(), Staff),
