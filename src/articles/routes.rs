@@ -1,5 +1,7 @@
 //! The front page: articles that take comments.
 
+use super::{ArticleSummary, store};
+use crate::{db::Reads, error::Result, web::page::render};
 use askama::Template;
 use axum::{
     Router,
@@ -8,15 +10,11 @@ use axum::{
     response::Response,
     routing::get,
 };
-use sqlx::PgPool;
-
-use super::{ArticleSummary, store};
-use crate::{error::Result, web::page::render};
 
 pub fn router<S>() -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
-    PgPool: FromRef<S>,
+    Reads: FromRef<S>,
 {
     Router::new().route("/", get(index))
 }
@@ -27,7 +25,8 @@ struct IndexPage {
     articles: Vec<ArticleSummary>,
 }
 
-async fn index(State(db): State<PgPool>) -> Result<Response> {
-    let articles = store::list_open(&db).await?;
+/// A public page: read from a replica in use.
+async fn index(State(reads): State<Reads>) -> Result<Response> {
+    let articles = reads.run(|db| async move { store::list_open(&db).await }).await?;
     Ok(render(StatusCode::OK, &IndexPage { articles }))
 }
