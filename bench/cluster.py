@@ -97,6 +97,9 @@ def create_clusters():
 
 def create_standby():
     """A copy of the primary streaming from it, made the usual way (-R writes its connection)."""
+    os.makedirs(STANDBY, mode=0o700)
+    if RUN_AS:
+        shutil.chown(STANDBY, "postgres", "postgres")
     subprocess.run(RUN_AS + [f"{PG_BIN}/pg_basebackup", "-h", "127.0.0.1", "-p", str(PRIMARY_PORT), "-U", "postgres",
                              "-D", STANDBY, "-R", "-X", "stream", "-c", "fast"], check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
