@@ -124,7 +124,7 @@ def start_app(index):
                CARETHREAD_TRUSTED_PROXIES="127.0.0.1", CARETHREAD_PURGE_URL=f"http://127.0.0.1:{EDGE}/",
                # The drill posts from a handful of threads on one address: limits have drills of their own.
                CARETHREAD_RATE_PER_ADDRESS="100000000", CARETHREAD_RATE_PER_ARTICLE="100000000",
-               CARETHREAD_COMMENTS_PER_FORM="100000000", CARETHREAD_MIN_FORM_SECONDS="0")
+               CARETHREAD_COMMENTS_PER_FORM="1000", CARETHREAD_MIN_FORM_SECONDS="0")
     log = open(os.path.join(WORK, f"app-{port}.log"), "w")
     process = subprocess.Popen([BIN, "serve"], env=env, stdout=log, stderr=log)
     processes.append(process)
