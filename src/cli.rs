@@ -582,8 +582,22 @@ async fn serve_on(settings: &Settings, db: &Database) -> anyhow::Result<()> {
             accounts::FIRST_ADMIN_COMMAND
         );
     }
-    let state = AppState::new(db.pool.clone(), Config::from_settings(settings)?, &secret)?
-        .watched_by(db.outage.clone());
+    let config = Config::from_settings(settings)?;
+    let replicas = std::sync::Arc::new(db::Replicas::connect_lazy(
+        &config.replica_urls,
+        config.replica_max_lag,
+        settings.db_max_connections,
+    )?);
+    let watcher = (!replicas.is_empty()).then(|| {
+        tracing::info!(
+            replicas = replicas.len(),
+            "readers' public pages are read from replicas (CARETHREAD_REPLICA_URLS)"
+        );
+        tokio::spawn(std::sync::Arc::clone(&replicas).watch(db::replicas::real_lag()))
+    });
+    let state = AppState::new(db.pool.clone(), config, &secret)?
+        .watched_by(db.outage.clone())
+        .reading_from(std::sync::Arc::clone(&replicas));
     let listener = TcpListener::bind(settings.addr)
         .await
         .with_context(|| format!("could not listen on {}", settings.addr))?;
@@ -596,7 +610,9 @@ async fn serve_on(settings: &Settings, db: &Database) -> anyhow::Result<()> {
     };
     let mailer = tokio::spawn(crate::mail::worker::run(mail, transport));
     let purger = state.config.purge_url.clone().map(|url| {
-        let settle = state.config.article_refresh;
+        // Every process shows a change once its memo has expired and the replicas it reads from
+        // have replayed the change.
+        let settle = state.config.article_refresh + replicas.settle_time();
         tokio::spawn(crate::comments::purge::run(db.pool.clone(), url, settle))
     });
     let metrics = match state.config.metrics_addr {
@@ -645,6 +661,9 @@ async fn serve_on(settings: &Settings, db: &Database) -> anyhow::Result<()> {
     mailer.abort();
     if let Some(purger) = purger {
         purger.abort();
+    }
+    if let Some(watcher) = watcher {
+        watcher.abort();
     }
     if let Some(metrics) = metrics {
         metrics.abort();

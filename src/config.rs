@@ -73,6 +73,28 @@ pub struct Settings {
     #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
     pub database_url: Option<SecretString>,
 
+    /// Read replicas of the database for readers' public pages and comment counts
+    /// (comma-separated PostgreSQL addresses). Staff pages, writes and the checks before a post
+    /// always use DATABASE_URL.
+    #[arg(
+        long,
+        env = "CARETHREAD_REPLICA_URLS",
+        value_delimiter = ',',
+        global = true,
+        hide_env_values = true
+    )]
+    pub replica_urls: Vec<SecretString>,
+
+    /// How far behind the primary, in milliseconds, a replica may fall before it is left out
+    /// (it is used again once it catches up).
+    #[arg(
+        long,
+        env = "CARETHREAD_REPLICA_MAX_LAG_MS",
+        default_value_t = 2000,
+        global = true
+    )]
+    pub replica_max_lag_ms: u64,
+
     /// Do not apply pending migrations when the service starts.
     #[arg(long, env = "CARETHREAD_NO_MIGRATE", global = true)]
     pub no_migrate: bool,
@@ -422,6 +444,10 @@ pub struct Config {
     /// `staff_label`, `verified_badge`, `disclaimer`, `safety_message`) are where they start,
     /// and an admin may change them in the browser (see `crate::settings`). Shared by clones.
     pub site: crate::settings::Live,
+    /// Read replicas for public reads (see `db::replicas`); empty: the primary only.
+    pub replica_urls: Vec<SecretString>,
+    /// How far a replica may lag before it is left out.
+    pub replica_max_lag: std::time::Duration,
 }
 
 /// How mail is sent and what it says.
@@ -615,6 +641,14 @@ impl Settings {
                 .clone()
                 .filter(|t| !secrecy::ExposeSecret::expose_secret(t).trim().is_empty()),
             site: crate::settings::Live::default(),
+            replica_urls: self
+                .replica_urls
+                .iter()
+                .map(|u| secrecy::ExposeSecret::expose_secret(u).trim().to_owned())
+                .filter(|u| !u.is_empty())
+                .map(SecretString::from)
+                .collect(),
+            replica_max_lag: std::time::Duration::from_millis(self.replica_max_lag_ms),
         }
     }
 }
@@ -679,6 +713,24 @@ mod tests {
         assert!(!ok.embed_allowed("https://evil.example"));
         assert!(config("www.example.org").is_err());
         assert!(config("https://www.example.org/page").is_err());
+    }
+
+    #[test]
+    fn replicas_are_a_comma_separated_list_with_a_lag_limit() {
+        let config = Config::from_settings(&Settings::parse_from([
+            "carethread",
+            "--replica-urls",
+            "postgres://r1/db, postgres://r2/db,",
+        ]))
+        .unwrap();
+        assert_eq!(config.replica_urls.len(), 2);
+        assert_eq!(config.replica_max_lag, std::time::Duration::from_millis(2000));
+        let none = Config::from_settings(&Settings::parse_from(["carethread"])).unwrap();
+        assert!(none.replica_urls.is_empty());
+        assert!(
+            !format!("{config:?}").contains("r1"),
+            "addresses may hold passwords"
+        );
     }
 
     #[test]

@@ -61,7 +61,7 @@ pub struct DatabaseUnreachable;
 
 /// Errors that mean "the database cannot be reached right now", as opposed to a bug: no
 /// connection, a broken one, or the server shutting down or starting up.
-fn is_unavailable(error: &sqlx::Error) -> bool {
+pub(crate) fn is_unavailable(error: &sqlx::Error) -> bool {
     match error {
         sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => {
             true

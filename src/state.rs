@@ -15,7 +15,7 @@ use crate::{
     articles::memo::ArticleMemo,
     comments::{self, cache::ThreadCache},
     config::Config,
-    db::Outage,
+    db::{Outage, Reads, Replicas},
     mail,
     web::client::ClientKeys,
 };
@@ -37,6 +37,8 @@ pub struct AppState {
     pub articles: Arc<ArticleMemo>,
     /// Signs the links in mails.
     pub mail_key: Arc<[u8]>,
+    /// Read replicas for readers' public pages, with their health (see `db::replicas`).
+    pub replicas: Arc<Replicas>,
 }
 
 impl AppState {
@@ -77,6 +79,7 @@ impl AppState {
             threads: Arc::new(ThreadCache::new(config.thread_cache_bytes)),
             articles: Arc::new(ArticleMemo::new(config.article_refresh)),
             outage: Arc::default(),
+            replicas: Arc::new(Replicas::none()),
             config: Arc::new(config),
         })
     }
@@ -86,6 +89,26 @@ impl AppState {
     pub fn watched_by(mut self, outage: Arc<Outage>) -> Self {
         self.outage = outage;
         self
+    }
+}
+
+impl AppState {
+    /// Sends readers' public reads to `replicas` (see `db::replicas`).
+    #[must_use]
+    pub fn reading_from(mut self, replicas: Arc<Replicas>) -> Self {
+        self.replicas = replicas;
+        self
+    }
+
+    /// Where public reads go.
+    pub fn reads(&self) -> Reads {
+        Reads::new(self.db.clone(), Arc::clone(&self.replicas))
+    }
+}
+
+impl FromRef<AppState> for Reads {
+    fn from_ref(state: &AppState) -> Self {
+        state.reads()
     }
 }
 
@@ -127,6 +150,7 @@ impl FromRef<AppState> for comments::Context {
     fn from_ref(state: &AppState) -> Self {
         Self {
             db: state.db.clone(),
+            reads: state.reads(),
             config: Arc::clone(&state.config),
             threads: Arc::clone(&state.threads),
             articles: Arc::clone(&state.articles),

@@ -15,11 +15,10 @@ use axum::{
 };
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use sqlx::PgPool;
 use utoipa::ToSchema;
 
 use super::{problem::Problem, store};
-use crate::config::Config;
+use crate::{config::Config, db::Reads};
 
 /// Most slugs one request may ask about.
 pub const MAX_SLUGS: usize = 100;
@@ -60,9 +59,13 @@ pub fn slugs(query: Option<&str>) -> Result<Vec<String>, Problem> {
     Ok(slugs)
 }
 
-pub async fn counts(db: &PgPool, slugs: &[String]) -> Result<CountsJson, Problem> {
+/// The counts, from a replica in use (see `db::replicas`).
+pub async fn counts(reads: &Reads, slugs: &[String]) -> Result<CountsJson, Problem> {
+    let counts = reads
+        .run(|db| async move { store::published_counts(&db, slugs).await })
+        .await?;
     Ok(CountsJson {
-        counts: store::published_counts(db, slugs).await?.into_iter().collect(),
+        counts: counts.into_iter().collect(),
     })
 }
 

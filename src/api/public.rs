@@ -9,8 +9,8 @@ use super::problem::Problem;
 use crate::{
     comments::{
         CommentForm, Context, FormErrors,
-        reading::load_article,
-        store,
+        reading::{load_article, load_article_to_write, read_snapshot},
+        store::ThreadSnapshot,
         submit::{self, Outcome, Submission},
         thread::{ThreadItem, layout},
         view::{CommentView, SafetyMessage},
@@ -125,9 +125,10 @@ impl CommentJson {
 pub async fn thread(ctx: &Context, slug: &str, page: i64) -> Result<ThreadJson, Problem> {
     let article = load_article(ctx, slug).await?;
     let per_page = ctx.config.threads_per_page;
-    let total_threads = store::count_threads(&ctx.db, article.id).await?;
-    let offset = (page - 1) * i64::from(per_page);
-    let rows = store::thread_page(&ctx.db, article.id, i64::from(per_page), offset).await?;
+    let page_number = u32::try_from(page).unwrap_or(u32::MAX);
+    let ThreadSnapshot {
+        total_threads, rows, ..
+    } = read_snapshot(&ctx.reads, article.id, per_page, page_number).await?;
     let rows = rows
         .into_iter()
         .map(|row| {
@@ -273,7 +274,7 @@ pub async fn post(
     slug: &str,
     input: NewCommentJson,
 ) -> Result<Received, Problem> {
-    let article = load_article(ctx, slug).await?;
+    let article = load_article_to_write(ctx, slug).await?;
     if !article.comments_open {
         return Err(AppError::CommentsClosed.into());
     }

@@ -50,7 +50,7 @@ pub async fn counts(
     RawQuery(query): RawQuery,
 ) -> Result<Response, Problem> {
     let slugs = counts::slugs(query.as_deref())?;
-    let body = counts::counts(&ctx.db, &slugs).await?;
+    let body = counts::counts(&ctx.reads, &slugs).await?;
     Ok(counts::respond(&headers, &ctx.config, &body))
 }
 

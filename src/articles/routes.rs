@@ -3,6 +3,14 @@
 
 use std::net::SocketAddr;
 
+use super::{ArticleSummary, store};
+use crate::{
+    accounts,
+    db::Reads,
+    error::Result,
+    web::{caching, client::is_local, page::render},
+};
+
 use askama::Template;
 use axum::{
     Router,
@@ -11,19 +19,11 @@ use axum::{
     response::Response,
     routing::get,
 };
-use sqlx::PgPool;
-
-use super::{ArticleSummary, store};
-use crate::{
-    accounts,
-    error::Result,
-    web::{caching, client::is_local, page::render},
-};
 
 pub fn router<S>() -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
-    PgPool: FromRef<S>,
+    Reads: FromRef<S>,
 {
     Router::new().route("/", get(index))
 }
@@ -36,13 +36,15 @@ struct IndexPage {
     first_admin: Option<&'static str>,
 }
 
+/// A public page: the articles read from a replica in use; whether a first admin is needed, from
+/// the primary.
 async fn index(
-    State(db): State<PgPool>,
+    State(reads): State<Reads>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
 ) -> Result<Response> {
-    let articles = store::list_open(&db).await?;
-    let first_admin = accounts::service::first_admin_command(&db, is_local(peer, &headers)).await?;
+    let articles = reads.run(|db| async move { store::list_open(&db).await }).await?;
+    let first_admin = accounts::service::first_admin_command(reads.primary(), is_local(peer, &headers)).await?;
     let mut response = render(
         StatusCode::OK,
         &IndexPage {

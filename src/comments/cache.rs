@@ -3,6 +3,12 @@
 //! every request, so any number of processes stay coherent: a change made through one is seen by
 //! all at their next request, without messages between them.
 //!
+//! Each page carries the version it was read at, in the same snapshot as its comments (see
+//! `reading::read_snapshot`), so a page is exactly its version. Versions only go up, so a page at
+//! a newer version than asked for is served too (a replica behind the one the article came from),
+//! and a page loaded from a server further behind never replaces a newer one: each process shows
+//! a thread's versions in order, whichever replica answers.
+//!
 //! The pages are kept in a [`moka`] cache, weighed by what their comments take in memory. When it
 //! is full it makes room a page at a time, dropping those least likely to be read again (moka's
 //! TinyLFU policy weighs how often and how recently each page was asked for): a crawler walking
@@ -21,6 +27,8 @@ use super::{thread::ThreadItem, view::CommentView};
 
 /// One page of threads.
 pub struct ThreadData {
+    /// The article's `comments_version` these threads were read at.
+    pub version: i64,
     pub items: Vec<ThreadItem<CommentView>>,
     pub total_threads: i64,
     /// Roughly what the page's comments take in memory, rendered list included, to keep the
@@ -60,9 +68,9 @@ impl PageSlot {
 /// cache.
 const MAX_ENTRIES: u64 = 2_000;
 
-/// (article id, page) → (comments version, threads). One entry per page, so a new version takes
+/// (article id, page) → threads, with their version. One entry per page, so a new version takes
 /// the place of the old one (and its popularity) instead of waiting beside it to be evicted.
-type Pages = Cache<(i64, u32), (i64, Arc<ThreadData>)>;
+type Pages = Cache<(i64, u32), Arc<ThreadData>>;
 
 pub struct ThreadCache {
     /// `None` when the cache is off.
@@ -79,7 +87,7 @@ impl ThreadCache {
         let pages = (max_bytes > 0).then(|| {
             Cache::builder()
                 .max_capacity(capacity)
-                .weigher(move |_: &(i64, u32), (_, data): &(i64, Arc<ThreadData>)| {
+                .weigher(move |_: &(i64, u32), data: &Arc<ThreadData>| {
                     let bytes = u64::try_from(data.bytes).unwrap_or(u64::MAX);
                     u32::try_from(bytes.max(least)).unwrap_or(u32::MAX)
                 })
@@ -88,16 +96,17 @@ impl ThreadCache {
         Self { pages, max_bytes }
     }
 
-    /// The page if it is cached at `version`.
+    /// The page if it is cached at `version` or newer.
     pub async fn get(&self, article_id: i64, page: u32, version: i64) -> Option<Arc<ThreadData>> {
-        let (cached, data) = self.pages.as_ref()?.get(&(article_id, page)).await?;
-        (cached == version).then_some(data)
+        let data = self.pages.as_ref()?.get(&(article_id, page)).await?;
+        (data.version >= version).then_some(data)
     }
 
     /// The page from the cache, or from `load`, which runs once for readers who arrive together
     /// (a newsletter sends many readers to a page just changed): the others wait for it and then
-    /// read the cache, instead of all asking the database for the same page. A page cached at
-    /// another version is replaced, never returned.
+    /// read the cache, instead of all asking the database for the same page. A page cached at an
+    /// older version is replaced, never returned; a load that comes back older than the page
+    /// cached (from a replica further behind) leaves the cached page in place and returns it.
     pub async fn get_or_load<E, F>(
         &self,
         article_id: i64,
@@ -124,19 +133,19 @@ impl ThreadCache {
             .entry((article_id, page))
             .and_compute_with(|current| async move {
                 let current = current.map(|entry| entry.into_value());
-                if let Some((cached, data)) = &current
-                    && *cached == version
+                if let Some(data) = &current
+                    && data.version >= version
                 {
                     *slot = Some(Ok(Arc::clone(data)));
                     return Op::Nop;
                 }
-                let loaded = load().await;
-                let op = match &loaded {
-                    Ok(data) if self.fits(data) => Op::Put((version, Arc::clone(data))),
+                let (loaded, op) = match (load().await, current) {
+                    (Ok(data), Some(newer)) if newer.version > data.version => (Ok(newer), Op::Nop),
+                    (Ok(data), _) if self.fits(&data) => (Ok(Arc::clone(&data)), Op::Put(data)),
                     // Out of date, and nothing to take its place: no use to anyone.
-                    Ok(_) if current.is_some() => Op::Remove,
+                    (Ok(data), Some(_)) => (Ok(data), Op::Remove),
                     // A failed load leaves the cache as it was; the next reader tries again.
-                    _ => Op::Nop,
+                    (other, _) => (other, Op::Nop),
                 };
                 *slot = Some(loaded);
                 op
@@ -145,11 +154,11 @@ impl ThreadCache {
         outcome.expect("moka runs the computation once")
     }
 
-    pub async fn put(&self, article_id: i64, page: u32, version: i64, data: Arc<ThreadData>) {
+    pub async fn put(&self, article_id: i64, page: u32, data: Arc<ThreadData>) {
         if let Some(pages) = &self.pages
             && self.fits(&data)
         {
-            pages.insert((article_id, page), (version, data)).await;
+            pages.insert((article_id, page), data).await;
         }
     }
 
@@ -170,12 +179,13 @@ mod tests {
 
     const MAX_BYTES: usize = 32 * 1024 * 1024;
 
-    fn data(total: i64) -> Arc<ThreadData> {
-        sized(total, 1000)
+    fn at(version: i64, total: i64) -> Arc<ThreadData> {
+        sized(version, total, 1000)
     }
 
-    fn sized(total: i64, bytes: usize) -> Arc<ThreadData> {
+    fn sized(version: i64, total: i64, bytes: usize) -> Arc<ThreadData> {
         Arc::new(ThreadData {
+            version,
             items: Vec::new(),
             total_threads: total,
             bytes,
@@ -208,39 +218,76 @@ mod tests {
     type Loading = std::pin::Pin<Box<dyn Future<Output = Result<Arc<ThreadData>, ()>> + Send>>;
 
     /// A loader that counts its calls and takes a moment, as the database would.
-    fn counting(loads: &Arc<AtomicUsize>, total: i64) -> impl FnOnce() -> Loading {
+    fn counting(loads: &Arc<AtomicUsize>, version: i64, total: i64) -> impl FnOnce() -> Loading {
         let loads = Arc::clone(loads);
         move || {
             Box::pin(async move {
                 loads.fetch_add(1, Ordering::SeqCst);
                 tokio::time::sleep(Duration::from_millis(50)).await;
-                Ok(data(total))
+                Ok(at(version, total))
             })
         }
     }
 
     #[tokio::test]
-    async fn an_entry_is_served_only_for_its_version() {
+    async fn an_entry_is_served_for_its_version_and_to_readers_of_older_ones() {
         let cache = ThreadCache::new(MAX_BYTES);
-        cache.put(1, 1, 7, data(3)).await;
+        cache.put(1, 1, at(7, 3)).await;
         assert_eq!(cache.get(1, 1, 7).await.map(|d| d.total_threads), Some(3));
         assert!(cache.get(1, 1, 8).await.is_none(), "a newer version misses");
         assert!(cache.get(1, 2, 7).await.is_none(), "another page misses");
+        assert_eq!(
+            cache.get(1, 1, 6).await.map(|d| d.version),
+            Some(7),
+            "an article read from a server further behind gets the newer page"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_page_loaded_from_a_server_further_behind_never_replaces_a_newer_one() {
+        let cache = ThreadCache::new(MAX_BYTES);
+        cache.put(1, 1, at(7, 3)).await;
+        let loads = Arc::new(AtomicUsize::new(0));
+        // The article (version 9) came from the primary; the page from a replica still at 5.
+        let served = cache.get_or_load(1, 1, 9, counting(&loads, 5, 1)).await.unwrap();
+        assert_eq!(loads.load(Ordering::SeqCst), 1);
+        assert_eq!(
+            served.version, 7,
+            "the newer page cached is served, not the older load"
+        );
+        assert_eq!(cache.get(1, 1, 0).await.map(|d| d.version), Some(7), "and kept");
+    }
+
+    #[tokio::test]
+    async fn a_page_is_filed_under_the_version_it_was_read_at_not_the_one_asked_for() {
+        let cache = ThreadCache::new(MAX_BYTES);
+        let loads = Arc::new(AtomicUsize::new(0));
+        // Asked for 9 (the article's version on the primary), read at 8 on a lagging replica.
+        let served = cache.get_or_load(1, 1, 9, counting(&loads, 8, 2)).await.unwrap();
+        assert_eq!(served.version, 8);
+        assert!(cache.get(1, 1, 9).await.is_none(), "never filed as version 9");
+        cache.get_or_load(1, 1, 9, counting(&loads, 9, 3)).await.unwrap();
+        assert_eq!(loads.load(Ordering::SeqCst), 2, "version 9 is read again");
+        assert_eq!(cache.get(1, 1, 9).await.map(|d| d.total_threads), Some(3));
     }
 
     #[tokio::test]
     async fn a_page_cached_at_another_version_is_reloaded_and_replaced() {
         let cache = ThreadCache::new(MAX_BYTES);
         let loads = Arc::new(AtomicUsize::new(0));
-        let old = cache.get_or_load(1, 1, 7, counting(&loads, 3)).await.unwrap();
+        let old = cache.get_or_load(1, 1, 7, counting(&loads, 7, 3)).await.unwrap();
         assert_eq!(old.total_threads, 3);
-        let new = cache.get_or_load(1, 1, 8, counting(&loads, 4)).await.unwrap();
+        let new = cache.get_or_load(1, 1, 8, counting(&loads, 8, 4)).await.unwrap();
         assert_eq!(new.total_threads, 4, "the old version is not returned");
         assert_eq!(loads.load(Ordering::SeqCst), 2);
-        assert!(cache.get(1, 1, 7).await.is_none(), "the old version is gone");
+        assert_eq!(
+            cache.get(1, 1, 7).await.map(|d| d.version),
+            Some(8),
+            "the old version is gone"
+        );
         assert_eq!(cache.get(1, 1, 8).await.map(|d| d.total_threads), Some(4));
         assert_eq!(settled(&cache).await.entry_count(), 1, "one entry per page");
-        cache.get_or_load(1, 1, 8, counting(&loads, 5)).await.unwrap();
+        cache.get_or_load(1, 1, 8, counting(&loads, 8, 5)).await.unwrap();
         assert_eq!(
             loads.load(Ordering::SeqCst),
             2,
@@ -257,7 +304,7 @@ mod tests {
         assert_eq!(failed.err(), Some("down"));
         assert!(cache.get(1, 1, 7).await.is_none());
         let loads = Arc::new(AtomicUsize::new(0));
-        cache.get_or_load(1, 1, 7, counting(&loads, 3)).await.unwrap();
+        cache.get_or_load(1, 1, 7, counting(&loads, 7, 3)).await.unwrap();
         assert_eq!(
             loads.load(Ordering::SeqCst),
             1,
@@ -269,7 +316,7 @@ mod tests {
     async fn the_cache_stays_bounded() {
         let cache = ThreadCache::new(MAX_BYTES);
         for i in 0..(MAX_ENTRIES as i64 + 10) {
-            cache.put(i, 1, 0, data(i)).await;
+            cache.put(i, 1, at(0, i)).await;
         }
         assert!(settled(&cache).await.entry_count() <= MAX_ENTRIES);
     }
@@ -278,10 +325,10 @@ mod tests {
     async fn the_cache_stays_within_its_memory_budget() {
         let cache = ThreadCache::new(MAX_BYTES);
         for i in 0..100 {
-            cache.put(i, 1, 0, sized(0, MAX_BYTES / 10)).await;
+            cache.put(i, 1, sized(0, 0, MAX_BYTES / 10)).await;
             let pages = settled(&cache).await;
             assert!(pages.weighted_size() <= MAX_BYTES as u64);
-            let kept: usize = pages.iter().map(|(_, (_, data))| data.bytes).sum();
+            let kept: usize = pages.iter().map(|(_, data)| data.bytes).sum();
             assert!(kept <= MAX_BYTES);
         }
     }
@@ -289,17 +336,17 @@ mod tests {
     #[tokio::test]
     async fn a_page_larger_than_the_cache_is_not_kept() {
         let cache = ThreadCache::new(10_000);
-        cache.put(1, 1, 7, data(3)).await;
-        cache.put(2, 1, 7, sized(4, 10_001)).await;
+        cache.put(1, 1, at(7, 3)).await;
+        cache.put(2, 1, sized(7, 4, 10_001)).await;
         assert!(cache.get(2, 1, 7).await.is_none());
         assert!(cache.get(1, 1, 7).await.is_some(), "and pushes nothing out");
         let loads = Arc::new(AtomicUsize::new(0));
         let huge = cache
-            .get_or_load(3, 1, 7, || async { Ok::<_, ()>(sized(5, 10_001)) })
+            .get_or_load(3, 1, 7, || async { Ok::<_, ()>(sized(7, 5, 10_001)) })
             .await;
         assert_eq!(huge.unwrap().total_threads, 5, "it is still served");
         assert!(cache.get(3, 1, 7).await.is_none());
-        cache.get_or_load(1, 1, 7, counting(&loads, 3)).await.unwrap();
+        cache.get_or_load(1, 1, 7, counting(&loads, 7, 3)).await.unwrap();
         assert_eq!(loads.load(Ordering::SeqCst), 0);
     }
 
@@ -308,7 +355,7 @@ mod tests {
         const PAGES: i64 = 100;
         let cache = ThreadCache::new(PAGES as usize * 1000);
         for i in 0..PAGES {
-            cache.put(i, 1, 0, data(i)).await;
+            cache.put(i, 1, at(0, i)).await;
         }
         assert_eq!(
             settled(&cache).await.entry_count(),
@@ -319,7 +366,7 @@ mod tests {
         for i in 0..PAGES {
             assert!(cache.get(i, 1, 0).await.is_some());
         }
-        cache.put(PAGES, 1, 0, data(PAGES)).await;
+        cache.put(PAGES, 1, at(0, PAGES)).await;
         let pages = settled(&cache).await;
         assert!(pages.weighted_size() <= PAGES as u64 * 1000);
         let mut kept = 0;
@@ -336,7 +383,7 @@ mod tests {
         let readers: Vec<_> = (0..8)
             .map(|_| {
                 let (cache, loads) = (Arc::clone(&cache), Arc::clone(&loads));
-                tokio::spawn(async move { cache.get_or_load(1, 1, 7, counting(&loads, 3)).await })
+                tokio::spawn(async move { cache.get_or_load(1, 1, 7, counting(&loads, 7, 3)).await })
             })
             .collect();
         for reader in readers {
@@ -346,7 +393,7 @@ mod tests {
         // Nothing is left waiting: the next reader is served from the cache, without a lock held.
         let next = tokio::time::timeout(
             Duration::from_secs(1),
-            cache.get_or_load(1, 1, 7, counting(&loads, 4)),
+            cache.get_or_load(1, 1, 7, counting(&loads, 7, 4)),
         )
         .await;
         assert_eq!(next.unwrap().unwrap().total_threads, 3);
@@ -356,12 +403,12 @@ mod tests {
     #[tokio::test]
     async fn readers_arriving_together_at_a_changed_page_load_it_once() {
         let cache = Arc::new(ThreadCache::new(MAX_BYTES));
-        cache.put(1, 1, 7, data(3)).await;
+        cache.put(1, 1, at(7, 3)).await;
         let loads = Arc::new(AtomicUsize::new(0));
         let readers: Vec<_> = (0..8)
             .map(|_| {
                 let (cache, loads) = (Arc::clone(&cache), Arc::clone(&loads));
-                tokio::spawn(async move { cache.get_or_load(1, 1, 8, counting(&loads, 4)).await })
+                tokio::spawn(async move { cache.get_or_load(1, 1, 8, counting(&loads, 8, 4)).await })
             })
             .collect();
         for reader in readers {
@@ -377,11 +424,11 @@ mod tests {
     #[tokio::test]
     async fn a_cache_of_no_size_keeps_nothing() {
         let cache = ThreadCache::new(0);
-        cache.put(1, 1, 7, data(3)).await;
+        cache.put(1, 1, at(7, 3)).await;
         assert!(cache.get(1, 1, 7).await.is_none());
         let loads = Arc::new(AtomicUsize::new(0));
         for _ in 0..2 {
-            cache.get_or_load(1, 1, 7, counting(&loads, 3)).await.unwrap();
+            cache.get_or_load(1, 1, 7, counting(&loads, 7, 3)).await.unwrap();
         }
         assert_eq!(loads.load(Ordering::SeqCst), 2, "every reader loads");
     }

@@ -27,7 +27,7 @@ use crate::{
     accounts::auth::SignedIn,
     articles::memo::ArticleMemo,
     config::Config,
-    db::Outage,
+    db::{Outage, Reads},
     text::{normalise, normalise_line},
     web::{
         caching::has_cookie,
@@ -38,7 +38,10 @@ use crate::{
 /// What readers' pages and posting need from the application.
 #[derive(Clone)]
 pub struct Context {
+    /// The primary: staff, writes, and the checks before a post.
     pub db: PgPool,
+    /// Readers' public reads: a replica when one is in use (see `db::replicas`).
+    pub reads: Reads,
     pub config: Arc<Config>,
     pub threads: Arc<cache::ThreadCache>,
     pub articles: Arc<ArticleMemo>,

@@ -19,18 +19,31 @@ use super::{
 };
 use crate::{
     articles::{self, Article},
+    db::Reads,
     error::{AppError, Result},
     safety::triage::Category,
     web::caching::Sharing,
 };
 
-/// The article, from the memo when it was read a moment ago (see `articles::memo`).
+/// The article for a reader's page: from the memo when it was read a moment ago (see
+/// `articles::memo`), otherwise from a replica in use.
 pub async fn load_article(ctx: &Context, slug: &str) -> Result<Article> {
+    load_article_from(ctx, &ctx.reads, slug).await
+}
+
+/// The article for posting or reporting: from the memo, otherwise from the primary, where the
+/// change will be written.
+pub async fn load_article_to_write(ctx: &Context, slug: &str) -> Result<Article> {
+    load_article_from(ctx, &ctx.reads.on_primary(), slug).await
+}
+
+async fn load_article_from(ctx: &Context, reads: &Reads, slug: &str) -> Result<Article> {
     if let Some(article) = ctx.articles.get(slug) {
         return Ok(article);
     }
     let read = ctx.articles.reading();
-    let article = articles::store::find_by_slug(&ctx.db, slug)
+    let article = reads
+        .run(|db| async move { articles::store::find_by_slug(&db, slug).await })
         .await?
         .ok_or(AppError::NotFound)?;
     // The settings' version comes with the article: read them again only when they changed.
@@ -42,24 +55,29 @@ pub async fn load_article(ctx: &Context, slug: &str) -> Result<Article> {
 /// What a page takes beyond its list of comments: the article, the notice, the form.
 const PAGE_AROUND_BYTES: usize = 16 * 1024;
 
-/// A page of the thread that every reader is shown alike, known by `etag` (see [`sharing`]):
-/// the bytes sent to the last reader when they are still the page named `etag`, else rendered
-/// now and kept for the next reader. A page answering `?reply_to=` is rendered each time (it is
-/// rarely asked for twice, and it reads the comment answered).
+/// A page of the thread that every reader is shown alike (see [`sharing`]), as bytes, with the
+/// policy naming it: the bytes sent to the last reader when they are still the page that policy
+/// names, else rendered now and kept for the next reader. The page is named by the version its
+/// threads were read at (see [`thread_page`]). A page answering `?reply_to=` is rendered each
+/// time (it is rarely asked for twice, and it reads the comment answered).
 pub async fn shared_page(
     ctx: &Context,
-    article: Article,
+    mut article: Article,
     query: &ThreadQuery,
-    frame: Option<EmbedFrame>,
-    etag: &str,
+    (frame, who): (Option<EmbedFrame>, (bool, bool)),
     now: i64,
-) -> Result<Bytes> {
+) -> Result<(Bytes, Sharing)> {
     let page = query.page();
     let thread = load_threads(ctx, &article, page).await?;
+    article.comments_version = thread.version;
+    let sharing = sharing(ctx, &article, query, who, now);
+    let etag = match &sharing {
+        Sharing::Public { etag, .. } if query.reply_to.is_none() => Some(etag.as_str()),
+        _ => None,
+    };
     let slot = &thread.pages[rendering(article.comments_open, frame.is_some())];
-    let keep = query.reply_to.is_none();
-    if keep && let Some(bytes) = slot.get(etag) {
-        return Ok(bytes);
+    if let Some(bytes) = etag.and_then(|etag| slot.get(etag)) {
+        return Ok((bytes, sharing));
     }
     let form = fresh_form(ctx, &article, query, now).await?;
     render_list(ctx, &article, page, &thread, (frame.is_some(), false))?;
@@ -76,21 +94,45 @@ pub async fn shared_page(
         view.render()
             .map_err(|e| AppError::Other(anyhow::Error::new(e).context("thread page")))?,
     );
-    if keep {
+    if let Some(etag) = etag {
         slot.put(etag, bytes.clone());
     }
-    Ok(bytes)
+    Ok((bytes, sharing))
+}
+
+/// The article's page of published threads, with the version and count it belongs to, read in
+/// one statement (so one snapshot) on one server: a replica in use, or the primary.
+///
+/// The thread cache files a page under the article's `comments_version`, so the two must agree.
+/// Read apart, a version from the primary (or from a replica further ahead, or from the memo) could
+/// file a lagging replica's older page under the newer version, and keep it there until the next
+/// change. Read together, the page is exactly the version it says, wherever it came from.
+pub async fn read_snapshot(
+    reads: &Reads,
+    article_id: i64,
+    per_page: u32,
+    page: u32,
+) -> Result<store::ThreadSnapshot> {
+    let limit = i64::from(per_page);
+    let offset = i64::from(page.saturating_sub(1)) * limit;
+    reads
+        .run(|db| async move { store::thread_snapshot(&db, article_id, limit, offset).await })
+        .await?
+        .ok_or(AppError::NotFound)
 }
 
 /// A page of the thread with `form` and `banner`.
 pub async fn thread_page(
     ctx: &Context,
-    article: Article,
+    mut article: Article,
     page: u32,
     form: FormView,
     (banner, embed): (Banner, Option<EmbedFrame>),
 ) -> Result<ThreadPage> {
     let thread = load_threads(ctx, &article, page).await?;
+    // The page says which version it shows (its ETag names it): the one its threads were read
+    // at, which a replica behind the memo's source may make older, or the cache newer.
+    article.comments_version = thread.version;
     // Kept from before the article was closed or reopened: render it as it is now.
     render_list(ctx, &article, page, &thread, (embed.is_some(), false))?;
     Ok(assemble(ctx, article, page, thread, form, (banner, embed), None))
@@ -99,15 +141,18 @@ pub async fn thread_page(
 /// A page of the thread for a member of staff signed in on this browser (`role`, as "a
 /// midwife"). What they see is not what readers see (each Reply goes to the comment's page on
 /// the dashboard, and there is no guest form), so it is read fresh and never taken from or put
-/// in the shared thread cache.
+/// in the shared thread cache: from the primary, like everything staff read.
 pub async fn staff_thread_page(
     ctx: &Context,
-    article: Article,
+    slug: &str,
     query: &ThreadQuery,
     role: &'static str,
 ) -> Result<ThreadPage> {
     let page = query.page();
-    let thread = read_threads(ctx, &article, page).await?;
+    let article = articles::store::find_by_slug(&ctx.db, slug)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let thread = read_threads(ctx, &ctx.reads.on_primary(), article.id, page).await?;
     render_list(ctx, &article, page, &thread, (false, true))?;
     let reply_to = query
         .reply_to
@@ -162,21 +207,23 @@ fn assemble(
     page_view
 }
 
-/// One page of published threads, from the cache while the article's comments are unchanged.
+/// One page of published threads, from the cache while the article's comments are unchanged (or
+/// newer there), otherwise from a replica in use.
 async fn load_threads(ctx: &Context, article: &Article, page: u32) -> Result<Arc<ThreadData>> {
     ctx.threads
         .get_or_load(article.id, page, article.comments_version, || {
-            read_threads(ctx, article, page)
+            read_threads(ctx, &ctx.reads, article.id, page)
         })
         .await
 }
 
-/// One page of published threads, from the database.
-async fn read_threads(ctx: &Context, article: &Article, page: u32) -> Result<Arc<ThreadData>> {
-    let per_page = ctx.config.threads_per_page;
-    let offset = i64::from(page - 1) * i64::from(per_page);
-    let total_threads = store::count_threads(&ctx.db, article.id).await?;
-    let rows = store::thread_page(&ctx.db, article.id, i64::from(per_page), offset).await?;
+/// One page of published threads, laid out, with the version they were read at.
+async fn read_threads(ctx: &Context, reads: &Reads, article_id: i64, page: u32) -> Result<Arc<ThreadData>> {
+    let store::ThreadSnapshot {
+        version,
+        total_threads,
+        rows,
+    } = read_snapshot(reads, article_id, ctx.config.threads_per_page, page).await?;
     let rows = rows
         .into_iter()
         .map(|row| {
@@ -187,6 +234,7 @@ async fn read_threads(ctx: &Context, article: &Article, page: u32) -> Result<Arc
     // The rendered list takes about twice the text again, and the page sent about as much.
     let bytes = rows_bytes(&rows) * 4 + PAGE_AROUND_BYTES;
     let data = ThreadData {
+        version,
         items: layout(rows, ctx.config.max_depth),
         total_threads,
         bytes,
@@ -329,7 +377,11 @@ pub async fn fresh_form(ctx: &Context, article: &Article, query: &ThreadQuery, n
         .as_deref()
         .and_then(|id| id.trim().parse::<i64>().ok())
     {
-        match store::find_reply_target(&ctx.db, article.id, reply_to).await? {
+        let found = ctx
+            .reads
+            .run(|db| async move { store::find_reply_target(&db, article.id, reply_to).await })
+            .await?;
+        match found {
             Some(target) => form.replying_to = Some(target.into()),
             None => {
                 form.problem = Some(

@@ -17,7 +17,7 @@ use crate::safety::triage::Category;
 use super::{
     CommentForm, Context, FormErrors, Poster, Reader,
     embed::{self, EmbeddingPage},
-    reading::{self, banner_for, fresh_form, load_article, thread_page},
+    reading::{self, banner_for, fresh_form, load_article, load_article_to_write, thread_page},
     report::{self, REASONS},
     store::{self, Reported},
     submit::{self, Outcome, Submission},
@@ -121,7 +121,7 @@ async fn thread(
 ) -> Result<Response> {
     let ctx = &reader.ctx;
     if let (Some(role), None) = (reader.staff, &frame) {
-        let page = reading::staff_thread_page(ctx, article, query, role).await?;
+        let page = reading::staff_thread_page(ctx, &article.slug, query, role).await?;
         return Ok(private(render(StatusCode::OK, &page)));
     }
     let now = chrono::Utc::now().timestamp();
@@ -130,13 +130,15 @@ async fn thread(
     if let Some(not_modified) = sharing.not_modified(&reader.conditional) {
         return Ok(not_modified);
     }
-    if let Sharing::Public { etag, .. } = &sharing {
-        let bytes = reading::shared_page(ctx, article, query, frame, etag, now).await?;
+    if matches!(sharing, Sharing::Public { .. }) {
+        let (bytes, sharing) = reading::shared_page(ctx, article, query, (frame, who), now).await?;
         return Ok(sharing.apply(Html(bytes).into_response()));
     }
     let form = fresh_form(ctx, &article, query, now).await?;
     let banner = banner_for(ctx, query);
     let page = thread_page(ctx, article, query.page(), form, (banner, frame)).await?;
+    // Named by the version its comments were read at (see `reading::thread_page`).
+    let sharing = reading::sharing(ctx, &page.article, query, who, now);
     Ok(sharing.apply(render(StatusCode::OK, &page)))
 }
 
@@ -236,7 +238,7 @@ async fn post_comment(
     frame: Option<EmbedFrame>,
 ) -> Result<Response> {
     let ctx = &poster.reader.ctx;
-    let article = load_article(ctx, slug).await?;
+    let article = load_article_to_write(ctx, slug).await?;
     if !article.comments_open {
         return Err(AppError::CommentsClosed);
     }
@@ -386,7 +388,7 @@ async fn report_page(
     status: StatusCode,
     problem: Option<&'static str>,
 ) -> Result<Response> {
-    let article = load_article(ctx, slug).await?;
+    let article = load_article_to_write(ctx, slug).await?;
     let comment = store::find_reportable(&ctx.db, article.id, id)
         .await?
         .ok_or(AppError::NotReportable)?;
@@ -427,7 +429,7 @@ async fn submit_report(
             return report_page(ctx, &checked.csrf, &slug, id, status, Some(problem)).await;
         }
     };
-    let article = load_article(ctx, &slug).await?;
+    let article = load_article_to_write(ctx, &slug).await?;
     store::find_reportable(&ctx.db, article.id, id)
         .await?
         .ok_or(AppError::NotReportable)?;

@@ -5,31 +5,72 @@ use sqlx::{PgConnection, PgExecutor};
 
 use super::{AuthorKind, CommentStatus, NewComment, ThreadRow};
 
-/// Number of published top-level comments (threads) under an article.
-pub async fn count_threads(db: impl PgExecutor<'_>, article_id: i64) -> sqlx::Result<i64> {
-    sqlx::query_scalar!(
-        r#"SELECT count(*) AS "n!" FROM comments
-            WHERE article_id = $1 AND parent_id IS NULL AND status = 'published'"#,
-        article_id
-    )
-    .fetch_one(db)
-    .await
+/// A page of threads as one server had it at one moment: the article's `comments_version`, its
+/// number of published top-level comments, and the page's comments in reading order.
+pub struct ThreadSnapshot {
+    pub version: i64,
+    pub total_threads: i64,
+    pub rows: Vec<ThreadRow>,
 }
 
-/// One page of threads in reading order: top-level comments newest first, each followed by its
-/// published replies, oldest first, depth first. Ids follow creation order, so a path of ids sorts
-/// replies by age. A reply under a comment that is not published is not shown.
-pub async fn thread_page(
+/// One row of [`thread_snapshot`]: the article's figures, and a comment unless the page is empty.
+struct SnapshotRow {
+    version: i64,
+    total_threads: i64,
+    id: Option<i64>,
+    author_kind: Option<AuthorKind>,
+    author_name: Option<String>,
+    body: Option<String>,
+    body_html: Option<String>,
+    disclaimer: Option<String>,
+    created_at: Option<DateTime<Utc>>,
+    depth: Option<i32>,
+    parent_name: Option<String>,
+    edited_at: Option<DateTime<Utc>>,
+}
+
+impl SnapshotRow {
+    fn into_thread_row(self) -> Option<ThreadRow> {
+        Some(ThreadRow {
+            id: self.id?,
+            author_kind: self.author_kind?,
+            author_name: self.author_name?,
+            body: self.body?,
+            body_html: self.body_html,
+            disclaimer: self.disclaimer,
+            created_at: self.created_at?,
+            depth: self.depth?,
+            parent_name: self.parent_name,
+            edited_at: self.edited_at,
+        })
+    }
+}
+
+/// One page of an article's threads with the version and count they belong to, in one
+/// statement, so in one snapshot of one server (a primary or a replica): the page is exactly the
+/// version it says (see `reading::read_snapshot`). `None` when there is no such article.
+///
+/// Threads in reading order: top-level comments newest first, each followed by its published
+/// replies, oldest first, depth first. Ids follow creation order, so a path of ids sorts replies
+/// by age. A reply under a comment that is not published is not shown.
+pub async fn thread_snapshot(
     db: impl PgExecutor<'_>,
     article_id: i64,
     limit: i64,
     offset: i64,
-) -> sqlx::Result<Vec<ThreadRow>> {
-    sqlx::query_as!(
-        ThreadRow,
+) -> sqlx::Result<Option<ThreadSnapshot>> {
+    let rows = sqlx::query_as!(
+        SnapshotRow,
         // Every column is carried through the recursion, and a reply takes its parent's name from
-        // the row above it, so nothing is joined afterwards: each step is an index lookup.
-        r#"WITH RECURSIVE roots AS (
+        // the row above it, so nothing is joined afterwards: each step is an index lookup. The
+        // article's one row is joined to the page, so an empty page still says its version.
+        r#"WITH RECURSIVE article AS (
+               SELECT a.comments_version,
+                      (SELECT count(*) FROM comments c
+                        WHERE c.article_id = a.id AND c.parent_id IS NULL AND c.status = 'published') AS total_threads
+                 FROM articles a
+                WHERE a.id = $1
+           ), roots AS (
                SELECT id, row_number() OVER (ORDER BY created_at DESC, id DESC) AS position
                  FROM comments
                 WHERE article_id = $1 AND parent_id IS NULL AND status = 'published'
@@ -44,17 +85,31 @@ pub async fn thread_page(
                       t.depth + 1, t.path || c.id, t.author_name
                  FROM tree t JOIN comments c ON c.parent_id = t.id AND c.status = 'published'
            )
-           SELECT id AS "id!", author_kind AS "author_kind!: AuthorKind", author_name AS "author_name!",
-                  body AS "body!", body_html, disclaimer, created_at AS "created_at!: DateTime<Utc>",
-                  depth AS "depth!", parent_name, edited_at AS "edited_at: DateTime<Utc>"
-             FROM tree
-            ORDER BY path"#,
+           SELECT article.comments_version AS "version!", article.total_threads AS "total_threads!",
+                  tree.id AS "id?", tree.author_kind AS "author_kind?: AuthorKind", tree.author_name AS "author_name?",
+                  tree.body AS "body?", tree.body_html AS "body_html?", tree.disclaimer AS "disclaimer?",
+                  tree.created_at AS "created_at?: DateTime<Utc>", tree.depth AS "depth?",
+                  tree.parent_name AS "parent_name?", tree.edited_at AS "edited_at?: DateTime<Utc>"
+             FROM article LEFT JOIN tree ON true
+            ORDER BY tree.path"#,
         article_id,
         limit,
         offset
     )
     .fetch_all(db)
-    .await
+    .await?;
+    let Some(first) = rows.first() else {
+        return Ok(None);
+    };
+    let (version, total_threads) = (first.version, first.total_threads);
+    Ok(Some(ThreadSnapshot {
+        version,
+        total_threads,
+        rows: rows
+            .into_iter()
+            .filter_map(SnapshotRow::into_thread_row)
+            .collect(),
+    }))
 }
 
 /// A published comment on this article, for the "Replying to" line above the form.

@@ -2,8 +2,10 @@
 
 pub mod embedded;
 mod outage;
+pub mod replicas;
 
 pub use outage::Outage;
+pub use replicas::{Reads, Replicas};
 
 use std::{sync::Arc, time::Duration};
 

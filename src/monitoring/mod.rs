@@ -40,6 +40,14 @@ pub const QUEUE_OLDEST_URGENT_SECONDS: &str = "carethread_queue_oldest_urgent_se
 pub const MAIL_OUTBOX: &str = "carethread_mail_outbox";
 /// Look-ups in the in-process caches, by cache (thread, article) and result (hit, miss).
 pub const CACHE_LOOKUPS: &str = "carethread_cache_lookups_total";
+/// 1 while a read replica takes reads, 0 while it is left out, by replica (its position in
+/// `CARETHREAD_REPLICA_URLS`, from 0; never its address).
+pub const REPLICA_UP: &str = "carethread_replica_up";
+/// How far behind the primary a replica was at its last probe, in seconds, by replica.
+pub const REPLICA_LAG: &str = "carethread_replica_lag_seconds";
+/// Public reads answered, by where: a replica's position, or `primary` when none was in use or
+/// the replica failed. Counted only when replicas are configured.
+pub const REPLICA_READS: &str = "carethread_replica_reads_total";
 
 /// Every metric this service exports, for documentation and tests.
 pub const ALL: &[&str] = &[
@@ -57,6 +65,9 @@ pub const ALL: &[&str] = &[
     QUEUE_OLDEST_URGENT_SECONDS,
     MAIL_OUTBOX,
     CACHE_LOOKUPS,
+    REPLICA_UP,
+    REPLICA_LAG,
+    REPLICA_READS,
 ];
 
 /// Request durations, in seconds: from a cached page to a slow password check.
@@ -110,6 +121,28 @@ fn describe() {
     );
     describe_gauge!(MAIL_OUTBOX, "Mails in the outbox, by state.");
     describe_counter!(CACHE_LOOKUPS, "Cache look-ups, by cache and result.");
+    describe_gauge!(REPLICA_UP, "1 while a read replica takes reads, by replica.");
+    describe_gauge!(
+        REPLICA_LAG,
+        Unit::Seconds,
+        "How far behind the primary a replica was at its last probe."
+    );
+    describe_counter!(REPLICA_READS, "Public reads, by replica or primary.");
+}
+
+/// Records a read replica's state after a probe (`lag` when it could tell).
+pub fn replica_state(index: usize, serving: bool, lag: Option<std::time::Duration>) {
+    let replica = index.to_string();
+    metrics::gauge!(REPLICA_UP, "replica" => replica.clone()).set(if serving { 1.0 } else { 0.0 });
+    if let Some(lag) = lag {
+        metrics::gauge!(REPLICA_LAG, "replica" => replica).set(lag.as_secs_f64());
+    }
+}
+
+/// Counts a public read answered by replica `index`, or by the primary (`None`).
+pub fn replica_read(index: Option<usize>) {
+    let by = index.map_or_else(|| "primary".to_owned(), |i| i.to_string());
+    metrics::counter!(REPLICA_READS, "replica" => by).increment(1);
 }
 
 /// Counts a guest's comment by what became of it.

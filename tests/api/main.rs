@@ -24,6 +24,7 @@ mod operations;
 mod overview;
 mod posting;
 mod queries;
+mod replicas;
 mod roles;
 mod safety;
 mod saved_replies;

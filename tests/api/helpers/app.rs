@@ -3,7 +3,7 @@
 
 use std::{sync::LazyLock, time::Duration};
 
-use carethread::{AppState, accounts::Role, comments::CommentStatus, config::Config};
+use carethread::{AppState, accounts::Role, comments::CommentStatus, config::Config, db::Replicas};
 use chrono::{DateTime, Utc};
 use reqwest::{StatusCode, header};
 use sqlx::PgPool;
@@ -26,6 +26,14 @@ impl TestApp {
     }
 
     pub async fn spawn_with(configure: impl FnOnce(&mut Config)) -> Self {
+        Self::spawn_reading_from(std::sync::Arc::new(Replicas::none()), configure).await
+    }
+
+    /// The application with readers' public reads sent to `replicas` (see `db::replicas`).
+    pub async fn spawn_reading_from(
+        replicas: std::sync::Arc<Replicas>,
+        configure: impl FnOnce(&mut Config),
+    ) -> Self {
         let database = TestDatabase::create().await;
         let db = database.pool().await;
         let mut config = Config::for_tests();
@@ -37,7 +45,9 @@ impl TestApp {
         config.comments_per_form = 10_000;
         configure(&mut config);
         let secret = carethread::db::site_secret(&db).await.expect("site secret");
-        let state = AppState::new(db.clone(), config, &secret).expect("state");
+        let state = AppState::new(db.clone(), config, &secret)
+            .expect("state")
+            .reading_from(replicas);
         Self::serve(state, db, database).await
     }
 
