@@ -44,7 +44,8 @@ async fn index(
     headers: HeaderMap,
 ) -> Result<Response> {
     let articles = reads.run(|db| async move { store::list_open(&db).await }).await?;
-    let first_admin = accounts::service::first_admin_command(reads.primary(), is_local(peer, &headers)).await?;
+    let first_admin =
+        accounts::service::first_admin_command(reads.primary(), is_local(peer, &headers)).await?;
     let mut response = render(
         StatusCode::OK,
         &IndexPage {

@@ -190,7 +190,9 @@ pub async fn store_staged(
     let (keys, ids): (Vec<String>, Vec<i64>) = articles.iter().cloned().unzip();
     // A million rows are sorted, joined and indexed below: in memory, not in files on disk,
     // for this transaction only.
-    sqlx::query("SET LOCAL work_mem = '256MB'").execute(&mut *tx).await?;
+    sqlx::query("SET LOCAL work_mem = '256MB'")
+        .execute(&mut *tx)
+        .await?;
     sqlx::query("SET LOCAL maintenance_work_mem = '256MB'")
         .execute(&mut *tx)
         .await?;
