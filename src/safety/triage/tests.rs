@@ -640,6 +640,13 @@ fn a_custom_list_is_read_and_bad_lists_are_refused() {
     );
     assert!(WarningSigns::parse("x: (a|b").unwrap_err().contains("line 1"));
     assert!(WarningSigns::parse("x: #>=abc").is_err());
+    // A group cannot hold an exception or a combination: it would be read as words and never match.
+    assert!(
+        WarningSigns::parse("@g = change .. every hour unless nappy\nx: @g")
+            .unwrap_err()
+            .contains("@g")
+    );
+    assert!(WarningSigns::parse("@g = a & b\nx: @g").is_err());
 }
 
 #[test]
