@@ -685,7 +685,10 @@ impl Rules {
                         "'{name}' is not a group name (letters, digits and '-')"
                     )));
                 }
-                if body.split(';').any(|p| p.contains(" unless ") || p.contains(" & ")) {
+                if body
+                    .split(';')
+                    .any(|p| p.contains(" unless ") || p.contains(" & "))
+                {
                     return Err(at(format!(
                         "the group @{name} has 'unless' or '&': a group is a set of phrases; write exceptions and combinations in the sign that uses it"
                     )));
