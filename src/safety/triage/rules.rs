@@ -685,6 +685,14 @@ impl Rules {
                         "'{name}' is not a group name (letters, digits and '-')"
                     )));
                 }
+                if body
+                    .split(';')
+                    .any(|p| p.contains(" unless ") || p.contains(" & "))
+                {
+                    return Err(at(format!(
+                        "the group @{name} has 'unless' or '&': a group is a set of phrases; write exceptions and combinations in the sign that uses it"
+                    )));
+                }
                 let scope = ScopeKind::ALL.iter().any(|k| k.group_name() == name);
                 self.default_gap = if scope { 0 } else { GAP_DEFAULT };
                 let phrases = self.phrases(body);
