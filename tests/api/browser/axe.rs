@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use serde_json::{Value, json};
 use tokio::sync::OnceCell;
 
-use super::driver::{Browser, unavailable};
+use super::driver::{Browser, Js, unavailable};
 
 /// The rule sets checked: WCAG 2.0, 2.1 and 2.2, levels A and AA.
 const TAGS: [&str; 5] = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"];
@@ -109,4 +109,20 @@ pub async fn check(browser: &Browser, source: &str, page: &str) -> Vec<Violation
             }
         })
         .collect()
+}
+
+/// Fails on serious accessibility problems on the page open now (with JavaScript on: axe-core
+/// is a script).
+pub async fn assert_clean(browser: &Browser, js: Js, page: &str) {
+    let Some(source) = source().await else { return };
+    if js == Js::Off {
+        return;
+    }
+    let serious: Vec<String> = check(browser, source, page)
+        .await
+        .into_iter()
+        .filter(Violation::is_serious)
+        .map(|v| v.description)
+        .collect();
+    assert!(serious.is_empty(), "{}", serious.join("\n"));
 }

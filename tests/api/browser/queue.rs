@@ -45,22 +45,6 @@ async fn queue() -> (TestApp, Vec<i64>) {
     (app, ids)
 }
 
-/// Fails on serious accessibility problems on the page open now (with JavaScript on: axe-core
-/// is a script).
-async fn check_axe(browser: &Browser, js: Js, page: &str) {
-    let Some(source) = axe::source().await else { return };
-    if js == Js::Off {
-        return;
-    }
-    let serious: Vec<String> = axe::check(browser, source, page)
-        .await
-        .into_iter()
-        .filter(axe::Violation::is_serious)
-        .map(|v| v.description)
-        .collect();
-    assert!(serious.is_empty(), "{}", serious.join("\n"));
-}
-
 #[tokio::test]
 async fn a_moderator_approves_is_brought_back_to_the_next_comment_and_undoes_it() {
     let Some(driver) = driver().await else { return };
@@ -110,7 +94,7 @@ async fn approve_and_undo(driver: &Driver, width: Width, js: Js) {
         )
         .await;
     assert_eq!(in_view, true, "{at} the confirmation is in view");
-    check_axe(&moderator, js, "queue after approving").await;
+    axe::assert_clean(&moderator, js, "queue after approving").await;
 
     let confirmation = moderator.find("#decided").await;
     let undo = moderator.button(Some(&confirmation), "Undo").await;
@@ -172,7 +156,7 @@ async fn approve_several(driver: &Driver, width: Width, js: Js) {
         )
         .await;
     assert_eq!(fits, true, "{at} nothing scrolls sideways");
-    check_axe(&moderator, js, "queue after approving several").await;
+    axe::assert_clean(&moderator, js, "queue after approving several").await;
     if width == Width::Desktop && js == Js::Off {
         moderator
             .save_screenshot(&screenshot_folder().join("queue-bulk-1280.png"))

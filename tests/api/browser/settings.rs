@@ -15,22 +15,6 @@ use crate::helpers::TestApp;
 
 const NOTICE: &str = "Our midwives read every comment. {organisation} cannot answer each one, so please call your GP or maternity unit if you are worried.";
 
-/// Fails on serious accessibility problems on the page open now (with JavaScript on: axe-core
-/// is a script).
-async fn check_axe(browser: &Browser, js: Js, page: &str) {
-    let Some(source) = axe::source().await else { return };
-    if js == Js::Off {
-        return;
-    }
-    let serious: Vec<String> = axe::check(browser, source, page)
-        .await
-        .into_iter()
-        .filter(axe::Violation::is_serious)
-        .map(|v| v.description)
-        .collect();
-    assert!(serious.is_empty(), "{}", serious.join("\n"));
-}
-
 #[tokio::test]
 async fn an_admin_changes_the_notice_after_fixing_a_mistake_and_readers_see_it() {
     let Some(driver) = driver().await else { return };
@@ -60,7 +44,7 @@ async fn change_the_notice(driver: &Driver, width: Width, js: Js) {
     let link = admin.find("nav.staff-nav a[href='/admin/settings']").await;
     admin.click_and_wait(&link).await;
     assert_eq!(admin.path().await, "/admin/settings", "{at}");
-    check_axe(&admin, js, "settings").await;
+    axe::assert_clean(&admin, js, "settings").await;
 
     // A mistake: the organisation's name left empty.
     admin.fill("#organisation", " ").await;
@@ -76,7 +60,7 @@ async fn change_the_notice(driver: &Driver, width: Width, js: Js) {
         "{at} the notice typed is kept"
     );
     assert!(admin.has("#organisation[aria-invalid=true]").await, "{at}");
-    check_axe(&admin, js, "settings with a problem").await;
+    axe::assert_clean(&admin, js, "settings with a problem").await;
     let to_field = admin.find("[role=alert] a[href='#organisation']").await;
     to_field.click().await.expect("follow the summary's link");
 
@@ -88,7 +72,7 @@ async fn change_the_notice(driver: &Driver, width: Width, js: Js) {
         said.contains("Saved the settings: Organisation name and Notice above each thread changed."),
         "{at} {said}"
     );
-    check_axe(&admin, js, "settings saved").await;
+    axe::assert_clean(&admin, js, "settings saved").await;
     let inner = admin.script("return window.innerWidth;", vec![]).await.as_u64();
     let scroll = admin
         .script("return document.documentElement.scrollWidth;", vec![])
