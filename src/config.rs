@@ -336,7 +336,7 @@ pub struct Settings {
 
     /// Memory for rendered comment threads, in MiB (0 turns the cache off). Each process keeps its
     /// own; the database says when an entry is out of date.
-    #[arg(long, env = "CARETHREAD_THREAD_CACHE_MB", default_value_t = 32, global = true)]
+    #[arg(long, env = "CARETHREAD_THREAD_CACHE_MB", default_value_t = 64, global = true)]
     pub thread_cache_mb: usize,
 
     /// How long, in milliseconds, a process trusts an article it has just read before asking the

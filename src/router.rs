@@ -49,6 +49,7 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// The whole application with its middleware.
 pub fn app(state: AppState) -> Router {
     let max_body = state.config.max_body_bytes;
+    let metrics = metrics_with_token(&state);
     // Browsers that have seen the site over https keep to https for a year.
     let hsts = state.config.https.then(|| {
         SetResponseHeaderLayer::overriding(
@@ -75,7 +76,7 @@ pub fn app(state: AppState) -> Router {
             Arc::clone(&state.articles),
             forget_articles_after_changes,
         ));
-    Router::new()
+    let app = Router::new()
         .merge(gated)
         .merge(comments::routes::posting())
         .route_layer(middleware::from_fn_with_state(
@@ -83,7 +84,7 @@ pub fn app(state: AppState) -> Router {
             report_unreachable,
         ))
         .route("/healthz", get(healthz))
-        .merge(metrics_with_token(&state))
+        .merge(metrics)
         .merge(assets::router(state.config.files_dir.as_deref()))
         .fallback(not_found)
         .with_state(state)
@@ -92,7 +93,6 @@ pub fn app(state: AppState) -> Router {
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
-                .layer(middleware::from_fn(count_requests))
                 .layer(
                     TraceLayer::new_for_http()
                         .make_span_with(|request: &Request| {
@@ -154,7 +154,13 @@ pub fn app(state: AppState) -> Router {
                 .layer(middleware::from_fn(limit_headers))
                 .layer(middleware::from_fn(refuse_control_characters))
                 .layer(RequestBodyLimitLayer::new(max_body)),
-        )
+        );
+    // Requests are counted, outside everything else, only by a process that exports metrics.
+    if monitoring::enabled() {
+        app.layer(middleware::from_fn(count_requests))
+    } else {
+        app
+    }
 }
 
 /// `/metrics` on the main address, only for scrapes that send `CARETHREAD_METRICS_TOKEN`; not
@@ -183,14 +189,12 @@ pub fn metrics_app(state: &AppState) -> Router {
 /// its method, status and time taken.
 async fn count_requests(request: Request, next: Next) -> Response {
     let started = std::time::Instant::now();
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let route = request.extensions().get::<MatchedPath>().cloned();
     let method = request.method().clone();
     let response = next.run(request).await;
     let seconds = started.elapsed().as_secs_f64();
-    monitoring::request_answered(&route, &method, response.status().as_u16(), seconds);
+    let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
+    monitoring::request_answered(route, &method, response.status().as_u16(), seconds);
     response
 }
 

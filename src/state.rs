@@ -20,8 +20,22 @@ use crate::{
     web::client::ClientKeys,
 };
 
+/// The state every handler is given a part of. One pointer: the router hands a copy to each
+/// request (and to each layer that keeps state), so copying it must cost one count, not a copy of
+/// each part.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<StateParts>);
+
+impl std::ops::Deref for AppState {
+    type Target = StateParts;
+
+    fn deref(&self) -> &StateParts {
+        &self.0
+    }
+}
+
+#[derive(Clone)]
+pub struct StateParts {
     pub db: PgPool,
     pub config: Arc<Config>,
     pub csrf: CsrfConfig,
@@ -67,7 +81,7 @@ impl AppState {
             Some(key) => key.expose_secret().as_bytes().to_vec().into(),
             None => derive("client address hashes"),
         };
-        Ok(Self {
+        Ok(Self(Arc::new(StateParts {
             db,
             clients: ClientKeys {
                 trusted_proxies: config.trusted_proxies.clone().into(),
@@ -81,13 +95,13 @@ impl AppState {
             outage: Arc::default(),
             replicas: Arc::new(Replicas::none()),
             config: Arc::new(config),
-        })
+        })))
     }
 
     /// Shares the outage watch that the pool's options were built with (see `db::Outage`).
     #[must_use]
     pub fn watched_by(mut self, outage: Arc<Outage>) -> Self {
-        self.outage = outage;
+        Arc::make_mut(&mut self.0).outage = outage;
         self
     }
 }
@@ -96,7 +110,7 @@ impl AppState {
     /// Sends readers' public reads to `replicas` (see `db::replicas`).
     #[must_use]
     pub fn reading_from(mut self, replicas: Arc<Replicas>) -> Self {
-        self.replicas = replicas;
+        Arc::make_mut(&mut self.0).replicas = replicas;
         self
     }
 

@@ -57,20 +57,26 @@ const PAGE_AROUND_BYTES: usize = 16 * 1024;
 
 /// A page of the thread that every reader is shown alike (see [`sharing`]), as bytes, with the
 /// policy naming it: the bytes sent to the last reader when they are still the page that policy
-/// names, else rendered now and kept for the next reader. The page is named by the version its
-/// threads were read at (see [`thread_page`]). A page answering `?reply_to=` is rendered each
-/// time (it is rarely asked for twice, and it reads the comment answered).
+/// names, else rendered now and kept for the next reader. `sharing` is the article's policy as
+/// the memo has it; the page is named by the version its threads were read at (see
+/// [`thread_page`]), so it is worked out again only when the two differ. A page answering
+/// `?reply_to=` is rendered each time (it is rarely asked for twice, and it reads the comment
+/// answered).
 pub async fn shared_page(
     ctx: &Context,
     mut article: Article,
-    query: &ThreadQuery,
+    (query, sharing): (&ThreadQuery, Sharing),
     (frame, who): (Option<EmbedFrame>, (bool, bool)),
     now: i64,
 ) -> Result<(Bytes, Sharing)> {
     let page = query.page();
     let thread = load_threads(ctx, &article, page).await?;
-    article.comments_version = thread.version;
-    let sharing = sharing(ctx, &article, query, who, now);
+    let sharing = if thread.version == article.comments_version {
+        sharing
+    } else {
+        article.comments_version = thread.version;
+        self::sharing(ctx, &article, query, who, now)
+    };
     let etag = match &sharing {
         Sharing::Public { etag, .. } if query.reply_to.is_none() => Some(etag.as_str()),
         _ => None,

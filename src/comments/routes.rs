@@ -131,7 +131,8 @@ async fn thread(
         return Ok(not_modified);
     }
     if matches!(sharing, Sharing::Public { .. }) {
-        let (bytes, sharing) = reading::shared_page(ctx, article, query, (frame, who), now).await?;
+        let (bytes, sharing) =
+            reading::shared_page(ctx, article, (query, sharing), (frame, who), now).await?;
         return Ok(sharing.apply(Html(bytes).into_response()));
     }
     let form = fresh_form(ctx, &article, query, now).await?;

@@ -8,8 +8,13 @@
 pub mod routes;
 mod scrape;
 
-use std::sync::OnceLock;
+use std::{
+    collections::HashMap,
+    sync::{OnceLock, PoisonError, RwLock},
+};
 
+use axum::http::Method;
+use metrics::{Counter, Histogram};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 /// Requests answered, by route template, method and status.
@@ -75,9 +80,17 @@ const DURATION_BUCKETS: &[f64] = &[
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
 ];
 
+/// The process's recorder, once installed.
+static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+
+/// Whether this process counts anything: false until [`recorder`] is first asked for, so a
+/// process without metrics does no work for them on any request.
+pub fn enabled() -> bool {
+    HANDLE.get().is_some()
+}
+
 /// The process's recorder, installed the first time it is asked for.
 pub fn recorder() -> PrometheusHandle {
-    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
     HANDLE
         .get_or_init(|| {
             let recorder = PrometheusBuilder::new()
@@ -132,6 +145,9 @@ fn describe() {
 
 /// Records a read replica's state after a probe (`lag` when it could tell).
 pub fn replica_state(index: usize, serving: bool, lag: Option<std::time::Duration>) {
+    if !enabled() {
+        return;
+    }
     let replica = index.to_string();
     metrics::gauge!(REPLICA_UP, "replica" => replica.clone()).set(if serving { 1.0 } else { 0.0 });
     if let Some(lag) = lag {
@@ -141,6 +157,9 @@ pub fn replica_state(index: usize, serving: bool, lag: Option<std::time::Duratio
 
 /// Counts a public read answered by replica `index`, or by the primary (`None`).
 pub fn replica_read(index: Option<usize>) {
+    if !enabled() {
+        return;
+    }
     let by = index.map_or_else(|| "primary".to_owned(), |i| i.to_string());
     metrics::counter!(REPLICA_READS, "replica" => by).increment(1);
 }
@@ -150,10 +169,36 @@ pub fn comment_posted(outcome: &'static str) {
     metrics::counter!(COMMENTS_POSTED, "outcome" => outcome).increment(1);
 }
 
-/// Counts a look-up in one of the in-process caches.
+/// Counts a look-up in one of the in-process caches. Every page view makes one or two, so the
+/// four counters are registered once and kept, rather than looked up by their labels each time.
 pub fn cache_lookup(cache: &'static str, hit: bool) {
-    let result = if hit { "hit" } else { "miss" };
-    metrics::counter!(CACHE_LOOKUPS, "cache" => cache, "result" => result).increment(1);
+    static HANDLES: OnceLock<[Counter; 4]> = OnceLock::new();
+    if !enabled() {
+        return;
+    }
+    let handles = HANDLES.get_or_init(|| {
+        let counter = |cache: &'static str, result: &'static str| {
+            metrics::counter!(CACHE_LOOKUPS, "cache" => cache, "result" => result)
+        };
+        [
+            counter("thread", "hit"),
+            counter("thread", "miss"),
+            counter("article", "hit"),
+            counter("article", "miss"),
+        ]
+    });
+    let index = match (cache, hit) {
+        ("thread", true) => 0,
+        ("thread", false) => 1,
+        ("article", true) => 2,
+        ("article", false) => 3,
+        (other, hit) => {
+            let result = if hit { "hit" } else { "miss" };
+            metrics::counter!(CACHE_LOOKUPS, "cache" => other, "result" => result).increment(1);
+            return;
+        }
+    };
+    handles[index].increment(1);
 }
 
 /// Counts the database found unreachable.
@@ -161,13 +206,46 @@ pub fn database_outage() {
     metrics::counter!(DATABASE_OUTAGES).increment(1);
 }
 
+/// The counter and the latency histogram of each route template, method and status seen so far.
+/// Routes are a fixed set and methods and statuses few, so this stays small; after the first
+/// request of each kind, counting is a read lock, a look-up by the route's text and two atomic
+/// updates, with no allocation.
+type RequestHandles = HashMap<String, Vec<(Method, u16, Counter, Histogram)>>;
+
 /// Counts an answered request under its route template.
-pub fn request_answered(route: &str, method: &axum::http::Method, status: u16, seconds: f64) {
+pub fn request_answered(route: &str, method: &Method, status: u16, seconds: f64) {
+    static HANDLES: OnceLock<RwLock<RequestHandles>> = OnceLock::new();
+    if !enabled() {
+        return;
+    }
+    let handles = HANDLES.get_or_init(RwLock::default);
+    let count = |all: &RequestHandles| {
+        let (.., counter, histogram) = all
+            .get(route)?
+            .iter()
+            .find(|(m, s, ..)| m == method && *s == status)?;
+        counter.increment(1);
+        histogram.record(seconds);
+        Some(())
+    };
+    if count(&handles.read().unwrap_or_else(PoisonError::into_inner)).is_some() {
+        return;
+    }
+    let mut all = handles.write().unwrap_or_else(PoisonError::into_inner);
+    if count(&all).is_some() {
+        return;
+    }
     let labels = [
         ("route", route.to_owned()),
         ("method", method.as_str().to_owned()),
         ("status", status.to_string()),
     ];
-    metrics::counter!(HTTP_REQUESTS, &labels).increment(1);
-    metrics::histogram!(HTTP_DURATION, &labels).record(seconds);
+    let (counter, histogram) = (
+        metrics::counter!(HTTP_REQUESTS, &labels),
+        metrics::histogram!(HTTP_DURATION, &labels),
+    );
+    counter.increment(1);
+    histogram.record(seconds);
+    let kinds = all.entry(route.to_owned()).or_default();
+    kinds.push((method.clone(), status, counter, histogram));
 }

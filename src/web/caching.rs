@@ -96,8 +96,15 @@ pub fn etag(parts: &[&[u8]]) -> String {
         hash.update(part.len().to_be_bytes());
         hash.update(part);
     }
-    let hex: String = hash.finalize()[..16].iter().map(|b| format!("{b:02x}")).collect();
-    format!("\"{hex}\"")
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut tag = String::with_capacity(34);
+    tag.push('"');
+    for byte in &hash.finalize()[..16] {
+        tag.push(char::from(HEX[usize::from(byte >> 4)]));
+        tag.push(char::from(HEX[usize::from(byte & 0xf)]));
+    }
+    tag.push('"');
+    tag
 }
 
 /// Whether an `If-None-Match` value names `etag` (`*`, or one of its tags, weak or strong: a
