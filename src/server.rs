@@ -5,7 +5,7 @@ use std::{future::Future, sync::Arc, time::Duration};
 use axum::body::Body;
 use tokio::net::TcpListener;
 
-use crate::{router::app, state::AppState};
+use crate::{router::service, state::AppState};
 
 /// Serves `state` on `listener` until `shutdown` completes, then lets requests in flight finish.
 ///
@@ -31,7 +31,7 @@ pub async fn serve(
     });
     let header_timeout = state.config.header_timeout;
     let open = Arc::new(tokio::sync::Semaphore::new(state.config.max_connections));
-    let app = app(state);
+    let app = service(state);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {

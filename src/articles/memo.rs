@@ -59,15 +59,21 @@ impl ArticleMemo {
         Reading(self.generation.load(Ordering::Acquire))
     }
 
+    /// The article if it is kept, counted as a look-up in the metrics.
     pub fn get(&self, slug: &str) -> Option<Article> {
-        let entries = self.entries.as_ref()?;
-        let generation = self.generation.load(Ordering::Acquire);
-        let found = entries
-            .get(slug)
-            .filter(|(read_in, _)| *read_in == generation)
-            .map(|(_, article)| article);
+        let found = self.peek(slug);
         crate::monitoring::cache_lookup("article", found.is_some());
         found
+    }
+
+    /// The article if it is kept, not counted: for a look-up that may be made again.
+    pub fn peek(&self, slug: &str) -> Option<Article> {
+        let entries = self.entries.as_ref()?;
+        let generation = self.generation.load(Ordering::Acquire);
+        entries
+            .get(slug)
+            .filter(|(read_in, _)| *read_in == generation)
+            .map(|(_, article)| article)
     }
 
     /// Keeps `article`, unless the memo was emptied since it was read: a change made meanwhile

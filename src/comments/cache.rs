@@ -47,20 +47,53 @@ pub struct ThreadData {
 
 /// A page as sent: its entity tag and its bytes.
 #[derive(Default)]
-pub struct PageSlot(Mutex<Option<(Arc<str>, Bytes)>>);
+pub struct PageSlot(Mutex<Option<(Arc<str>, Arc<PageBytes>)>>);
 
 impl PageSlot {
-    /// The bytes kept for `etag`, if those are the ones kept.
-    pub fn get(&self, etag: &str) -> Option<Bytes> {
+    /// The page kept for `etag`, if that is the one kept.
+    pub fn get(&self, etag: &str) -> Option<Arc<PageBytes>> {
         let kept = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         kept.as_ref()
             .filter(|(tag, _)| &**tag == etag)
-            .map(|(_, bytes)| bytes.clone())
+            .map(|(_, page)| Arc::clone(page))
     }
 
     /// Keeps `bytes` as the page named `etag`, in place of any other.
-    pub fn put(&self, etag: &str, bytes: Bytes) {
-        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = Some((etag.into(), bytes));
+    pub fn put(&self, etag: &str, bytes: Bytes) -> Arc<PageBytes> {
+        let page = Arc::new(PageBytes::new(bytes));
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = Some((etag.into(), Arc::clone(&page)));
+        page
+    }
+}
+
+/// A page's bytes, and the same compressed with gzip once a reader's browser asks for it:
+/// compressed once for every reader of that version, not once a reader.
+pub struct PageBytes {
+    pub plain: Bytes,
+    gzip: OnceLock<Bytes>,
+}
+
+impl PageBytes {
+    pub fn new(plain: Bytes) -> Self {
+        Self {
+            plain,
+            gzip: OnceLock::new(),
+        }
+    }
+
+    pub fn gzip(&self) -> Bytes {
+        self.gzip
+            .get_or_init(|| {
+                use std::io::Write as _;
+                let mut encoder = flate2::write::GzEncoder::new(
+                    Vec::with_capacity(self.plain.len() / 4),
+                    flate2::Compression::default(),
+                );
+                // Writing to memory cannot fail.
+                let _ = encoder.write_all(&self.plain);
+                Bytes::from(encoder.finish().unwrap_or_default())
+            })
+            .clone()
     }
 }
 
@@ -197,15 +230,35 @@ mod tests {
     #[test]
     fn a_kept_page_is_sent_only_for_its_own_tag() {
         let slot = PageSlot::default();
-        assert_eq!(slot.get("\"a\""), None);
+        assert!(slot.get("\"a\"").is_none());
         slot.put("\"a\"", Bytes::from_static(b"page a"));
-        assert_eq!(slot.get("\"a\"").as_deref(), Some(&b"page a"[..]));
+        assert_eq!(
+            slot.get("\"a\"").map(|p| p.plain.clone()).as_deref(),
+            Some(&b"page a"[..])
+        );
         // A new window, a new version or another article field gives another tag: never the old
         // bytes, and the new page takes the old one's place.
-        assert_eq!(slot.get("\"b\""), None);
+        assert!(slot.get("\"b\"").is_none());
         slot.put("\"b\"", Bytes::from_static(b"page b"));
-        assert_eq!(slot.get("\"a\""), None);
-        assert_eq!(slot.get("\"b\"").as_deref(), Some(&b"page b"[..]));
+        assert!(slot.get("\"a\"").is_none());
+        assert_eq!(
+            slot.get("\"b\"").map(|p| p.plain.clone()).as_deref(),
+            Some(&b"page b"[..])
+        );
+    }
+
+    #[test]
+    fn a_page_is_compressed_once_and_unpacks_to_its_bytes() {
+        use std::io::Read as _;
+        let page = PageBytes::new(Bytes::from("<p>Thank you for sharing.</p>".repeat(200)));
+        let packed = page.gzip();
+        assert!(packed.len() < page.plain.len() / 10, "repeated text packs small");
+        assert_eq!(page.gzip().as_ptr(), packed.as_ptr(), "compressed once");
+        let mut unpacked = Vec::new();
+        flate2::read::GzDecoder::new(&packed[..])
+            .read_to_end(&mut unpacked)
+            .unwrap();
+        assert_eq!(unpacked, page.plain);
     }
 
     /// Lets moka apply what it has pending (evictions included) before the cache is measured.

@@ -68,6 +68,8 @@ pub struct Reader {
     pub staff_signed_in: bool,
     /// The request's `If-None-Match`, if any.
     pub conditional: HeaderMap,
+    /// The reader's browser takes pages compressed with gzip (see `web::caching::accepts_gzip`).
+    pub gzip: bool,
 }
 
 impl<S> FromRequestParts<S> for Reader
@@ -88,6 +90,7 @@ where
                 .ok()
                 .and_then(|signed_in| signed_in.0)
                 .map(|staff| staff.role.with_article()),
+            gzip: crate::web::caching::accepts_gzip(&parts.headers) == Some(true),
             conditional: parts
                 .headers
                 .get_all(header::IF_NONE_MATCH)

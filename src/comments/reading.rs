@@ -4,11 +4,15 @@
 use std::sync::Arc;
 
 use askama::Template;
-use axum::body::Bytes;
+use axum::{
+    body::Bytes,
+    http::{HeaderMap, HeaderValue, header},
+    response::{Html, IntoResponse, Response},
+};
 
 use super::{
     CommentStatus, Context,
-    cache::ThreadData,
+    cache::{PageBytes, ThreadData},
     store,
     text::Segment,
     thread::layout,
@@ -68,7 +72,7 @@ pub async fn shared_page(
     (query, sharing): (&ThreadQuery, Sharing),
     (frame, who): (Option<EmbedFrame>, (bool, bool)),
     now: i64,
-) -> Result<(Bytes, Sharing)> {
+) -> Result<(Arc<PageBytes>, Sharing)> {
     let page = query.page();
     let thread = load_threads(ctx, &article, page).await?;
     let sharing = if thread.version == article.comments_version {
@@ -82,8 +86,8 @@ pub async fn shared_page(
         _ => None,
     };
     let slot = &thread.pages[rendering(article.comments_open, frame.is_some())];
-    if let Some(bytes) = etag.and_then(|etag| slot.get(etag)) {
-        return Ok((bytes, sharing));
+    if let Some(page) = etag.and_then(|etag| slot.get(etag)) {
+        return Ok((page, sharing));
     }
     let form = fresh_form(ctx, &article, query, now).await?;
     render_list(ctx, &article, page, &thread, (frame.is_some(), false))?;
@@ -100,10 +104,69 @@ pub async fn shared_page(
         view.render()
             .map_err(|e| AppError::Other(anyhow::Error::new(e).context("thread page")))?,
     );
-    if let Some(etag) = etag {
-        slot.put(etag, bytes.clone());
+    let page = match etag {
+        Some(etag) => slot.put(etag, bytes),
+        None => Arc::new(PageBytes::new(bytes)),
+    };
+    Ok((page, sharing))
+}
+
+/// A shared page as sent: compressed with gzip when the reader's browser takes it (once for every
+/// reader, see [`PageBytes`]), named by `sharing`.
+pub fn page_response(page: &PageBytes, gzip: bool, sharing: &Sharing) -> Response {
+    let mut response = if gzip {
+        let mut response = Html(page.gzip()).into_response();
+        response
+            .headers_mut()
+            .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        response
+    } else {
+        Html(page.plain.clone()).into_response()
+    };
+    response
+        .headers_mut()
+        .append(header::VARY, HeaderValue::from_static("accept-encoding"));
+    sharing.apply(response)
+}
+
+/// The first page of an article's thread as every reader is shown it, when all it is made of is
+/// in memory: the article in the memo, its threads in the cache at that same version, and the page
+/// rendered for the current form window. The same answer the handler would give (304 included);
+/// `None` when anything is missing, and the request then goes the usual way, which loads it.
+/// Nothing here waits for the database.
+pub async fn first_page_from_memory(
+    ctx: &Context,
+    slug: &str,
+    request: &HeaderMap,
+    gzip: bool,
+) -> Option<Response> {
+    let article = ctx.articles.peek(slug)?;
+    let query = ThreadQuery::default();
+    let sharing = sharing(
+        ctx,
+        &article,
+        &query,
+        (false, false),
+        chrono::Utc::now().timestamp(),
+    );
+    let Sharing::Public { etag, .. } = &sharing else {
+        return None;
+    };
+    if let Some(not_modified) = sharing.not_modified(request) {
+        crate::monitoring::cache_lookup("article", true);
+        return Some(not_modified);
     }
-    Ok((bytes, sharing))
+    let thread = ctx
+        .threads
+        .get(article.id, query.page(), article.comments_version)
+        .await?;
+    if thread.version != article.comments_version {
+        return None;
+    }
+    let page = thread.pages[rendering(article.comments_open, false)].get(etag)?;
+    crate::monitoring::cache_lookup("article", true);
+    crate::monitoring::cache_lookup("thread", true);
+    Some(page_response(&page, gzip, &sharing))
 }
 
 /// The article's page of published threads, with the version and count it belongs to, read in

@@ -6,7 +6,7 @@ use axum::{
     Router,
     extract::{FromRef, Path, Query, State},
     http::StatusCode,
-    response::{Html, IntoResponse, Redirect, Response},
+    response::{IntoResponse, Redirect, Response},
     routing::{get, post},
 };
 use axum_csrf::{CsrfConfig, CsrfToken};
@@ -131,9 +131,8 @@ async fn thread(
         return Ok(not_modified);
     }
     if matches!(sharing, Sharing::Public { .. }) {
-        let (bytes, sharing) =
-            reading::shared_page(ctx, article, (query, sharing), (frame, who), now).await?;
-        return Ok(sharing.apply(Html(bytes).into_response()));
+        let (page, sharing) = reading::shared_page(ctx, article, (query, sharing), (frame, who), now).await?;
+        return Ok(reading::page_response(&page, reader.gzip, &sharing));
     }
     let form = fresh_form(ctx, &article, query, now).await?;
     let banner = banner_for(ctx, query);

@@ -116,6 +116,44 @@ fn names(if_none_match: &str, etag: &str) -> bool {
         .any(|tag| tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == etag)
 }
 
+/// Whether to send a page compressed with gzip, from the request's `Accept-Encoding`, when the
+/// header is plain enough to be sure: absent, or a list of named encodings (`gzip`, `x-gzip`,
+/// `deflate`, `br`, `zstd`) with optional `q` weights. gzip is the only one this service makes,
+/// so a list that takes it with a weight above zero gets it. `None` (a `*`, `identity`, anything
+/// else) leaves the choice to the compression layer, which reads the header in full.
+pub fn accepts_gzip(request: &HeaderMap) -> Option<bool> {
+    let mut gzip = false;
+    for value in request.get_all(header::ACCEPT_ENCODING) {
+        for item in value.to_str().ok()?.split(',') {
+            let mut parts = item.split(';');
+            let name = parts.next().unwrap_or_default().trim();
+            if name.is_empty() {
+                continue;
+            }
+            let weight = match parts.next().map(str::trim) {
+                None => 1.0,
+                Some(q) => q
+                    .strip_prefix("q=")?
+                    .parse::<f32>()
+                    .ok()
+                    .filter(|q| (0.0..=1.0).contains(q))?,
+            };
+            if parts.next().is_some() {
+                return None;
+            }
+            if name.eq_ignore_ascii_case("gzip") || name.eq_ignore_ascii_case("x-gzip") {
+                gzip |= weight > 0.0;
+            } else if !["deflate", "br", "zstd"]
+                .iter()
+                .any(|known| name.eq_ignore_ascii_case(known))
+            {
+                return None;
+            }
+        }
+    }
+    Some(gzip)
+}
+
 /// Whether the request carries a cookie named `name` (its value is not read).
 pub fn has_cookie(headers: &HeaderMap, name: &str) -> bool {
     headers
@@ -169,6 +207,30 @@ mod tests {
             "carethread_session"
         ));
         assert!(!has_cookie(&HeaderMap::new(), "carethread_session"));
+    }
+
+    #[test]
+    fn gzip_is_chosen_only_from_a_header_read_in_full() {
+        let headers = |value: Option<&str>| {
+            let mut h = HeaderMap::new();
+            if let Some(value) = value {
+                h.insert(header::ACCEPT_ENCODING, HeaderValue::from_str(value).unwrap());
+            }
+            h
+        };
+        let choice = |value| accepts_gzip(&headers(value));
+        assert_eq!(choice(None), Some(false));
+        assert_eq!(choice(Some("gzip, deflate, br, zstd")), Some(true));
+        assert_eq!(choice(Some("br;q=1.0, GZIP;q=0.5")), Some(true));
+        assert_eq!(choice(Some("x-gzip")), Some(true));
+        assert_eq!(choice(Some("br")), Some(false));
+        assert_eq!(choice(Some("gzip;q=0")), Some(false));
+        // Left to the compression layer: wildcards, identity, odd weights.
+        assert_eq!(choice(Some("*")), None);
+        assert_eq!(choice(Some("gzip;q=0.5, identity")), None);
+        assert_eq!(choice(Some("gzip;q=2")), None);
+        assert_eq!(choice(Some("gzip;level=9")), None);
+        assert_eq!(choice(Some("compress")), None);
     }
 
     #[test]

@@ -41,22 +41,31 @@ use crate::{
 };
 
 /// Pages load only our own stylesheet and scripts; nothing from other sites, no inline code.
-const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self'; \
-    script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+const CONTENT_SECURITY_POLICY: HeaderValue = HeaderValue::from_static(
+    "default-src 'none'; style-src 'self'; img-src 'self'; script-src 'self'; form-action 'self'; \
+     frame-ancestors 'none'; base-uri 'none'",
+);
+const NO_SNIFFING: HeaderValue = HeaderValue::from_static("nosniff");
+/// Article addresses say what a reader is going through: never send them to other sites.
+const SAME_ORIGIN_REFERRER: HeaderValue = HeaderValue::from_static("same-origin");
+/// Browsers that have seen the site over https keep to https for a year.
+const HSTS: HeaderValue = HeaderValue::from_static("max-age=31536000; includeSubDomains");
+/// Pages are not shown in frames, except the embed pages made for it.
+const NO_FRAMING: HeaderValue = HeaderValue::from_static("DENY");
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+mod fast;
+pub use fast::{App, service};
 
 /// The whole application with its middleware.
 pub fn app(state: AppState) -> Router {
     let max_body = state.config.max_body_bytes;
     let metrics = metrics_with_token(&state);
-    // Browsers that have seen the site over https keep to https for a year.
-    let hsts = state.config.https.then(|| {
-        SetResponseHeaderLayer::overriding(
-            header::STRICT_TRANSPORT_SECURITY,
-            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
-        )
-    });
+    let hsts = state
+        .config
+        .https
+        .then(|| SetResponseHeaderLayer::overriding(header::STRICT_TRANSPORT_SECURITY, HSTS));
     // Everything that needs the database answers 503 at once while it is known to be down; a
     // request that may change something empties the article memo once answered. Guest posting is
     // its own group, outside both: while the database is down its handler gives the reader their
@@ -100,22 +109,12 @@ pub fn app(state: AppState) -> Router {
                                 .extensions()
                                 .get::<MatchedPath>()
                                 .map_or("unmatched", MatchedPath::as_str);
-                            let id = request
-                                .headers()
-                                .get(&REQUEST_ID)
-                                .and_then(|v| v.to_str().ok())
-                                .unwrap_or("");
-                            tracing::info_span!("request", method = %request.method(), route, request_id = id)
+                            let id = request.headers().get(&REQUEST_ID);
+                            request_span(request.method(), route, id)
                         })
-                        // One line per answered request: its status and how long it took, with the
-                        // span's route template and request id (never the address as requested).
                         .on_response(
                             |response: &axum::http::Response<_>, latency: Duration, _: &tracing::Span| {
-                                tracing::info!(
-                                    status = response.status().as_u16(),
-                                    latency_ms = u64::try_from(latency.as_millis()).unwrap_or(u64::MAX),
-                                    "answered"
-                                );
+                                log_answered(response.status(), latency);
                             },
                         )
                         // The cause of a 5xx is logged once where it happens; during a database outage a
@@ -132,16 +131,15 @@ pub fn app(state: AppState) -> Router {
                 .layer(CatchPanicLayer::new())
                 .layer(SetResponseHeaderLayer::if_not_present(
                     header::CONTENT_SECURITY_POLICY,
-                    HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+                    CONTENT_SECURITY_POLICY,
                 ))
                 .layer(SetResponseHeaderLayer::overriding(
                     header::X_CONTENT_TYPE_OPTIONS,
-                    HeaderValue::from_static("nosniff"),
+                    NO_SNIFFING,
                 ))
-                // Article addresses say what a reader is going through: never send them to other sites.
                 .layer(SetResponseHeaderLayer::overriding(
                     header::REFERRER_POLICY,
-                    HeaderValue::from_static("same-origin"),
+                    SAME_ORIGIN_REFERRER,
                 ))
                 .layer(middleware::from_fn(refuse_framing))
                 .option_layer(hsts)
@@ -270,9 +268,7 @@ async fn forget_articles_after_changes(
 async fn refuse_framing(request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
     if response.extensions().get::<Embeddable>().is_none() {
-        response
-            .headers_mut()
-            .insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+        response.headers_mut().insert(header::X_FRAME_OPTIONS, NO_FRAMING);
     }
     response
 }
@@ -303,15 +299,34 @@ async fn friendly_error_pages(request: Request, next: Next) -> Response {
     response
 }
 
-/// Requests with more than 16 KiB of headers are refused (431) before any work is done.
-async fn limit_headers(request: Request, next: Next) -> Response {
-    const MAX_HEADER_BYTES: usize = 16 * 1024;
-    let size: usize = request
-        .headers()
+/// A request's span: its method, route template and request id (never the address as requested).
+fn request_span(method: &axum::http::Method, route: &str, id: Option<&HeaderValue>) -> tracing::Span {
+    let id = id.and_then(|v| v.to_str().ok()).unwrap_or("");
+    tracing::info_span!("request", method = %method, route, request_id = id)
+}
+
+/// One line per answered request: its status and how long it took, in the request's span.
+fn log_answered(status: StatusCode, latency: Duration) {
+    tracing::info!(
+        status = status.as_u16(),
+        latency_ms = u64::try_from(latency.as_millis()).unwrap_or(u64::MAX),
+        "answered"
+    );
+}
+
+/// Requests with more headers than this are refused (431) before any work is done.
+const MAX_HEADER_BYTES: usize = 16 * 1024;
+
+fn header_bytes(headers: &axum::http::HeaderMap) -> usize {
+    headers
         .iter()
         .map(|(name, value)| name.as_str().len() + value.len() + 4)
-        .sum();
-    if size > MAX_HEADER_BYTES {
+        .sum()
+}
+
+/// Requests with more than 16 KiB of headers are refused (431) before any work is done.
+async fn limit_headers(request: Request, next: Next) -> Response {
+    if header_bytes(request.headers()) > MAX_HEADER_BYTES {
         return StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE.into_response();
     }
     next.run(request).await
