@@ -414,3 +414,131 @@ async fn with_a_purge_address_the_cache_is_told_when_a_thread_changes() {
     assert!(purges.try_recv().is_err(), "one change, one purge");
     worker.abort();
 }
+
+/// An answer as a client sees it: the status, the headers but those that differ by request or by
+/// second (the request id, the date), sorted, and the bytes as sent.
+async fn seen(
+    app: &TestApp,
+    path: &str,
+    cookie: Option<&str>,
+    extra: &[(&str, &str)],
+) -> (u16, Vec<(String, String)>, Vec<u8>) {
+    let mut request = reqwest::Client::builder()
+        .no_gzip()
+        .build()
+        .unwrap()
+        .get(format!("{}{path}", app.address));
+    if let Some(cookie) = cookie {
+        request = request.header(reqwest::header::COOKIE, cookie);
+    }
+    for (name, value) in extra {
+        request = request.header(*name, *value);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let mut headers: Vec<(String, String)> = response
+        .headers()
+        .iter()
+        .filter(|(name, _)| !matches!(name.as_str(), "date" | "x-request-id"))
+        .map(|(name, value)| (name.to_string(), value.to_str().unwrap().to_owned()))
+        .collect();
+    headers.sort();
+    (status, headers, response.bytes().await.unwrap().to_vec())
+}
+
+#[tokio::test]
+async fn a_page_ready_in_memory_is_sent_exactly_as_the_handler_sends_it() {
+    let app = TestApp::spawn_with(|c| {
+        c.shared_cache_seconds = 600;
+        c.article_refresh = std::time::Duration::from_secs(600);
+    })
+    .await;
+    let a = app.add_article("a", "A").await;
+    app.add_comment(a, None, "Sam", "A question about the scan.", Published)
+        .await;
+    // A reader without cookies may be answered from memory once the page is there; one with a
+    // cookie (of no member of staff) always goes through the router to the handler, and is
+    // shown the same page.
+    for extra in [
+        vec![],
+        vec![("accept-encoding", "gzip, deflate, br")],
+        vec![("accept-encoding", "br;q=1.0, gzip;q=0.5")],
+        vec![("accept-encoding", "*")],
+    ] {
+        let (from_memory, from_handler) = loop {
+            seen(&app, "/articles/a", None, &extra).await;
+            let from_memory = seen(&app, "/articles/a", None, &extra).await;
+            let from_handler = seen(&app, "/articles/a", Some("other=1"), &extra).await;
+            // A form window may end between the two: then both ask again.
+            if from_memory.1.iter().find(|(n, _)| n == "etag")
+                == from_handler.1.iter().find(|(n, _)| n == "etag")
+            {
+                break (from_memory, from_handler);
+            }
+        };
+        assert_eq!(from_memory.0, 200, "{extra:?}");
+        assert_eq!(from_memory.1, from_handler.1, "{extra:?}: the same headers");
+        assert_eq!(from_memory.2, from_handler.2, "{extra:?}: the same bytes");
+        let gzip = from_memory
+            .1
+            .contains(&("content-encoding".into(), "gzip".into()));
+        assert_eq!(
+            gzip,
+            !extra.is_empty(),
+            "{extra:?}: compressed when the browser takes it"
+        );
+    }
+
+    let (_, headers, _) = seen(&app, "/articles/a", None, &[]).await;
+    let etag = &headers.iter().find(|(n, _)| n == "etag").unwrap().1;
+    let not_modified = seen(&app, "/articles/a", None, &[("if-none-match", etag)]).await;
+    let from_handler = seen(&app, "/articles/a", Some("other=1"), &[("if-none-match", etag)]).await;
+    assert_eq!(not_modified.0, 304);
+    assert_eq!(not_modified, from_handler);
+
+    // The request id a proxy sent comes back, whichever way the page was answered.
+    let response = reqwest::Client::new()
+        .get(format!("{}/articles/a", app.address))
+        .header("x-request-id", "edge-4471")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["x-request-id"], "edge-4471");
+}
+
+#[tokio::test]
+async fn a_page_ready_in_memory_never_outlives_a_change() {
+    let app = TestApp::spawn_with(|c| {
+        c.shared_cache_seconds = 600;
+        c.article_refresh = std::time::Duration::from_secs(600);
+    })
+    .await;
+    let a = app.add_article("a", "A").await;
+    app.add_comment(a, None, "Sam", "The first question.", Published)
+        .await;
+    for _ in 0..3 {
+        assert!(
+            read_page(&app.address, "/articles/a")
+                .await
+                .contains("The first question.")
+        );
+    }
+    let waiting = app
+        .add_comment(a, None, "Alex", "A second question, approved now.", Pending)
+        .await;
+    let moderator = app.staff("Alex", Role::Moderator, false).await;
+    let response = app
+        .post_as(
+            &moderator.client,
+            &format!("/moderation/comments/{waiting}/approve"),
+            &[],
+        )
+        .await;
+    assert_eq!(response.status(), reqwest::StatusCode::SEE_OTHER);
+    assert!(
+        read_page(&app.address, "/articles/a")
+            .await
+            .contains("A second question, approved now."),
+        "the approval shows at once to readers without cookies"
+    );
+}

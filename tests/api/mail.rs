@@ -64,7 +64,7 @@ impl Site {
         mail::Context {
             db: self.app.db.clone(),
             config: std::sync::Arc::new(self.config()),
-            key: state.mail_key,
+            key: std::sync::Arc::clone(&state.mail_key),
         }
     }
 

@@ -189,6 +189,68 @@ async fn json_logs_are_one_object_a_line_without_personal_data() {
 const METRICS_TOKEN: &str = "scrape-token-for-tests-0123456789";
 
 #[tokio::test]
+async fn pages_answered_from_memory_are_logged_and_counted_like_any_other() {
+    let database = TestDatabase::create().await;
+    let db = database.pool().await;
+    sqlx::query("INSERT INTO articles (slug, title, url) VALUES ('scan', 'Scan', 'https://example.org/s')")
+        .execute(&db)
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let metrics = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap()
+        .to_string();
+    let service = RunningService::start(
+        &database,
+        dir.path(),
+        &[
+            ("CARETHREAD_LOG_FORMAT", "json"),
+            ("RUST_LOG", "carethread=info"),
+            ("CARETHREAD_ARTICLE_REFRESH_MS", "600000"),
+            ("CARETHREAD_METRICS_ADDR", &metrics),
+        ],
+    )
+    .await;
+    // The first reader's page is rendered and kept; the next ones are sent it from memory.
+    let mut ids = Vec::new();
+    for _ in 0..5 {
+        let response = reqwest::get(service.url("/articles/scan")).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        ids.push(response.headers()["x-request-id"].to_str().unwrap().to_owned());
+    }
+    let text = reqwest::get(format!("http://{metrics}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains(
+            r#"carethread_http_requests_total{route="/articles/{slug}",method="GET",status="200"} 5"#
+        ),
+        "every page counted:\n{text}"
+    );
+    service.stop();
+    let logs = read_logs(dir.path());
+    let answered: Vec<serde_json::Value> = logs
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|l| l["span"]["route"] == "/articles/{slug}" && l["message"] == "answered")
+        .collect();
+    assert_eq!(answered.len(), 5, "one line a page:\n{logs}");
+    for (line, id) in answered.iter().zip(&ids) {
+        assert_eq!(line["status"], 200);
+        assert_eq!(line["span"]["method"], "GET");
+        assert_eq!(
+            line["span"]["request_id"],
+            id.as_str(),
+            "the id sent back is the one logged"
+        );
+    }
+}
+
+#[tokio::test]
 async fn metrics_are_not_served_unless_asked_for() {
     let app = TestApp::spawn().await;
     let response = app.get("/metrics").await;
