@@ -132,7 +132,7 @@ def start_app(port):
                CARETHREAD_RATE_PER_ADDRESS="100000000", CARETHREAD_RATE_PER_ARTICLE="100000000",
                # Every drill reader posts from 127.0.0.1, often with one window's form: on a live
                # site each reader has an address of their own.
-               CARETHREAD_COMMENTS_PER_FORM="100000000",
+               CARETHREAD_COMMENTS_PER_FORM="1000",
                CARETHREAD_MIN_FORM_SECONDS="0",
                # The slow-connections drill waits for this timeout; the default (10 s) works too.
                CARETHREAD_HEADER_TIMEOUT_SECONDS=str(HEADER_TIMEOUT),
@@ -150,7 +150,8 @@ def start_app(port):
         except OSError:
             pass
         time.sleep(0.1)
-    raise SystemExit(f"carethread on port {port} did not start; see {WORK}/app-{port}.log")
+    log.flush()
+    raise SystemExit(f"carethread on port {port} did not start:\n" + open(os.path.join(WORK, f"app-{port}.log")).read())
 
 
 class Answer:

@@ -123,7 +123,7 @@ pub async fn load(pool: &PgPool, articles: usize, comments: usize) -> anyhow::Re
     progress.finish_and_clear();
 
     // Staging ids are in creation order; offset them past any comments already there.
-    sqlx::query("ALTER TABLE comments DISABLE TRIGGER comments_bump_version")
+    sqlx::query("ALTER TABLE comments DISABLE TRIGGER comments_bump_version_on_insert")
         .execute(&mut *conn)
         .await?;
     let base: i64 = sqlx::query_scalar("SELECT coalesce(max(id), 0) FROM comments")
@@ -142,7 +142,7 @@ pub async fn load(pool: &PgPool, articles: usize, comments: usize) -> anyhow::Re
     sqlx::query("SELECT setval(pg_get_serial_sequence('comments', 'id'), (SELECT max(id) FROM comments))")
         .execute(&mut *conn)
         .await?;
-    sqlx::query("ALTER TABLE comments ENABLE TRIGGER comments_bump_version")
+    sqlx::query("ALTER TABLE comments ENABLE TRIGGER comments_bump_version_on_insert")
         .execute(&mut *conn)
         .await?;
     sqlx::query("UPDATE articles SET comments_version = comments_version + 1")
