@@ -118,11 +118,12 @@ fn names(if_none_match: &str, etag: &str) -> bool {
 
 /// Whether to send a page compressed with gzip, from the request's `Accept-Encoding`, when the
 /// header is plain enough to be sure: absent, or a list of named encodings (`gzip`, `x-gzip`,
-/// `deflate`, `br`, `zstd`) with optional `q` weights. gzip is the only one this service makes,
-/// so a list that takes it with a weight above zero gets it. `None` (a `*`, `identity`, anything
-/// else) leaves the choice to the compression layer, which reads the header in full.
+/// `identity`, and `deflate`, `br`, `zstd`, which this service does not make) with optional `q`
+/// weights. gzip is sent when it is taken with a weight above zero and at least that of
+/// `identity`, as the compression layer decides. `None` (a `*`, an odd weight, anything else, or
+/// nothing acceptable) leaves the choice to that layer, which reads the header in full.
 pub fn accepts_gzip(request: &HeaderMap) -> Option<bool> {
-    let mut gzip = false;
+    let (mut gzip, mut identity) = (0.0_f32, None);
     for value in request.get_all(header::ACCEPT_ENCODING) {
         for item in value.to_str().ok()?.split(',') {
             let mut parts = item.split(';');
@@ -132,26 +133,26 @@ pub fn accepts_gzip(request: &HeaderMap) -> Option<bool> {
             }
             let weight = match parts.next().map(str::trim) {
                 None => 1.0,
-                Some(q) => q
-                    .strip_prefix("q=")?
-                    .parse::<f32>()
-                    .ok()
-                    .filter(|q| (0.0..=1.0).contains(q))?,
+                Some(q) => q.strip_prefix("q=")?.parse::<f32>().ok().filter(|q| (0.0..=1.0).contains(q))?,
             };
             if parts.next().is_some() {
                 return None;
             }
             if name.eq_ignore_ascii_case("gzip") || name.eq_ignore_ascii_case("x-gzip") {
-                gzip |= weight > 0.0;
-            } else if !["deflate", "br", "zstd"]
-                .iter()
-                .any(|known| name.eq_ignore_ascii_case(known))
-            {
+                gzip = gzip.max(weight);
+            } else if name.eq_ignore_ascii_case("identity") {
+                identity = Some(weight);
+            } else if !["deflate", "br", "zstd"].iter().any(|known| name.eq_ignore_ascii_case(known)) {
                 return None;
             }
         }
     }
-    Some(gzip)
+    match identity {
+        _ if gzip > 0.0 && identity.is_none_or(|identity| gzip >= identity) => Some(true),
+        Some(identity) if identity > 0.0 => Some(false),
+        Some(_) => None,
+        None => Some(false),
+    }
 }
 
 /// Whether the request carries a cookie named `name` (its value is not read).
@@ -225,9 +226,12 @@ mod tests {
         assert_eq!(choice(Some("x-gzip")), Some(true));
         assert_eq!(choice(Some("br")), Some(false));
         assert_eq!(choice(Some("gzip;q=0")), Some(false));
-        // Left to the compression layer: wildcards, identity, odd weights.
+        assert_eq!(choice(Some("identity")), Some(false));
+        assert_eq!(choice(Some("gzip, identity")), Some(true));
+        assert_eq!(choice(Some("gzip;q=0.5, identity")), Some(false));
+        // Left to the compression layer: wildcards, odd weights, nothing acceptable.
         assert_eq!(choice(Some("*")), None);
-        assert_eq!(choice(Some("gzip;q=0.5, identity")), None);
+        assert_eq!(choice(Some("identity;q=0")), None);
         assert_eq!(choice(Some("gzip;q=2")), None);
         assert_eq!(choice(Some("gzip;level=9")), None);
         assert_eq!(choice(Some("compress")), None);
