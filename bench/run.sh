@@ -131,6 +131,8 @@ run_case() { # name, wrk args…
   non2xx=$(awk '/Non-2xx or 3xx/ { print $5 }' "$WORK/out.txt")
   printf '| %-44s | %10s | %8s | %8s | %6s |\n' "$name" "${rps:-?}" "${p50:-?}" "${p99:-?}" "$(( ${errors:-0} + ${non2xx:-0} ))"
   echo "${name%%.*} ${rps:-0}" >> "$WORK/rates.txt"
+  # What the errors were (wrk's own words), kept for the notes under the table.
+  grep -E "Socket errors|Non-2xx" "$WORK/out.txt" | sed "s/^ */  ${name%%.*}: /" >> "$WORK/errors.txt" || true
 }
 
 echo
@@ -184,6 +186,7 @@ if selected 1 && selected 5; then
        END { if (ceiling > 0) printf "Hot page: %.0f%% of the same bytes served from memory by a bare axum handler.\n", 100 * hot / ceiling }' "$WORK/rates.txt"
 fi
 echo "Comments stored while posting: $((after - before)) (${by_status:-none}). Server peak RSS: $((peak / 1024)) MB."
+[ ! -s "$WORK/errors.txt" ] || { echo "Errors by case:"; cat "$WORK/errors.txt"; }
 if [ "$spam" -gt 0 ]; then
   echo "warning: $spam posted comments were filed as spam; was the form used too soon?" >&2
 fi

@@ -22,7 +22,7 @@ use std::{
 
 use axum::{
     Router,
-    extract::{FromRef, Request},
+    extract::{FromRef, MatchedPath, Request},
     http::{HeaderMap, HeaderValue, Method, Uri, header},
     response::Response,
 };
@@ -70,11 +70,24 @@ impl Service<Request> for App {
     fn call(&mut self, request: Request) -> Self::Future {
         let (router, fast) = (self.router.clone(), Arc::clone(&self.fast));
         Box::pin(async move {
+            let started = Instant::now();
             let (method, uri, headers) = (request.method(), request.uri(), request.headers());
             if let Some(response) = fast.answer(method, uri, headers).await {
                 return Ok(response);
             }
-            router.oneshot(request).await
+            let method = method.clone();
+            let response = router.oneshot(request).await?;
+            // Counted here rather than by a layer of the router's: a layer there is copied for
+            // every request. The route template comes back with the answer.
+            if monitoring::enabled() {
+                let route = response
+                    .extensions()
+                    .get::<MatchedPath>()
+                    .map_or("unmatched", MatchedPath::as_str);
+                let seconds = started.elapsed().as_secs_f64();
+                monitoring::request_answered(route, &method, response.status().as_u16(), seconds);
+            }
+            Ok(response)
         })
     }
 }

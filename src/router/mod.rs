@@ -85,7 +85,7 @@ pub fn app(state: AppState) -> Router {
             Arc::clone(&state.articles),
             forget_articles_after_changes,
         ));
-    let app = Router::new()
+    Router::new()
         .merge(gated)
         .merge(comments::routes::posting())
         .route_layer(middleware::from_fn_with_state(
@@ -152,13 +152,7 @@ pub fn app(state: AppState) -> Router {
                 .layer(middleware::from_fn(limit_headers))
                 .layer(middleware::from_fn(refuse_control_characters))
                 .layer(RequestBodyLimitLayer::new(max_body)),
-        );
-    // Requests are counted, outside everything else, only by a process that exports metrics.
-    if monitoring::enabled() {
-        app.layer(middleware::from_fn(count_requests))
-    } else {
-        app
-    }
+        )
 }
 
 /// `/metrics` on the main address, only for scrapes that send `CARETHREAD_METRICS_TOKEN`; not
@@ -181,19 +175,6 @@ fn metrics_with_token(state: &AppState) -> Router<AppState> {
 /// operator's network reaches.
 pub fn metrics_app(state: &AppState) -> Router {
     monitoring::routes::router(Scrape::open(state.db.clone(), Arc::clone(&state.outage)))
-}
-
-/// Counts each answered request under its route template (never the address as requested) with
-/// its method, status and time taken.
-async fn count_requests(request: Request, next: Next) -> Response {
-    let started = std::time::Instant::now();
-    let route = request.extensions().get::<MatchedPath>().cloned();
-    let method = request.method().clone();
-    let response = next.run(request).await;
-    let seconds = started.elapsed().as_secs_f64();
-    let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
-    monitoring::request_answered(route, &method, response.status().as_u16(), seconds);
-    response
 }
 
 /// Sign-in, the dashboard and admin: the only routes with sessions. Readers' pages never touch
@@ -275,9 +256,15 @@ async fn refuse_framing(request: Request, next: Next) -> Response {
 
 /// Layers and extractors answer some errors (413, 405, 408, a malformed form) with a bare status.
 /// Give those the same calm page as every other error; the API's errors are problem documents.
+/// Every answer also takes its route template with it, for the metrics (see [`fast::App`]): the
+/// router knows it only on the way in.
 async fn friendly_error_pages(request: Request, next: Next) -> Response {
     let from_api = api::is_api_path(request.uri().path());
-    let response = next.run(request).await;
+    let route = request.extensions().get::<MatchedPath>().cloned();
+    let mut response = next.run(request).await;
+    if let Some(route) = route {
+        response.extensions_mut().insert(route);
+    }
     if from_api {
         return api::problem::ensure_problem(response);
     }
@@ -293,6 +280,9 @@ async fn friendly_error_pages(request: Request, next: Next) -> Response {
             if let Some(value) = response.headers().get(&kept) {
                 page.headers_mut().insert(kept, value.clone());
             }
+        }
+        if let Some(route) = response.extensions_mut().remove::<MatchedPath>() {
+            page.extensions_mut().insert(route);
         }
         return page;
     }

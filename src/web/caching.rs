@@ -133,7 +133,11 @@ pub fn accepts_gzip(request: &HeaderMap) -> Option<bool> {
             }
             let weight = match parts.next().map(str::trim) {
                 None => 1.0,
-                Some(q) => q.strip_prefix("q=")?.parse::<f32>().ok().filter(|q| (0.0..=1.0).contains(q))?,
+                Some(q) => q
+                    .strip_prefix("q=")?
+                    .parse::<f32>()
+                    .ok()
+                    .filter(|q| (0.0..=1.0).contains(q))?,
             };
             if parts.next().is_some() {
                 return None;
@@ -142,7 +146,10 @@ pub fn accepts_gzip(request: &HeaderMap) -> Option<bool> {
                 gzip = gzip.max(weight);
             } else if name.eq_ignore_ascii_case("identity") {
                 identity = Some(weight);
-            } else if !["deflate", "br", "zstd"].iter().any(|known| name.eq_ignore_ascii_case(known)) {
+            } else if !["deflate", "br", "zstd"]
+                .iter()
+                .any(|known| name.eq_ignore_ascii_case(known))
+            {
                 return None;
             }
         }
