@@ -446,16 +446,22 @@ async fn seen(
     (status, headers, response.bytes().await.unwrap().to_vec())
 }
 
-#[tokio::test]
-async fn a_page_ready_in_memory_is_sent_exactly_as_the_handler_sends_it() {
+/// An app that keeps articles and pages in memory for ten minutes, with article "a" and one
+/// published comment saying `words`; the article's id.
+async fn remembering_article(words: &str) -> (TestApp, i64) {
     let app = TestApp::spawn_with(|c| {
         c.shared_cache_seconds = 600;
         c.article_refresh = std::time::Duration::from_secs(600);
     })
     .await;
     let a = app.add_article("a", "A").await;
-    app.add_comment(a, None, "Sam", "A question about the scan.", Published)
-        .await;
+    app.add_comment(a, None, "Sam", words, Published).await;
+    (app, a)
+}
+
+#[tokio::test]
+async fn a_page_ready_in_memory_is_sent_exactly_as_the_handler_sends_it() {
+    let (app, _) = remembering_article("A question about the scan.").await;
     // A reader without cookies may be answered from memory once the page is there; one with a
     // cookie (of no member of staff) always goes through the router to the handler, and is
     // shown the same page.
@@ -510,14 +516,7 @@ async fn a_page_ready_in_memory_is_sent_exactly_as_the_handler_sends_it() {
 
 #[tokio::test]
 async fn a_page_ready_in_memory_never_outlives_a_change() {
-    let app = TestApp::spawn_with(|c| {
-        c.shared_cache_seconds = 600;
-        c.article_refresh = std::time::Duration::from_secs(600);
-    })
-    .await;
-    let a = app.add_article("a", "A").await;
-    app.add_comment(a, None, "Sam", "The first question.", Published)
-        .await;
+    let (app, a) = remembering_article("The first question.").await;
     for _ in 0..3 {
         assert!(
             read_page(&app.address, "/articles/a")
