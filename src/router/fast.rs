@@ -71,19 +71,19 @@ impl Service<Request> for App {
         let (router, fast) = (self.router.clone(), Arc::clone(&self.fast));
         Box::pin(async move {
             let started = Instant::now();
-            let (method, uri, headers) = (request.method(), request.uri(), request.headers());
-            if let Some(response) = fast.answer(method, uri, headers).await {
-                return Ok(response);
-            }
-            let method = method.clone();
-            let response = router.oneshot(request).await?;
+            let method = request.method().clone();
+            let (response, from_memory) = match fast.answer(&method, request.uri(), request.headers()).await {
+                Some(response) => (response, true),
+                None => (router.oneshot(request).await?, false),
+            };
             // Counted here rather than by a layer of the router's: a layer there is copied for
-            // every request. The route template comes back with the answer.
+            // every request. The router's answers bring their route template back with them.
             if monitoring::enabled() {
-                let route = response
-                    .extensions()
-                    .get::<MatchedPath>()
-                    .map_or("unmatched", MatchedPath::as_str);
+                let route = match response.extensions().get::<MatchedPath>() {
+                    _ if from_memory => ARTICLE_ROUTE,
+                    Some(route) => route.as_str(),
+                    None => "unmatched",
+                };
                 let seconds = started.elapsed().as_secs_f64();
                 monitoring::request_answered(route, &method, response.status().as_u16(), seconds);
             }
@@ -122,12 +122,6 @@ impl FastPages {
         let latency = started.elapsed();
         request_span(method, ARTICLE_ROUTE, Some(&id)).in_scope(|| log_answered(status, latency));
         headers.insert(REQUEST_ID.clone(), id);
-        monitoring::request_answered(
-            ARTICLE_ROUTE,
-            &Method::GET,
-            status.as_u16(),
-            latency.as_secs_f64(),
-        );
         Some(response)
     }
 
