@@ -113,7 +113,11 @@ pub struct ImportArgs {
 pub enum SafetyCommand {
     /// Reads text on stdin, one comment per line, and prints
     /// `{"urgent": …, "signs": […], "category": …}` for each.
-    Check,
+    Check {
+        /// Print, for each comment, every phrase found and why it counted or not, instead of JSON.
+        #[arg(long)]
+        explain: bool,
+    },
     /// Measures triage on labelled corpus files (`label<TAB>comment` a line; the label is 999,
     /// urgent-care, mental-health, domestic-abuse or ordinary) and prints recall, false alarms and
     /// category accuracy with every miss and false alarm. Exits with status 1 when any file has
@@ -185,7 +189,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(&settings).await,
         // Needs no database: staff try a list before they change it.
-        Command::Safety(SafetyCommand::Check) => safety_check(&settings),
+        Command::Safety(SafetyCommand::Check { explain }) => safety_check(&settings, explain),
         Command::Safety(SafetyCommand::Eval { files }) => safety_eval(&settings, &files),
         Command::Healthcheck => healthcheck(settings.addr).await,
         Command::BenchCeiling { file, addr } => crate::bench::ceiling(&file, addr).await,
@@ -496,7 +500,7 @@ async fn user_command(pool: &sqlx::PgPool, command: UserCommand) -> anyhow::Resu
 }
 
 /// One JSON object a line of stdin, from the same triage the web uses.
-fn safety_check(settings: &Settings) -> anyhow::Result<()> {
+fn safety_check(settings: &Settings, explain: bool) -> anyhow::Result<()> {
     use std::io::{BufRead, Write};
     let config = Config::from_settings(settings)?;
     let stdout = std::io::stdout();
@@ -504,8 +508,12 @@ fn safety_check(settings: &Settings) -> anyhow::Result<()> {
     for line in std::io::stdin().lock().lines() {
         let line = line.context("could not read stdin (is it UTF-8 text?)")?;
         let text = crate::text::normalise(&line);
-        serde_json::to_writer(&mut out, &config.warning_signs.check(&text))?;
-        out.write_all(b"\n")?;
+        if explain {
+            writeln!(out, "{}", config.warning_signs.explain(&text))?;
+        } else {
+            serde_json::to_writer(&mut out, &config.warning_signs.check(&text))?;
+            out.write_all(b"\n")?;
+        }
     }
     Ok(())
 }

@@ -153,18 +153,25 @@ pub async fn find_reportable(
     .await
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum SubmitError {
-    #[error("the parent comment is not available")]
-    ParentUnavailable,
-    #[error(transparent)]
-    Database(#[from] sqlx::Error),
+/// The statement that opens a guest's post: `BEGIN`, then the advisory locks that make the post
+/// one step (the checks and the insert of one address and of one article never interleave with
+/// another post's), sent as one message so they cost one round trip. Keys are taken in one
+/// order, so two posts cannot wait for each other. They are numbers, never text from a request.
+pub fn begin_posting(keys: &[i64]) -> String {
+    let mut keys = keys.to_vec();
+    keys.sort_unstable();
+    keys.dedup();
+    let mut statement = String::from("BEGIN");
+    for key in keys {
+        statement.push_str(&format!("; SELECT pg_advisory_xact_lock({key})"));
+    }
+    statement
 }
 
-/// How a new guest comment is filed.
-pub struct Filing<'a> {
-    pub status: CommentStatus,
-    pub spam_reason: Option<&'a str>,
+/// A guest's post as the database checks and files it.
+pub struct Posting<'a> {
+    pub article_id: i64,
+    pub comment: &'a NewComment,
     pub urgent_signs: &'a [String],
     pub client_hash: &'a [u8],
     /// Names the submitted form (see `safety::spam::FormUse`); `None` when its stamp was
@@ -176,130 +183,111 @@ pub struct Filing<'a> {
     /// The hash of the reader's private status link, and when it stops working: stored with
     /// the comment, in the same statement.
     pub status_link: (&'a [u8], DateTime<Utc>),
+    /// Why it is spam, whatever the database knows (a filled hidden field, a bad stamp).
+    pub spam_first: Option<&'a str>,
+    /// Why its words are spam (too many links, a banned phrase), weighed after the form's reuse.
+    pub spam_words: Option<&'a str>,
+    pub limits: &'a PostingLimits<'a>,
 }
 
-/// Stores a guest's comment (pending, or spam). The parent, if any, must be a published comment
-/// on the same article; it is locked until we commit so it cannot be hidden half-way.
-/// Returns `None` when this form was stored before: a double click or a retry.
-pub async fn insert_guest_comment(
-    tx: &mut PgConnection,
-    article_id: i64,
-    comment: &NewComment,
-    filing: &Filing<'_>,
-) -> Result<Option<i64>, SubmitError> {
-    if let Some(parent_id) = comment.parent_id {
-        let parent = sqlx::query!(
-            r#"SELECT article_id, status AS "status: CommentStatus" FROM comments WHERE id = $1 FOR SHARE"#,
-            parent_id
-        )
-        .fetch_optional(&mut *tx)
-        .await?;
-        match parent {
-            Some(p) if p.article_id == article_id && p.status == CommentStatus::Published => {}
-            _ => return Err(SubmitError::ParentUnavailable),
-        }
-    }
-    let (link_hash, link_expires) = filing.status_link;
-    // One round trip for the comment and its status link: posting is mostly waiting for the
-    // database, and the link is nothing without the comment.
-    let id = sqlx::query_scalar!(
-        r#"WITH comment AS (
+/// What a post is held to, and the words of the reasons the database decides.
+pub struct PostingLimits<'a> {
+    pub per_address: i64,
+    pub per_article: i64,
+    pub per_form: i64,
+    pub repeat_since: DateTime<Utc>,
+    pub rate_since: DateTime<Utc>,
+    pub seen_since: DateTime<Utc>,
+    pub form_reused: &'a str,
+    pub seen_before: &'a str,
+}
+
+/// What the database knew of a post, and what it did.
+#[derive(Debug)]
+pub struct Posted {
+    /// The same text from the same address on this article within the repeat window: a double
+    /// click or a retry. Nothing was stored.
+    pub repeat: bool,
+    /// Comments from this address, and on this article, within the rate window, before this
+    /// one. Comments filed as spam do not count against an article: a flood of spam must not
+    /// turn real readers away. At a limit nothing was stored.
+    pub by_client: i64,
+    pub on_article: i64,
+    /// The parent, if any, is a published comment on the same article; it is locked until the
+    /// transaction ends so it cannot be hidden half-way. When it is not, nothing was stored.
+    pub parent_ok: bool,
+    /// Why it was filed as spam, if it was.
+    pub spam_reason: Option<String>,
+    /// The stored comment; `None` with every check passed means this form was stored before.
+    pub id: Option<i64>,
+}
+
+/// Checks a guest's post and, when it passes, stores it (pending, or spam) with its status link:
+/// one statement, so posting waits for the database once. Call it after `begin_posting`.
+pub async fn post_guest_comment(tx: &mut PgConnection, post: &Posting<'_>) -> sqlx::Result<Posted> {
+    let (link_hash, link_expires) = post.status_link;
+    let limits = post.limits;
+    sqlx::query_as!(
+        Posted,
+        r#"WITH checks AS (
+             SELECT
+               EXISTS (SELECT 1 FROM comments WHERE client_hash = $2 AND created_at > $4
+                          AND article_id = $1 AND body = $3) AS repeat,
+               (SELECT count(*) FROM comments WHERE client_hash = $2 AND created_at > $5) AS by_client,
+               (SELECT count(*) FROM comments WHERE article_id = $1 AND created_at > $5
+                          AND status <> 'spam') AS on_article,
+               EXISTS (SELECT 1 FROM comments WHERE md5(body) = md5($3) AND created_at > $6 AND body = $3) AS seen,
+               (SELECT count(*) FROM comments WHERE stamp_hash = $7 AND status <> 'spam'
+                          AND submission_key IS DISTINCT FROM $8) AS form_uses,
+               ($9::bigint IS NULL OR EXISTS (
+                  SELECT 1 FROM comments WHERE id = $9 AND article_id = $1 AND status = 'published'
+                     FOR SHARE)) AS parent_ok
+           ), decided AS (
+             SELECT checks.*,
+                    coalesce($10::text, CASE WHEN form_uses >= $11 THEN $12::text END, $13::text,
+                             CASE WHEN seen THEN $14::text END) AS spam_reason
+               FROM checks
+           ), comment AS (
              INSERT INTO comments (article_id, parent_id, author_kind, author_name, author_email, body, status,
                                    spam_reason, urgent, urgent_signs, client_hash, submission_key, stamp_hash)
-             VALUES ($1, $2, 'guest', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+             SELECT $1, $9, 'guest', $15, $16, $3,
+                    CASE WHEN spam_reason IS NULL THEN 'pending' ELSE 'spam' END::comment_status,
+                    spam_reason, $17, $18, $2, $8, $7
+               FROM decided
+              WHERE NOT repeat AND by_client < $19 AND on_article < $20 AND parent_ok
              ON CONFLICT (submission_key) WHERE submission_key IS NOT NULL DO NOTHING
              RETURNING id
            ), link AS (
              INSERT INTO status_links (comment_id, token_hash, expires_at)
-             SELECT id, $13, $14 FROM comment
+             SELECT id, $21, $22 FROM comment
            )
-           SELECT id AS "id!" FROM comment"#,
-        article_id,
-        comment.parent_id,
-        comment.author_name,
-        comment.author_email,
-        comment.body,
-        filing.status as CommentStatus,
-        filing.spam_reason,
-        !filing.urgent_signs.is_empty(),
-        filing.urgent_signs,
-        filing.client_hash,
-        filing.submission_key,
-        filing.stamp_hash,
+           SELECT repeat AS "repeat!", by_client AS "by_client!", on_article AS "on_article!",
+                  parent_ok AS "parent_ok!", spam_reason, (SELECT id FROM comment) AS id
+             FROM decided"#,
+        post.article_id,
+        post.client_hash,
+        post.comment.body,
+        limits.repeat_since as _,
+        limits.rate_since as _,
+        limits.seen_since as _,
+        post.stamp_hash,
+        post.submission_key,
+        post.comment.parent_id,
+        post.spam_first,
+        limits.per_form,
+        limits.form_reused,
+        post.spam_words,
+        limits.seen_before,
+        post.comment.author_name,
+        post.comment.author_email,
+        !post.urgent_signs.is_empty(),
+        post.urgent_signs,
+        limits.per_address,
+        limits.per_article,
         link_hash,
         link_expires as _
     )
-    .fetch_optional(&mut *tx)
-    .await?;
-    Ok(id)
-}
-
-/// Holds, until the transaction ends, the locks that make a guest's post one step: the rate
-/// checks and the insert of one address and of one article never interleave with another
-/// post's. Keys are taken in one order, so two posts cannot wait for each other.
-pub async fn lock_for_posting(tx: &mut PgConnection, keys: &[i64]) -> sqlx::Result<()> {
-    let mut keys = keys.to_vec();
-    keys.sort_unstable();
-    keys.dedup();
-    sqlx::query!(
-        r#"SELECT count(pg_advisory_xact_lock(k)) AS "locked!"
-             FROM (SELECT k FROM unnest($1::bigint[]) AS k ORDER BY k) AS ordered"#,
-        &keys
-    )
     .fetch_one(&mut *tx)
-    .await?;
-    Ok(())
-}
-
-/// What the database knows about a new comment before it is stored, in one round trip.
-pub struct PreChecks {
-    /// The same text from the same address on this article within the repeat window: a double
-    /// click or a retry.
-    pub repeat: bool,
-    /// Comments from this address, and on this article, within the rate window. Comments filed
-    /// as spam do not count against an article: a flood of spam must not turn real readers away.
-    pub by_client: i64,
-    pub on_article: i64,
-    /// The same text from anyone within the last week.
-    pub seen: bool,
-    /// Other comments (not spam) this address stored with this form for the same reply target.
-    pub form_uses: i64,
-}
-
-/// The figures a guest's post is checked against.
-pub struct PreCheckInput<'a> {
-    pub article_id: i64,
-    pub client_hash: &'a [u8],
-    pub body: &'a str,
-    pub stamp_hash: Option<&'a [u8]>,
-    pub submission_key: Option<&'a [u8]>,
-    pub repeat_since: DateTime<Utc>,
-    pub rate_since: DateTime<Utc>,
-    pub seen_since: DateTime<Utc>,
-}
-
-pub async fn pre_checks(db: impl PgExecutor<'_>, input: &PreCheckInput<'_>) -> sqlx::Result<PreChecks> {
-    sqlx::query_as!(
-        PreChecks,
-        r#"SELECT
-             EXISTS (SELECT 1 FROM comments WHERE client_hash = $2 AND created_at > $4
-                        AND article_id = $1 AND body = $3) AS "repeat!",
-             (SELECT count(*) FROM comments WHERE client_hash = $2 AND created_at > $5) AS "by_client!",
-             (SELECT count(*) FROM comments WHERE article_id = $1 AND created_at > $5
-                        AND status <> 'spam') AS "on_article!",
-             EXISTS (SELECT 1 FROM comments WHERE md5(body) = md5($3) AND created_at > $6 AND body = $3) AS "seen!",
-             (SELECT count(*) FROM comments WHERE stamp_hash = $7 AND status <> 'spam'
-                        AND submission_key IS DISTINCT FROM $8) AS "form_uses!""#,
-        input.article_id,
-        input.client_hash,
-        input.body,
-        input.repeat_since as _,
-        input.rate_since as _,
-        input.seen_since as _,
-        input.stamp_hash,
-        input.submission_key
-    )
-    .fetch_one(db)
     .await
 }
 

@@ -1,7 +1,7 @@
 //! Posting a guest's comment: every rule between a submitted form and a stored comment.
 //!
 //! The rate checks and the insert are one step: a transaction holds advisory locks on the poster's
-//! address and the article (see `store::lock_for_posting`), so forty posts sent at once from one
+//! address and the article (see `store::begin_posting`), so forty posts sent at once from one
 //! address store exactly as many as the limit allows, and one form stores at most one comment per
 //! address and reply target however often it is sent again (see `safety::spam::FormUse`).
 //!
@@ -15,8 +15,8 @@ use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 
 use super::{
-    CommentForm, CommentStatus, FormErrors, PARENT_UNAVAILABLE,
-    store::{self, Filing, PreCheckInput, SubmitError},
+    CommentForm, FormErrors, PARENT_UNAVAILABLE,
+    store::{self, Posted, Posting, PostingLimits},
 };
 use crate::{
     articles::Article,
@@ -92,103 +92,106 @@ pub async fn submit(
     let submission_key = signed.then(|| used.submission_key(&comment.body));
     let stamp_hash = signed.then(|| used.form_key());
 
-    let mut tx = db.begin().await?;
     // The address's lock also covers its use of a form: the form key includes the address.
     let keys = [
         lock_key(b"address", submission.client_hash),
         lock_key(b"article", &article.id.to_be_bytes()),
     ];
-    store::lock_for_posting(&mut tx, &keys).await?;
-    let checks = store::pre_checks(
-        &mut *tx,
-        &PreCheckInput {
+    let mut tx = db.begin_with(store::begin_posting(&keys)).await?;
+    let triage = config.warning_signs.check(&comment.body);
+    let spam_words = spam::text_reason(&comment.body, &config.banned_phrases);
+    let link = crate::accounts::tokens::generate();
+    let posted = store::post_guest_comment(
+        &mut tx,
+        &Posting {
             article_id: article.id,
+            comment: &comment,
+            urgent_signs: &triage.signs,
             client_hash: submission.client_hash,
-            body: &comment.body,
-            stamp_hash: stamp_hash.as_deref(),
             submission_key: submission_key.as_deref(),
-            repeat_since: now - chrono::Duration::hours(1),
-            rate_since: now - config.rate_window,
-            seen_since: now - chrono::Duration::days(7),
+            stamp_hash: stamp_hash.as_deref(),
+            status_link: (&link.hash, now + config.mail.status_link_lifetime),
+            spam_first: spam_first(input, stamp),
+            spam_words: spam_words.as_deref(),
+            limits: &PostingLimits {
+                per_address: config.rate_per_address,
+                per_article: config.rate_per_article,
+                per_form: config.comments_per_form,
+                repeat_since: now - chrono::Duration::hours(1),
+                rate_since: now - config.rate_window,
+                seen_since: now - chrono::Duration::days(7),
+                form_reused: FORM_REUSED,
+                seen_before: SEEN_BEFORE,
+            },
         },
     )
     .await?;
-    let triage = config.warning_signs.check(&comment.body);
+    let Posted {
+        repeat,
+        by_client,
+        on_article,
+        parent_ok,
+        spam_reason,
+        id,
+    } = posted;
     // The same words again from the same reader (the form shown twice, say): answer as before.
-    if checks.repeat {
+    if repeat {
         crate::monitoring::comment_posted("repeat");
         return Ok(Outcome::Repeat {
             urgent: triage.urgent,
             category: triage.category,
         });
     }
-    if checks.by_client >= config.rate_per_address {
+    if by_client >= config.rate_per_address {
         tracing::info!(article.id = article.id, "comment refused: address rate limit");
         crate::monitoring::comment_posted("rate_limited");
         return Ok(Outcome::AddressLimited);
     }
-    if checks.on_article >= config.rate_per_article {
+    if on_article >= config.rate_per_article {
         tracing::info!(article.id = article.id, "comment refused: article rate limit");
         crate::monitoring::comment_posted("rate_limited");
         return Ok(Outcome::ArticleBusy);
     }
-
-    let spam_reason = spam_reason(config, input, &comment.body, stamp, &checks);
-    let link = crate::accounts::tokens::generate();
-    let filing = Filing {
-        status: if spam_reason.is_some() {
-            CommentStatus::Spam
-        } else {
-            CommentStatus::Pending
-        },
-        spam_reason: spam_reason.as_deref(),
-        urgent_signs: &triage.signs,
-        client_hash: submission.client_hash,
-        submission_key: submission_key.as_deref(),
-        stamp_hash: stamp_hash.as_deref(),
-        status_link: (&link.hash, now + config.mail.status_link_lifetime),
-    };
-    match store::insert_guest_comment(&mut tx, article.id, &comment, &filing).await {
-        Ok(Some(id)) => {
-            after_storing(&mut tx, (config, mail_key), id, &comment, &filing).await?;
-            let status_link = link.token;
-            tx.commit().await?;
-            tracing::info!(
-                comment.id = id,
-                article.id = article.id,
-                urgent = triage.urgent,
-                spam = spam_reason.is_some(),
-                "comment received for moderation"
-            );
-            crate::monitoring::comment_posted(match (spam_reason.is_some(), triage.urgent) {
-                (true, _) => "spam",
-                (false, true) => "urgent",
-                (false, false) => "pending",
-            });
-            Ok(Outcome::Stored {
-                id,
-                urgent: triage.urgent,
-                category: triage.category,
-                status_link,
-            })
-        }
-        // This form was stored before: a double click or a retry.
-        Ok(None) => Ok(Outcome::Repeat {
+    if !parent_ok {
+        crate::monitoring::comment_posted("invalid");
+        return Ok(Outcome::Invalid(FormErrors {
+            parent: Some(PARENT_UNAVAILABLE),
+            ..Default::default()
+        }));
+    }
+    // This form was stored before: a double click or a retry.
+    let Some(id) = id else {
+        return Ok(Outcome::Repeat {
             urgent: triage.urgent,
             category: triage.category,
-        }),
-        Err(SubmitError::ParentUnavailable) => {
-            crate::monitoring::comment_posted("invalid");
-            Ok(Outcome::Invalid(FormErrors {
-                parent: Some(PARENT_UNAVAILABLE),
-                ..Default::default()
-            }))
-        }
-        Err(SubmitError::Database(e)) => Err(e),
+        });
+    };
+    let spam = spam_reason.is_some();
+    if !spam {
+        after_storing(&mut tx, (config, mail_key), id, &comment, triage.urgent).await?;
     }
+    tx.commit().await?;
+    tracing::info!(
+        comment.id = id,
+        article.id = article.id,
+        urgent = triage.urgent,
+        spam,
+        "comment received for moderation"
+    );
+    crate::monitoring::comment_posted(match (spam, triage.urgent) {
+        (true, _) => "spam",
+        (false, true) => "urgent",
+        (false, false) => "pending",
+    });
+    Ok(Outcome::Stored {
+        id,
+        urgent: triage.urgent,
+        category: triage.category,
+        status_link: link.token,
+    })
 }
 
-/// In the same transaction as the comment (which was stored with its status link): the
+/// In the same transaction as a pending comment (which was stored with its status link): the
 /// reader's request for reply mails, and alerts to staff when it is urgent. Spam gets a status
 /// link like anything else (a bot learns nothing), but no mails.
 async fn after_storing(
@@ -196,15 +199,13 @@ async fn after_storing(
     (config, mail_key): (&Config, &[u8]),
     id: i64,
     comment: &super::NewComment,
-    filing: &Filing<'_>,
+    urgent: bool,
 ) -> Result<(), sqlx::Error> {
-    if filing.status == CommentStatus::Pending {
-        if let (true, Some(email)) = (comment.notify, &comment.author_email) {
-            mail::subscribe(&mut *tx, config, mail_key, id, email).await?;
-        }
-        if !filing.urgent_signs.is_empty() {
-            mail::urgent_comment(&mut *tx, config, id).await?;
-        }
+    if let (true, Some(email)) = (comment.notify, &comment.author_email) {
+        mail::subscribe(&mut *tx, config, mail_key, id, email).await?;
+    }
+    if urgent {
+        mail::urgent_comment(&mut *tx, config, id).await?;
     }
     Ok(())
 }
@@ -222,30 +223,23 @@ fn lock_key(kind: &[u8], value: &[u8]) -> i64 {
     i64::from_be_bytes(first)
 }
 
-/// Why this post belongs in the spam tab, if it does.
-fn spam_reason(
-    config: &Config,
-    input: &CommentForm,
-    body: &str,
-    stamp: spam::Stamp,
-    checks: &store::PreChecks,
-) -> Option<String> {
+/// Why a post belongs in the spam tab whatever the database knows of it. After this come, in
+/// order: the form used for another comment already (`FORM_REUSED`), its words
+/// (`spam::text_reason`), and the same text posted before (`SEEN_BEFORE`); the database weighs
+/// those in the statement that stores the post.
+fn spam_first(input: &CommentForm, stamp: spam::Stamp) -> Option<&'static str> {
     if !input.website.trim().is_empty() {
-        return Some("filled in the hidden field".into());
+        return Some("filled in the hidden field");
     }
     match stamp {
-        spam::Stamp::Fine => {}
-        spam::Stamp::TooFast => return Some("posted seconds after the form was shown".into()),
-        spam::Stamp::Invalid => return Some("the form's time stamp was missing or altered".into()),
+        spam::Stamp::Fine => None,
+        spam::Stamp::TooFast => Some("posted seconds after the form was shown"),
+        spam::Stamp::Invalid => Some("the form's time stamp was missing or altered"),
     }
-    if checks.form_uses >= config.comments_per_form {
-        return Some("the form had already been used for another comment from this address".into());
-    }
-    if let Some(reason) = spam::text_reason(body, &config.banned_phrases) {
-        return Some(reason);
-    }
-    checks.seen.then(|| "the same text was posted before".into())
 }
+
+const FORM_REUSED: &str = "the form had already been used for another comment from this address";
+const SEEN_BEFORE: &str = "the same text was posted before";
 
 #[cfg(test)]
 mod tests {
