@@ -236,7 +236,8 @@ pub async fn post_guest_comment(tx: &mut PgConnection, post: &Posting<'_>) -> sq
                (SELECT count(*) FROM comments WHERE client_hash = $2 AND created_at > $5) AS by_client,
                (SELECT count(*) FROM comments WHERE article_id = $1 AND created_at > $5
                           AND status <> 'spam') AS on_article,
-               EXISTS (SELECT 1 FROM comments WHERE md5(body) = md5($3) AND created_at > $6 AND body = $3) AS seen,
+               EXISTS (SELECT 1 FROM comments WHERE md5(body) = md5($3) AND created_at > $6 AND body = $3
+                          AND import_source IS NULL) AS seen,
                (SELECT count(*) FROM comments WHERE stamp_hash = $7 AND status <> 'spam'
                           AND submission_key IS DISTINCT FROM $8) AS form_uses,
                ($9::bigint IS NULL OR EXISTS (

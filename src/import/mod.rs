@@ -318,20 +318,8 @@ pub async fn run(pool: &PgPool, format: Format, path: &Path, options: &Options) 
         "import: file read and staged"
     );
 
-    let mut article_ids = Vec::new();
-    for article in articles.values() {
-        match store::find_or_create_article(&mut tx, source, article).await? {
-            Some((id, created)) => {
-                summary.articles_created += u64::from(created);
-                article_ids.push((article.thread_key.clone(), id));
-            }
-            None => summary.add_malformed(
-                format!("page {}", article.thread_key),
-                format!("the page's address '{}' is not a web address", article.url),
-            ),
-        }
-    }
-    let counts = store::store_staged(&mut tx, source, &article_ids, &options.disclaimer).await?;
+    let article_ids = place_articles(&mut tx, source, articles.into_values(), &mut summary).await?;
+    let counts = store::store_staged(&mut tx, source, position, &article_ids, &options.disclaimer).await?;
     storing.finish_and_clear();
     tracing::info!(seconds = started.elapsed().as_secs_f64(), "import: stored");
     summary.no_article = counts.no_article;
@@ -358,6 +346,90 @@ pub async fn run(pool: &PgPool, format: Format, path: &Path, options: &Options) 
         tx.commit().await?;
     }
     Ok(summary)
+}
+
+/// Finds or creates the article of every page, in a few statements whatever their number:
+/// one to find those here already (imported before, or with the same address), then one per
+/// round of slugs for the rest. Pages without a usable web address are reported and left out.
+/// Returns `(page key, article id)` pairs.
+async fn place_articles(
+    tx: &mut sqlx::PgConnection,
+    source: &str,
+    pages: impl Iterator<Item = SourceArticle>,
+    summary: &mut Summary,
+) -> anyhow::Result<Vec<(String, i64)>> {
+    let mut usable = Vec::new();
+    for page in pages {
+        let url = text::normalise_line(&page.url);
+        let lower = url.to_ascii_lowercase();
+        if !(lower.starts_with("http://") || lower.starts_with("https://")) || url.len() > 2000 {
+            summary.add_malformed(
+                format!("page {}", page.thread_key),
+                format!("the page's address '{}' is not a web address", page.url),
+            );
+            continue;
+        }
+        usable.push((page, url));
+    }
+    let (keys, urls): (Vec<String>, Vec<String>) = usable
+        .iter()
+        .map(|(page, url)| (page.thread_key.clone(), url.clone()))
+        .unzip();
+    let mut placed: HashMap<String, i64> = store::find_articles(&mut *tx, source, &keys, &urls)
+        .await?
+        .into_iter()
+        .collect();
+    // Pages sharing an address share one new article, as they would share an existing one.
+    let mut creators: HashMap<String, String> = HashMap::new();
+    let mut aliases = Vec::new();
+    let mut pending = Vec::new();
+    for (page, url) in usable {
+        if placed.contains_key(&page.thread_key) {
+            continue;
+        }
+        if let Some(creator) = creators.get(&url) {
+            aliases.push((page.thread_key, creator.clone()));
+            continue;
+        }
+        creators.insert(url.clone(), page.thread_key.clone());
+        let mut title: String = text::normalise_line(&page.title).chars().take(200).collect();
+        if title.is_empty() {
+            title = url.chars().take(200).collect();
+        }
+        pending.push((page.thread_key.clone(), slug_for(&page), title, url));
+    }
+    // Each page tries its own slug, then "-2", "-3"…; within one round no two pages try the same.
+    let mut next_suffix: HashMap<String, u32> = HashMap::new();
+    for _round in 0..1000 {
+        if pending.is_empty() {
+            break;
+        }
+        let mut new = store::NewArticles::default();
+        for (key, base, title, url) in &pending {
+            let suffix = next_suffix.entry(base.clone()).or_insert(1);
+            new.slugs.push(match *suffix {
+                1 => base.clone(),
+                n => format!("{base}-{n}"),
+            });
+            *suffix += 1;
+            new.keys.push(key.clone());
+            new.titles.push(title.clone());
+            new.urls.push(url.clone());
+        }
+        let created = store::create_articles(&mut *tx, source, &new).await?;
+        summary.articles_created += created.len() as u64;
+        placed.extend(created);
+        pending.retain(|(key, ..)| !placed.contains_key(key));
+    }
+    if let Some((_, _, title, _)) = pending.first() {
+        anyhow::bail!("could not find a free slug for the article '{title}'");
+    }
+    for (key, creator) in aliases {
+        if let Some(&id) = placed.get(&creator) {
+            placed.insert(key, id);
+        }
+    }
+    Ok(placed.into_iter().collect())
 }
 
 /// A comment ready for the staging table.

@@ -5,7 +5,7 @@
 
 use sqlx::{PgConnection, PgExecutor, postgres::PgCopyIn};
 
-use super::{SourceArticle, StaffAccount, StagingRow};
+use super::{StaffAccount, StagingRow};
 
 /// An active staff account by email, for the staff map.
 pub async fn staff_account(db: impl PgExecutor<'_>, email: &str) -> sqlx::Result<Option<StaffAccount>> {
@@ -109,60 +109,62 @@ fn field(buffer: &mut String, value: Option<&str>) {
     buffer.push('\t');
 }
 
-/// The article imported before from this page, or one with the same address, or a new one.
-/// Returns its id and whether it was created; `None` when the page has no usable address.
-pub async fn find_or_create_article(
+/// The articles already here for these pages (`keys[i]` at address `urls[i]`): the one imported
+/// before from the same page, else one with the same address. Returns `(key, id)` for each found.
+pub async fn find_articles(
     tx: &mut PgConnection,
     source: &str,
-    article: &SourceArticle,
-) -> anyhow::Result<Option<(i64, bool)>> {
-    let url = crate::text::normalise_line(&article.url);
-    let existing = sqlx::query_scalar!(
-        "SELECT id FROM articles WHERE (import_source = $1 AND import_id = $2) OR url = $3
-          ORDER BY (import_source = $1 AND import_id = $2) DESC NULLS LAST, id LIMIT 1",
+    keys: &[String],
+    urls: &[String],
+) -> sqlx::Result<Vec<(String, i64)>> {
+    let found = sqlx::query!(
+        r#"SELECT x.key AS "key!", a.id
+             FROM unnest($2::text[], $3::text[]) AS x(key, url)
+             CROSS JOIN LATERAL (
+                 SELECT id FROM articles
+                  WHERE (import_source = $1 AND import_id = x.key) OR url = x.url
+                  ORDER BY (import_source = $1 AND import_id = x.key) DESC NULLS LAST, id
+                  LIMIT 1) AS a"#,
         source,
-        article.thread_key,
-        url
+        keys,
+        urls
     )
-    .fetch_optional(&mut *tx)
+    .fetch_all(&mut *tx)
     .await?;
-    if let Some(id) = existing {
-        return Ok(Some((id, false)));
-    }
-    let lower = url.to_ascii_lowercase();
-    if !(lower.starts_with("http://") || lower.starts_with("https://")) || url.len() > 2000 {
-        return Ok(None);
-    }
-    let mut title: String = crate::text::normalise_line(&article.title)
-        .chars()
-        .take(200)
-        .collect();
-    if title.is_empty() {
-        title = url.chars().take(200).collect();
-    }
-    let base = super::slug_for(article);
-    for attempt in 1..1000 {
-        let slug = if attempt == 1 {
-            base.clone()
-        } else {
-            format!("{base}-{attempt}")
-        };
-        let id = sqlx::query_scalar!(
-            "INSERT INTO articles (slug, title, url, import_source, import_id) VALUES ($1, $2, $3, $4, $5)
-             ON CONFLICT ON CONSTRAINT articles_slug_key DO NOTHING RETURNING id",
-            slug,
-            title,
-            url,
-            source,
-            article.thread_key
-        )
-        .fetch_optional(&mut *tx)
-        .await?;
-        if let Some(id) = id {
-            return Ok(Some((id, true)));
-        }
-    }
-    anyhow::bail!("could not find a free slug for the article '{title}'")
+    Ok(found.into_iter().map(|row| (row.key, row.id)).collect())
+}
+
+/// Creates articles for pages of `source`, all in one statement. A page whose slug is taken is
+/// not created: the caller tries it again with another. Returns `(key, id)` for each created.
+pub async fn create_articles(
+    tx: &mut PgConnection,
+    source: &str,
+    new: &NewArticles,
+) -> sqlx::Result<Vec<(String, i64)>> {
+    let created = sqlx::query!(
+        r#"INSERT INTO articles (slug, title, url, import_source, import_id)
+           SELECT slug, title, url, $1, key FROM unnest($2::text[], $3::text[], $4::text[], $5::text[])
+                                                 AS x(key, slug, title, url)
+           ON CONFLICT ON CONSTRAINT articles_slug_key DO NOTHING
+           RETURNING import_id AS "key!", id"#,
+        source,
+        &new.keys,
+        &new.slugs,
+        &new.titles,
+        &new.urls
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    Ok(created.into_iter().map(|row| (row.key, row.id)).collect())
+}
+
+/// Articles to create, column by column.
+#[derive(Debug, Default)]
+pub struct NewArticles {
+    pub keys: Vec<String>,
+    pub slugs: Vec<String>,
+    pub titles: Vec<String>,
+    pub urls: Vec<String>,
 }
 
 /// What storing the staged comments did.
@@ -184,6 +186,7 @@ pub struct Stored {
 pub async fn store_staged(
     tx: &mut PgConnection,
     source: &str,
+    staged: i64,
     articles: &[(String, i64)],
     disclaimer: &str,
 ) -> sqlx::Result<Stored> {
@@ -196,13 +199,11 @@ pub async fn store_staged(
     sqlx::query("SET LOCAL maintenance_work_mem = '256MB'")
         .execute(&mut *tx)
         .await?;
-    let staged: i64 = sqlx::query_scalar("SELECT count(*) FROM import_staging")
-        .fetch_one(&mut *tx)
-        .await?;
-    // The first of each source id, with its article, and whether it was imported before.
+    // The first of each source id, with its article, and whether it was imported before: only
+    // the keys are sorted, not the comments' text.
     sqlx::query(
         "CREATE TEMPORARY TABLE import_rows ON COMMIT DROP AS
-         SELECT DISTINCT ON (s.source_id) s.*, a.id AS article_id,
+         SELECT DISTINCT ON (s.source_id) s.position, a.id AS article_id,
                 EXISTS (SELECT 1 FROM comments c WHERE c.import_source = $1 AND c.import_id = s.source_id) AS already
            FROM import_staging s
            LEFT JOIN unnest($2::text[], $3::bigint[]) AS a(thread_key, id) ON a.thread_key = s.thread_key
@@ -222,8 +223,9 @@ pub async fn store_staged(
     .await?;
     sqlx::query(
         "CREATE TEMPORARY TABLE import_new ON COMMIT DROP AS
-         SELECT r.*, nextval(pg_get_serial_sequence('comments', 'id')) AS new_id
-           FROM import_rows r WHERE r.article_id IS NOT NULL AND NOT r.already",
+         SELECT s.*, r.article_id, nextval(pg_get_serial_sequence('comments', 'id')) AS new_id
+           FROM import_rows r JOIN import_staging s ON s.position = r.position
+          WHERE r.article_id IS NOT NULL AND NOT r.already",
     )
     .execute(&mut *tx)
     .await?;

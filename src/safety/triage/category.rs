@@ -7,7 +7,8 @@ use serde::Serialize;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Category {
     /// Call 999 or go to A&E now: heavy bleeding with faintness, collapse, someone unconscious,
-    /// chest pain or struggling to breathe, a plan to end one's life or not being able to stay safe.
+    /// chest pain or struggling to breathe, a plan to end one's life or not being able to stay safe,
+    /// someone hurting or threatening the reader now.
     Emergency999,
     /// NHS 111, the early pregnancy unit or the maternity unit today: heavy bleeding, large clots,
     /// signs of ectopic pregnancy or of infection, severe pain.
@@ -68,7 +69,8 @@ impl Category {
                 "We are showing you this because your comment mentions something that can be an emergency. If we have misread it, we are sorry.\n",
                 "Please don't wait for a reply here:\n",
                 "- Call 999 now, or go to A&E. If someone is with you, ask them to stay with you.\n",
-                "- If your comment is about thoughts of ending your life, please call 999 too. Samaritans are also there day and night on 116 123 (free).",
+                "- If your comment is about thoughts of ending your life, please call 999 too. Samaritans are also there day and night on 116 123 (free).\n",
+                "- If someone is hurting or threatening you now, call 999. If you can't speak, stay on the line and press 55 when asked.",
             ),
             Category::UrgentCare => concat!(
                 "We are showing you this because your comment mentions a sign that a doctor or midwife should check today. If we have misread it, we are sorry.\n",
