@@ -181,8 +181,8 @@ pub struct Stored {
 }
 
 /// Stores the staged comments: everything below runs in the caller's transaction. Each step
-/// writes a new temporary table rather than updating one, so a million rows are written a few
-/// times in bulk, never row by row.
+/// writes a new temporary table rather than updating one, and only of keys: a million comments'
+/// text is written once to the staging table and once to `comments`, never row by row.
 pub async fn store_staged(
     tx: &mut PgConnection,
     source: &str,
@@ -203,7 +203,8 @@ pub async fn store_staged(
     // the keys are sorted, not the comments' text.
     sqlx::query(
         "CREATE TEMPORARY TABLE import_rows ON COMMIT DROP AS
-         SELECT DISTINCT ON (s.source_id) s.position, a.id AS article_id,
+         SELECT DISTINCT ON (s.source_id) s.position, s.source_id, s.parent_source_id, s.status,
+                s.staff_user_id, a.id AS article_id,
                 EXISTS (SELECT 1 FROM comments c WHERE c.import_source = $1 AND c.import_id = s.source_id) AS already
            FROM import_staging s
            LEFT JOIN unnest($2::text[], $3::bigint[]) AS a(thread_key, id) ON a.thread_key = s.thread_key
@@ -221,11 +222,12 @@ pub async fn store_staged(
     )
     .fetch_one(&mut *tx)
     .await?;
+    // The new comments' ids, given now so that replies can name their parents; the text stays
+    // in the staging table until the insert reads it once.
     sqlx::query(
         "CREATE TEMPORARY TABLE import_new ON COMMIT DROP AS
-         SELECT s.*, r.article_id, nextval(pg_get_serial_sequence('comments', 'id')) AS new_id
-           FROM import_rows r JOIN import_staging s ON s.position = r.position
-          WHERE r.article_id IS NOT NULL AND NOT r.already",
+         SELECT r.*, nextval(pg_get_serial_sequence('comments', 'id')) AS new_id
+           FROM import_rows r WHERE r.article_id IS NOT NULL AND NOT r.already",
     )
     .execute(&mut *tx)
     .await?;
@@ -265,12 +267,13 @@ pub async fn store_staged(
          OVERRIDING SYSTEM VALUE
          SELECT n.new_id, n.article_id, p.parent_id,
                 CASE WHEN n.staff_user_id IS NULL THEN 'guest' ELSE 'staff' END::author_kind,
-                n.staff_user_id, n.author_name, n.author_email, n.body, n.body_html,
+                n.staff_user_id, s.author_name, s.author_email, s.body, s.body_html,
                 CASE WHEN n.staff_user_id IS NOT NULL THEN $2 END,
-                n.status, n.created_at, CASE WHEN n.status = 'published' THEN n.created_at END,
+                n.status, s.created_at, CASE WHEN n.status = 'published' THEN s.created_at END,
                 CASE WHEN n.status = 'spam' THEN 'Marked as spam in ' || $1 END,
                 $1, n.source_id, now()
-           FROM import_new n LEFT JOIN import_parents p ON p.new_id = n.new_id",
+           FROM import_new n JOIN import_staging s ON s.position = n.position
+           LEFT JOIN import_parents p ON p.new_id = n.new_id",
     )
     .bind(source)
     .bind(disclaimer)
