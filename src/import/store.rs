@@ -226,7 +226,7 @@ pub async fn store_staged(
     // in the staging table until the insert reads it once.
     sqlx::query(
         "CREATE TEMPORARY TABLE import_new ON COMMIT DROP AS
-         SELECT r.*, nextval(pg_get_serial_sequence('comments', 'id')) AS new_id
+         SELECT r.*, nextval((SELECT pg_get_serial_sequence('comments', 'id'))::regclass) AS new_id
            FROM import_rows r WHERE r.article_id IS NOT NULL AND NOT r.already",
     )
     .execute(&mut *tx)
