@@ -395,3 +395,85 @@ async fn a_backup_restores_into_an_empty_database_and_refuses_a_full_one_without
         .unwrap();
     assert_eq!(count, comments);
 }
+
+/// One post with one published comment, for the article tests below.
+fn wxr_item(post_id: u32, link: &str, comment_id: u32) -> String {
+    format!(
+        "<item><title>Our stories</title><link>{link}</link><wp:post_id>{post_id}</wp:post_id>
+         <wp:post_name><![CDATA[our-stories]]></wp:post_name><wp:post_type><![CDATA[post]]></wp:post_type>
+         <wp:comment><wp:comment_id>{comment_id}</wp:comment_id>
+           <wp:comment_author><![CDATA[Robin Fictional]]></wp:comment_author>
+           <wp:comment_date_gmt><![CDATA[2024-03-01 10:00:00]]></wp:comment_date_gmt>
+           <wp:comment_content><![CDATA[Comment {comment_id}]]></wp:comment_content>
+           <wp:comment_approved><![CDATA[1]]></wp:comment_approved>
+           <wp:comment_parent>0</wp:comment_parent></wp:comment></item>"
+    )
+}
+
+#[tokio::test]
+async fn pages_get_free_slugs_and_pages_at_one_address_share_an_article() {
+    let app = TestApp::spawn().await;
+    let existing: i64 = sqlx::query_scalar(
+        "INSERT INTO articles (slug, title, url) VALUES ('our-stories', 'Our stories', 'https://site.example/c/')
+         RETURNING id",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    let items = [
+        wxr_item(1, "https://site.example/a/", 11),
+        wxr_item(2, "https://site.example/b/", 12),
+        // The address of an article that is here already.
+        wxr_item(3, "https://site.example/c/", 13),
+        // Another page at the first one's address.
+        wxr_item(4, "https://site.example/a/", 14),
+    ]
+    .concat();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("site.xml");
+    std::fs::write(
+        &file,
+        format!(
+            r#"<?xml version="1.0" encoding="UTF-8"?><rss version="2.0" xmlns:wp="http://wordpress.org/export/1.2/"><channel>{items}</channel></rss>"#
+        ),
+    )
+    .unwrap();
+
+    let output = carethread(
+        &app.database.url,
+        &["import", "wordpress", file.to_str().unwrap()],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let report = stdout(&output);
+    assert!(report.contains("Imported 4 comments"), "{report}");
+    assert!(report.contains("Articles created: 2."), "{report}");
+
+    let mut slugs: Vec<String> =
+        sqlx::query_scalar("SELECT slug FROM articles WHERE import_source = 'wordpress' ORDER BY slug")
+            .fetch_all(&app.db)
+            .await
+            .unwrap();
+    slugs.sort();
+    assert_eq!(slugs, ["our-stories-2", "our-stories-3"]);
+    let on_existing = count(
+        &app,
+        &format!("SELECT count(*) FROM comments WHERE article_id = {existing} AND import_id = '13'"),
+    )
+    .await;
+    assert_eq!(on_existing, 1, "the page at a known address joins that article");
+    let shared = count(
+        &app,
+        "SELECT count(DISTINCT article_id) FROM comments WHERE import_id IN ('11', '14')",
+    )
+    .await;
+    assert_eq!(shared, 1, "two pages at one address share one new article");
+
+    // Once more: nothing new, however the pages were placed.
+    let again = carethread(
+        &app.database.url,
+        &["import", "wordpress", file.to_str().unwrap()],
+    );
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert_eq!(count(&app, "SELECT count(*) FROM articles").await, 3);
+    assert_eq!(count(&app, "SELECT count(*) FROM comments").await, 4);
+}
