@@ -854,6 +854,18 @@ fn the_fresh_part_g_meets_the_targets() {
     );
 }
 
+/// Held-back part H was evaluated once, unseen, at the end of the round that part G led to
+/// (docs/safety.md has its figures); after the changes its failures led to, it guards against
+/// regressions like the other parts.
+#[test]
+fn the_held_back_part_h_meets_the_targets() {
+    meets_targets_with_at_least(
+        "tests/triage/heldback-h.tsv",
+        include_str!("../../../tests/triage/heldback-h.tsv"),
+        80,
+    );
+}
+
 #[test]
 fn a_corpus_with_a_bad_label_is_refused() {
     assert!(
