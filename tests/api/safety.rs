@@ -775,6 +775,35 @@ async fn safety_check_reads_lines_and_prints_json_lines() {
 }
 
 #[tokio::test]
+async fn safety_check_explains_what_it_found_and_why_a_find_did_not_count() {
+    use std::io::Write;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_carethread"))
+        .args(["safety", "check", "--explain"])
+        .env_remove("DATABASE_URL")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"I am bleeding heavily\nI am not bleeding heavily\n")
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success());
+    let text = String::from_utf8(output.stdout).unwrap();
+    let (first, second) = text.split_at(text.rfind("words:").expect("one explanation a line"));
+    assert!(first.starts_with("words: i am bleeding"), "{first}");
+    assert!(
+        first.contains("heavy bleeding") && !first.contains("does not count"),
+        "{first}"
+    );
+    assert!(second.contains("@negation: not"), "{second}");
+    assert!(second.contains("[does not count]"), "{second}");
+}
+
+#[tokio::test]
 async fn safety_check_uses_a_custom_list_and_refuses_a_broken_one() {
     let dir = tempfile::tempdir().unwrap();
     let good = dir.path().join("signs.txt");
