@@ -92,15 +92,16 @@ pub async fn submit(
     let submission_key = signed.then(|| used.submission_key(&comment.body));
     let stamp_hash = signed.then(|| used.form_key());
 
+    // Work that needs no database is done before the locks are taken, so they are held briefly.
+    let triage = config.warning_signs.check(&comment.body);
+    let spam_words = spam::text_reason(&comment.body, &config.banned_phrases);
+    let link = crate::accounts::tokens::generate();
     // The address's lock also covers its use of a form: the form key includes the address.
     let keys = [
         lock_key(b"address", submission.client_hash),
         lock_key(b"article", &article.id.to_be_bytes()),
     ];
     let mut tx = db.begin_with(store::begin_posting(&keys)).await?;
-    let triage = config.warning_signs.check(&comment.body);
-    let spam_words = spam::text_reason(&comment.body, &config.banned_phrases);
-    let link = crate::accounts::tokens::generate();
     let posted = store::post_guest_comment(
         &mut tx,
         &Posting {
