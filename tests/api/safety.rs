@@ -746,23 +746,25 @@ async fn admins_export_and_erase_from_the_admin_area() {
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
 }
 
-#[tokio::test]
-async fn safety_check_reads_lines_and_prints_json_lines() {
+/// Runs `carethread safety …` with `args`, `input` on stdin and no database.
+fn safety_command(args: &[&std::ffi::OsStr], input: &[u8]) -> std::process::Output {
     use std::io::Write;
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_carethread"))
-        .args(["safety", "check"])
+        .arg("safety")
+        .args(args)
         .env_remove("DATABASE_URL")
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"I am bleeding heavily\nWhat a lovely day\n")
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[tokio::test]
+async fn safety_check_reads_lines_and_prints_json_lines() {
+    let output = safety_command(&["check".as_ref()], b"I am bleeding heavily\nWhat a lovely day\n");
     assert!(output.status.success());
     let lines: Vec<&str> = std::str::from_utf8(&output.stdout).unwrap().lines().collect();
     assert_eq!(
@@ -776,21 +778,10 @@ async fn safety_check_reads_lines_and_prints_json_lines() {
 
 #[tokio::test]
 async fn safety_check_explains_what_it_found_and_why_a_find_did_not_count() {
-    use std::io::Write;
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_carethread"))
-        .args(["safety", "check", "--explain"])
-        .env_remove("DATABASE_URL")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"I am bleeding heavily\nI am not bleeding heavily\n")
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
+    let output = safety_command(
+        &["check".as_ref(), "--explain".as_ref()],
+        b"I am bleeding heavily\nI am not bleeding heavily\n",
+    );
     assert!(output.status.success());
     let text = String::from_utf8(output.stdout).unwrap();
     let (first, second) = text.split_at(text.rfind("words:").expect("one explanation a line"));
@@ -811,17 +802,10 @@ async fn safety_check_uses_a_custom_list_and_refuses_a_broken_one() {
     let bad = dir.path().join("bad.txt");
     std::fs::write(&bad, "no colon on this line\n").unwrap();
     let run = |path: &std::path::Path, input: &[u8]| {
-        use std::io::Write;
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_carethread"))
-            .args(["safety", "check", "--warning-signs"])
-            .arg(path)
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        child.stdin.take().unwrap().write_all(input).unwrap();
-        child.wait_with_output().unwrap()
+        safety_command(
+            &["check".as_ref(), "--warning-signs".as_ref(), path.as_os_str()],
+            input,
+        )
     };
     let output = run(&good, b"sharp pain in my chest\n");
     assert_eq!(
