@@ -1,6 +1,11 @@
 //! carethread: moderated comments for health-information websites.
 #![forbid(unsafe_code)]
 
+/// Unit tests (and the benchmarks among them) run with the allocator the program uses.
+#[cfg(test)]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 pub mod accounts;
 pub mod admin;
 pub mod api;

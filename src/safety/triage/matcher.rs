@@ -28,8 +28,15 @@ const MILD_REACH: usize = 3;
 #[derive(Debug, Clone, Copy)]
 pub(super) enum Target {
     Scope(ScopeKind),
-    Part { sign: u32, alt: u32, part: u32 },
-    Unless { sign: u32, alt: u32 },
+    Part {
+        sign: u32,
+        alt: u32,
+        part: u32,
+    },
+    /// An `unless` of an alternative of `sign` (`Index::alternative` says which).
+    Unless {
+        sign: u32,
+    },
 }
 
 /// Which phrases may start at a word: by word, at any number, or anywhere.
@@ -41,6 +48,8 @@ struct Triggers {
     always: Vec<u32>,
     /// Few enough phrases to try them all.
     all: Option<u32>,
+    /// The words of `by_word`, a bit for each of the list's words.
+    starts: Vec<u64>,
 }
 
 /// Groups with at most this many phrases try each one rather than look them up by word.
@@ -49,20 +58,58 @@ const TRY_ALL: usize = 6;
 #[derive(Debug, Clone, Default)]
 pub(super) struct Index {
     targets: Vec<(Target, Phrase)>,
-    /// For each target, words one of which every match contains (`None`: no such set): a
-    /// sentence without any of them is not searched for it.
-    anchors: Vec<Option<Vec<WordId>>>,
-    scope: Triggers,
-    signs: Triggers,
+    /// For each target, sets of words such that every match contains a word of each set, the
+    /// rarest set first: a sentence that lacks every word of one set is not searched for it.
+    anchors: Vec<Vec<WordSet>>,
+    /// For each target, what it may start with.
+    firsts: Vec<First>,
+    /// For each target of a sign, its alternative, numbered across the list.
+    alternative: Vec<u32>,
+    /// How many alternatives the list has, and how many parts each.
+    parts: Vec<u32>,
+    /// Which top-level phrases to consider in a sentence, by the words it has.
+    scope: Keys,
+    signs: Keys,
     /// For each group, which of its phrases may start at a word: a group tries only those.
     group_triggers: Vec<Triggers>,
     /// Groups of a few plain words, tried afresh each time (cheaper than remembering them).
     group_plain: Vec<bool>,
     /// Groups that are a choice of single words: the words, sorted.
     group_words: Vec<Option<Vec<WordId>>>,
-    /// For each word of the list, the top-level phrases that may start with it.
-    scope_words: Vec<Vec<u32>>,
-    sign_words: Vec<Vec<u32>>,
+    /// Groups used in more than one place: only their ends are worth remembering.
+    group_shared: Vec<bool>,
+}
+
+/// A set of the list's words as bits, kept by 64-word block: (block, bits) pairs.
+#[derive(Debug, Clone, Default)]
+struct WordSet(Vec<(u32, u64)>);
+
+impl WordSet {
+    fn new(words: &[WordId]) -> WordSet {
+        let mut blocks: Vec<(u32, u64)> = Vec::new();
+        for &w in words {
+            let (block, bit) = (w / 64, 1u64 << (w % 64));
+            match blocks.iter_mut().find(|(b, _)| *b == block) {
+                Some((_, bits)) => *bits |= bit,
+                None => blocks.push((block, bit)),
+            }
+        }
+        blocks.sort_unstable();
+        WordSet(blocks)
+    }
+
+    /// Whether `present` (a bit for each of the list's words) has a word of the set.
+    fn meets(&self, present: &[u64]) -> bool {
+        self.0.iter().any(|&(b, bits)| present[b as usize] & bits != 0)
+    }
+}
+
+/// Top-level phrases by the rarest of the word sets they need (see `Index::anchors`): a sentence
+/// is searched only for the phrases keyed by one of its words, and those that need no word.
+#[derive(Debug, Clone, Default)]
+struct Keys {
+    by_word: Vec<Vec<u32>>,
+    free: Vec<u32>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -91,6 +138,12 @@ impl Triggers {
         if phrases <= TRY_ALL {
             self.all = Some(phrases as u32);
         }
+        if let Some(&(last, _)) = self.by_word.last() {
+            self.starts = vec![0; last as usize / 64 + 1];
+            for &(w, _) in &self.by_word {
+                self.starts[w as usize / 64] |= 1 << (w % 64);
+            }
+        }
     }
 
     /// Whether any phrase may start at word `p`.
@@ -100,9 +153,10 @@ impl Triggers {
         }
         p < doc.tokens.len()
             && ((!self.numbers.is_empty() && doc.tokens[p].number.is_some())
-                || doc.ids(p).iter().any(|id| {
-                    let i = self.by_word.partition_point(|&(w, _)| w < *id);
-                    self.by_word.get(i).is_some_and(|&(w, _)| w == *id)
+                || doc.ids(p).iter().any(|&id| {
+                    self.starts
+                        .get(id as usize / 64)
+                        .is_some_and(|bits| bits & (1 << (id % 64)) != 0)
                 }))
     }
 
@@ -183,6 +237,7 @@ impl Index {
         for (s, sign) in rules.signs.iter().enumerate() {
             for (a, alternative) in sign.alternatives.iter().enumerate() {
                 let (sign, alt) = (s as u32, a as u32);
+                index.parts.push(alternative.parts.len() as u32);
                 for (p, part) in alternative.parts.iter().enumerate() {
                     let target = Target::Part {
                         sign,
@@ -192,21 +247,22 @@ impl Index {
                     index.add(rules, target, part.phrase.clone(), false);
                 }
                 for phrase in &alternative.unless {
-                    index.add(rules, Target::Unless { sign, alt }, phrase.clone(), false);
+                    index.add(rules, Target::Unless { sign }, phrase.clone(), false);
                 }
             }
         }
-        let words = rules.lexicon.len();
-        for (triggers, dense) in [
-            (&mut index.scope, &mut index.scope_words),
-            (&mut index.signs, &mut index.sign_words),
-        ] {
-            triggers.finish(usize::MAX);
-            *dense = vec![Vec::new(); words];
-            for &(w, t) in &triggers.by_word {
-                dense[w as usize].push(t);
+        let mut uses = vec![0u32; rules.groups.len()];
+        let phrases = rules
+            .groups
+            .iter()
+            .flat_map(|g| &g.phrases)
+            .chain(index.targets.iter().map(|(_, p)| p));
+        for step in phrases.flat_map(|p| &p.steps) {
+            if let Elem::Group(g) = step.elem {
+                uses[g as usize] += 1;
             }
         }
+        index.group_shared = uses.into_iter().map(|n| n > 1).collect();
         index
     }
 
@@ -216,14 +272,30 @@ impl Index {
         if first_of(rules, &phrase.steps, &mut first, 0) {
             first.always = true;
         }
-        let triggers = if scope { &mut self.scope } else { &mut self.signs };
-        triggers.add(id, first);
-        let anchor = required(rules, &phrase.steps, 0).map(|mut words| {
-            words.sort_unstable();
-            words.dedup();
-            words
+        first.words.sort_unstable();
+        first.words.dedup();
+        self.firsts.push(first);
+        self.alternative.push(match target {
+            Target::Scope(_) => u32::MAX,
+            Target::Part { .. } | Target::Unless { .. } => self.parts.len() as u32 - 1,
         });
-        self.anchors.push(anchor);
+        let mut anchor = required_sets(rules, &phrase.steps);
+        anchor.sort_by_key(|words| cost(rules, words));
+        let keys = if scope { &mut self.scope } else { &mut self.signs };
+        match anchor.first() {
+            Some(words) => {
+                for &w in words {
+                    if keys.by_word.len() <= w as usize {
+                        keys.by_word
+                            .resize(rules.lexicon.len().max(w as usize + 1), Vec::new());
+                    }
+                    keys.by_word[w as usize].push(id);
+                }
+            }
+            None => keys.free.push(id),
+        }
+        self.anchors
+            .push(anchor.iter().map(|words| WordSet::new(words)).collect());
         self.targets.push((target, phrase));
     }
 }
@@ -236,39 +308,64 @@ const COMMON: &[&str] = &[
     "really", "very", "all", "no", "been", "will", "go", "up", "out", "now", "but", "or", "one", "there",
 ];
 
+/// How common a set of words is, roughly: a set with a common word in it anchors little.
+fn cost(rules: &Rules, words: &[WordId]) -> usize {
+    words
+        .iter()
+        .map(|&w| {
+            if COMMON.contains(&rules.lexicon.word(w)) {
+                50
+            } else {
+                1
+            }
+        })
+        .sum()
+}
+
+/// For each step every match of `steps` needs, the words one of which that step's match
+/// contains (steps that may match numbers or clause ends alone give no set).
+fn required_sets(rules: &Rules, steps: &[Step]) -> Vec<Vec<WordId>> {
+    steps
+        .iter()
+        .filter(|s| !s.optional)
+        .filter_map(|s| {
+            let mut words = match &s.elem {
+                Elem::Word(id) => vec![*id],
+                Elem::Group(g) => group_words(rules, *g, 0)?,
+                Elem::Number { .. } | Elem::Rise | Elem::ClauseEnd => return None,
+            };
+            words.sort_unstable();
+            words.dedup();
+            Some(words)
+        })
+        .collect()
+}
+
+/// Words one of which every match of group `g` contains, chosen to be as rare as possible;
+/// `None` when a match could consist of numbers or clause ends alone.
+fn group_words(rules: &Rules, g: u32, depth: usize) -> Option<Vec<WordId>> {
+    let mut all = Vec::new();
+    for p in &rules.group(g).phrases {
+        all.extend(required(rules, &p.steps, depth + 1)?);
+    }
+    Some(all)
+}
+
 /// Words one of which every match of `steps` contains, chosen to be as rare as possible; `None`
 /// when a match could consist of numbers or clause ends alone.
 fn required(rules: &Rules, steps: &[Step], depth: usize) -> Option<Vec<WordId>> {
     if depth > 32 {
         return None;
     }
-    let cost = |words: &Vec<WordId>| -> usize {
-        words
-            .iter()
-            .map(|&w| {
-                if COMMON.contains(&rules.lexicon.word(w)) {
-                    50
-                } else {
-                    1
-                }
-            })
-            .sum()
-    };
     steps
         .iter()
         .filter(|s| !s.optional)
         .filter_map(|s| match &s.elem {
             Elem::Word(id) => Some(vec![*id]),
             Elem::Number { .. } | Elem::Rise | Elem::ClauseEnd => None,
-            Elem::Group(g) => {
-                let mut all = Vec::new();
-                for p in &rules.group(*g).phrases {
-                    all.extend(required(rules, &p.steps, depth + 1)?);
-                }
-                Some(all)
-            }
+            Elem::Group(g) => group_words(rules, *g, depth),
         })
-        .min_by_key(cost)
+        .min_by_key(|words| cost(rules, words))
 }
 
 /// Collects the words a phrase may start with; true when it may match nothing at all.
@@ -318,6 +415,16 @@ pub(super) struct Doc {
 }
 
 impl Doc {
+    /// Whether sentence `sentence` has list word `w`.
+    fn has(&self, sentence: usize, w: WordId) -> bool {
+        self.present[sentence][w as usize / 64] & (1 << (w % 64)) != 0
+    }
+
+    /// Whether sentence `sentence` has a word of each set.
+    fn has_all(&self, sentence: usize, sets: &[WordSet]) -> bool {
+        sets.iter().all(|set| set.meets(&self.present[sentence]))
+    }
+
     /// The list's words that word `p` matches.
     fn ids(&self, p: usize) -> &[WordId] {
         &self.matches[self.distinct[p] as usize]
@@ -325,7 +432,8 @@ impl Doc {
 
     pub fn new(rules: &Rules, text: &str) -> Doc {
         let tokens = words::tokenise(text);
-        let mut seen: HashMap<&str, u32, BuildHasherDefault<super::rules::WordHasher>> = HashMap::default();
+        let mut seen: HashMap<&str, u32, BuildHasherDefault<super::rules::WordHasher>> =
+            HashMap::with_capacity_and_hasher(tokens.len(), BuildHasherDefault::default());
         let mut matches = Vec::new();
         let mut distinct = Vec::with_capacity(tokens.len());
         for t in &tokens {
@@ -381,6 +489,42 @@ impl Doc {
 
 /// Where each phrase was found: (first word, end) pairs.
 type Hits = Vec<Vec<(usize, usize)>>;
+
+/// For each alternative, the sentences where one of its `unless` phrases was found.
+type Excluded = Vec<Vec<u32>>;
+
+fn unless_sentences(index: &Index, doc: &Doc, hits: &Hits) -> Excluded {
+    let mut excluded = vec![Vec::new(); index.parts.len()];
+    for (t, ((target, _), found)) in index.targets.iter().zip(hits).enumerate() {
+        if let Target::Unless { .. } = target {
+            let sentences: &mut Vec<u32> = &mut excluded[index.alternative[t] as usize];
+            sentences.extend(found.iter().map(|&(s, _)| doc.tokens[s].sentence));
+        }
+    }
+    excluded
+}
+
+/// Whether a find (first word `s`, end `e`) of part `t` counts: not in a sentence where its
+/// alternative has an `unless`, and, unless the part is context only, in scope.
+#[allow(clippy::too_many_arguments)]
+fn part_counts(
+    rules: &Rules,
+    index: &Index,
+    doc: &Doc,
+    scope: &Scope,
+    excluded: &Excluded,
+    t: u32,
+    s: usize,
+    e: usize,
+) -> bool {
+    let Target::Part { sign, alt, part } = index.targets[t as usize].0 else {
+        return false;
+    };
+    let rule_sign = &rules.signs[sign as usize];
+    let context = rule_sign.alternatives[alt as usize].parts[part as usize].context;
+    !excluded[index.alternative[t as usize] as usize].contains(&doc.tokens[s].sentence)
+        && (context || scope.counts(&doc.tokens, s, e, rule_sign.category))
+}
 
 /// A quick hash for the memo's small integer keys (the default hasher is built to resist attack,
 /// which these keys, made by the matcher, do not need).
@@ -572,8 +716,9 @@ impl Matcher<'_> {
         if !self.index.group_triggers[g as usize].any_at(self.doc, p) {
             return ends;
         }
+        let shared = self.index.group_shared[g as usize];
         let key = (g, p as u32);
-        if let Some(&(start, len)) = self.memo.borrow().get(&key) {
+        if shared && let Some(&(start, len)) = self.memo.borrow().get(&key) {
             let arena = self.arena.borrow();
             for &e in &arena[start as usize..(start + len) as usize] {
                 ends.push(e);
@@ -588,6 +733,9 @@ impl Matcher<'_> {
                 self.steps(&phrases[i as usize].steps, p, limit, true, &mut ends);
             }
         });
+        if !shared {
+            return ends;
+        }
         let mut arena = self.arena.borrow_mut();
         let start = arena.len() as u32;
         arena.extend(ends.iter());
@@ -595,56 +743,112 @@ impl Matcher<'_> {
         ends
     }
 
-    /// Finds every wanted phrase (all when `wanted` is `None`).
-    fn find_all(&self, triggers: &Triggers, words: &[Vec<u32>], wanted: Option<&[bool]>, hits: &mut Hits) {
+    /// Finds every wanted phrase (all when `wanted` is `None`). A phrase stops being wanted once
+    /// `enough` says a find of it (target, first word, end) settles what it is looked for.
+    ///
+    /// Sentence by sentence: only the phrases keyed by a word the sentence has, and that have
+    /// every word they need there, are tried, each at the words it may start with.
+    fn find_all(
+        &self,
+        keys: &Keys,
+        mut wanted: Option<&mut [bool]>,
+        enough: &dyn Fn(u32, usize, usize) -> bool,
+        hits: &mut Hits,
+    ) {
         let index = self.index;
         let doc = self.doc;
+        let n = doc.tokens.len();
         let mut ends = Ends::default();
-        let mut seen_at = vec![usize::MAX; index.targets.len()];
-        // Whether a target's anchor words are in a sentence, checked once a sentence: the value
-        // is the sentence + 1, positive when they are.
-        let mut anchored = vec![0i64; index.targets.len()];
-        let mut candidates = Vec::new();
-        for p in 0..doc.tokens.len() {
-            let limit = doc.sentence_end[p];
-            candidates.clear();
-            for &id in doc.ids(p) {
-                candidates.extend_from_slice(&words[id as usize]);
-            }
-            if doc.tokens[p].number.is_some() {
-                candidates.extend_from_slice(&triggers.numbers);
-            }
-            candidates.extend_from_slice(&triggers.always);
-            for &t in &candidates {
-                if seen_at[t as usize] == p || wanted.is_some_and(|w| !w[t as usize]) {
-                    continue;
-                }
-                seen_at[t as usize] = p;
-                if let Some(anchor) = &index.anchors[t as usize] {
-                    let sentence = i64::from(doc.tokens[p].sentence) + 1;
-                    let known = anchored[t as usize];
-                    let here = if known.abs() == sentence {
-                        known > 0
-                    } else {
-                        let present = &doc.present[(sentence - 1) as usize];
-                        let here = anchor
-                            .iter()
-                            .any(|&w| present[w as usize / 64] & (1 << (w % 64)) != 0);
-                        anchored[t as usize] = if here { sentence } else { -sentence };
-                        here
-                    };
-                    if !here {
-                        continue;
+        // The sentence (+ 1) each target was last considered for.
+        let mut seen = vec![0u32; index.targets.len()];
+        let mut live = Vec::new();
+        let (mut occurs, mut numbers, mut at) = (Vec::new(), Vec::new(), Vec::new());
+        let mut start = 0;
+        while start < n {
+            let end = doc.sentence_end[start];
+            let sentence = doc.tokens[start].sentence as usize;
+            let stamp = sentence as u32 + 1;
+            live.clear();
+            let mut consider = |t: u32| {
+                if seen[t as usize] != stamp {
+                    seen[t as usize] = stamp;
+                    if wanted.as_deref().is_none_or(|w| w[t as usize])
+                        && doc.has_all(sentence, &index.anchors[t as usize])
+                    {
+                        live.push(t);
                     }
                 }
-                ends.clear();
-                self.steps(&index.targets[t as usize].1.steps, p, limit, true, &mut ends);
-                if let Some(end) = ends.iter().max()
-                    && end > p
-                {
-                    hits[t as usize].push((p, end));
+            };
+            keys.free.iter().for_each(|&t| consider(t));
+            for (block, &bits) in doc.present[sentence].iter().enumerate() {
+                let mut bits = bits;
+                while bits != 0 {
+                    let w = block * 64 + bits.trailing_zeros() as usize;
+                    bits &= bits - 1;
+                    if let Some(targets) = keys.by_word.get(w) {
+                        targets.iter().for_each(|&t| consider(t));
+                    }
                 }
             }
+            if live.is_empty() {
+                start = end;
+                continue;
+            }
+            // Where each of the sentence's list words is, by word.
+            occurs.clear();
+            numbers.clear();
+            for p in start..end {
+                occurs.extend(doc.ids(p).iter().map(|&id| u64::from(id) << 32 | p as u64));
+                if doc.tokens[p].number.is_some() {
+                    numbers.push(p);
+                }
+            }
+            occurs.sort_unstable();
+            for &t in &live {
+                let first = &index.firsts[t as usize];
+                at.clear();
+                if first.always {
+                    at.extend(start..end);
+                } else {
+                    for &w in &first.words {
+                        if doc.has(sentence, w) {
+                            let from = occurs.partition_point(|&o| o >> 32 < u64::from(w));
+                            at.extend(
+                                occurs[from..]
+                                    .iter()
+                                    .take_while(|&&o| o >> 32 == u64::from(w))
+                                    .map(|&o| (o & u64::from(u32::MAX)) as usize),
+                            );
+                        }
+                    }
+                    if first.number {
+                        at.extend_from_slice(&numbers);
+                    }
+                    // Usually one word's places, already in order.
+                    if !at.is_sorted() {
+                        at.sort_unstable();
+                    }
+                    at.dedup();
+                }
+                for &p in &at {
+                    if wanted.as_deref().is_some_and(|w| !w[t as usize]) {
+                        break;
+                    }
+                    ends.clear();
+                    self.steps(&index.targets[t as usize].1.steps, p, end, true, &mut ends);
+                    if let Some(e) = ends.iter().max()
+                        && e > p
+                    {
+                        hits[t as usize].push((p, e));
+                        if let Some(wanted) = wanted.as_deref_mut()
+                            && enough(t, p, e)
+                        {
+                            wanted[t as usize] = false;
+                        }
+                    }
+                }
+            }
+            start = end;
         }
     }
 }
@@ -874,6 +1078,12 @@ pub(super) fn find_signs(rules: &Rules, index: &Index, text: &str) -> Vec<usize>
     find_signs_explained(rules, index, text, None)
 }
 
+/// The signs found when every find of every phrase is looked for, as explaining does.
+#[cfg(test)]
+pub(super) fn find_signs_everywhere(rules: &Rules, index: &Index, text: &str) -> Vec<usize> {
+    find_signs_explained(rules, index, text, Some(&mut String::new()))
+}
+
 /// Every find of every phrase, and whether it counted: for people editing a list.
 pub(super) fn explain(rules: &Rules, index: &Index, text: &str) -> String {
     let mut out = String::new();
@@ -893,6 +1103,7 @@ fn find_signs_explained(
         return Vec::new();
     }
     let mut hits: Hits = vec![Vec::new(); index.targets.len()];
+    let never = |_: u32, _: usize, _: usize| false;
     Matcher {
         rules,
         index,
@@ -904,7 +1115,7 @@ fn find_signs_explained(
         )),
         arena: RefCell::default(),
     }
-    .find_all(&index.scope, &index.scope_words, None, &mut hits);
+    .find_all(&index.scope, None, &never, &mut hits);
     let scope = Scope::new(&doc, index, &hits);
     let signs = Matcher {
         rules,
@@ -919,43 +1130,77 @@ fn find_signs_explained(
     };
     // The first phrase of each alternative everywhere; the rest (and `unless`) only for
     // alternatives whose first phrase counts. Explaining looks for everything.
-    let first: Vec<bool> = index
+    let mut first: Vec<bool> = index
         .targets
         .iter()
         .map(|(t, _)| matches!(t, Target::Part { part: 0, .. }))
         .collect();
     let everything = explain.is_some();
+    // One find in scope is enough to start an alternative.
+    let in_scope = |t: u32, s: usize, e: usize| match index.targets[t as usize].0 {
+        Target::Part { sign, alt, part } => {
+            let sign = &rules.signs[sign as usize];
+            sign.alternatives[alt as usize].parts[part as usize].context
+                || scope.counts(&doc.tokens, s, e, sign.category)
+        }
+        _ => false,
+    };
     signs.find_all(
         &index.signs,
-        &index.sign_words,
-        (!everything).then_some(&first[..]),
+        (!everything).then_some(&mut first[..]),
+        &in_scope,
         &mut hits,
     );
     if !everything {
-        let mut started = std::collections::HashSet::new();
-        for ((target, _), found) in index.targets.iter().zip(&hits) {
-            if let Target::Part { sign, alt, part: 0 } = *target {
-                let rule_sign = &rules.signs[sign as usize];
-                let context = rule_sign.alternatives[alt as usize].parts[0].context;
-                if found
-                    .iter()
-                    .any(|&(s, e)| context || scope.counts(&doc.tokens, s, e, rule_sign.category))
-                {
-                    started.insert((sign, alt));
-                }
+        let mut started = vec![false; index.parts.len()];
+        for (t, ((target, _), found)) in index.targets.iter().zip(&hits).enumerate() {
+            if let Target::Part { part: 0, .. } = *target
+                && found.iter().any(|&(s, e)| in_scope(t as u32, s, e))
+            {
+                started[index.alternative[t] as usize] = true;
             }
         }
-        let rest: Vec<bool> = index
+        let started = |t: usize| index.alternative[t] != u32::MAX && started[index.alternative[t] as usize];
+        // Every `unless` of those alternatives, then their other parts, each only until one find
+        // counts: that is all the verdict needs.
+        let mut unless: Vec<bool> = index
             .targets
             .iter()
-            .map(|(t, _)| match *t {
-                Target::Part { sign, alt, part } => part > 0 && started.contains(&(sign, alt)),
-                Target::Unless { sign, alt } => started.contains(&(sign, alt)),
-                Target::Scope(_) => false,
+            .enumerate()
+            .map(|(t, (target, _))| matches!(target, Target::Unless { .. }) && started(t))
+            .collect();
+        if unless.iter().any(|&u| u) {
+            signs.find_all(&index.signs, Some(&mut unless), &never, &mut hits);
+        }
+        let excluded = unless_sentences(index, &doc, &hits);
+        let counts = |t: u32, s: usize, e: usize| part_counts(rules, index, &doc, &scope, &excluded, t, s, e);
+        // A first part whose find fell in a sentence its `unless` rules out is looked for again,
+        // this time until a find counts.
+        let mut again: Vec<bool> = index
+            .targets
+            .iter()
+            .zip(&hits)
+            .enumerate()
+            .map(|(t, ((target, _), found))| {
+                matches!(*target, Target::Part { part: 0, .. })
+                    && started(t)
+                    && !found.iter().any(|&(s, e)| counts(t as u32, s, e))
             })
             .collect();
+        if again.iter().any(|&a| a) {
+            for (t, _) in again.iter().enumerate().filter(|(_, a)| **a) {
+                hits[t].clear();
+            }
+            signs.find_all(&index.signs, Some(&mut again), &counts, &mut hits);
+        }
+        let mut rest: Vec<bool> = index
+            .targets
+            .iter()
+            .enumerate()
+            .map(|(t, (target, _))| matches!(*target, Target::Part { part, .. } if part > 0) && started(t))
+            .collect();
         if rest.iter().any(|&r| r) {
-            signs.find_all(&index.signs, &index.sign_words, Some(&rest), &mut hits);
+            signs.find_all(&index.signs, Some(&mut rest), &counts, &mut hits);
         }
     }
 
@@ -998,34 +1243,29 @@ fn find_signs_explained(
         }
     }
     // Which parts of which alternatives hold.
-    let mut unless_sentences: HashMap<(u32, u32), Vec<u32>> = HashMap::new();
-    for ((target, _), found) in index.targets.iter().zip(&hits) {
-        if let Target::Unless { sign, alt } = target {
-            let sentences = unless_sentences.entry((*sign, *alt)).or_default();
-            sentences.extend(found.iter().map(|&(s, _)| doc.tokens[s].sentence));
-        }
-    }
-    let mut holds: HashMap<(u32, u32), Vec<bool>> = HashMap::new();
-    for ((target, _), found) in index.targets.iter().zip(&hits) {
-        let Target::Part { sign, alt, part } = *target else {
+    let excluded = unless_sentences(index, &doc, &hits);
+    // For each alternative, a bit for each part that holds.
+    let mut holds = vec![0u64; index.parts.len()];
+    let mut sign_of = vec![0u32; index.parts.len()];
+    for (t, ((target, _), found)) in index.targets.iter().zip(&hits).enumerate() {
+        let Target::Part { sign, part, .. } = *target else {
             continue;
         };
-        let rule_sign = &rules.signs[sign as usize];
-        let alternative = &rule_sign.alternatives[alt as usize];
-        let context = alternative.parts[part as usize].context;
-        let excluded = unless_sentences.get(&(sign, alt));
-        let ok = found.iter().any(|&(s, e)| {
-            excluded.is_none_or(|ex| !ex.contains(&doc.tokens[s].sentence))
-                && (context || scope.counts(&doc.tokens, s, e, rule_sign.category))
-        });
-        holds
-            .entry((sign, alt))
-            .or_insert_with(|| vec![false; alternative.parts.len()])[part as usize] = ok;
+        let alternative = index.alternative[t] as usize;
+        sign_of[alternative] = sign;
+        if found
+            .iter()
+            .any(|&(s, e)| part_counts(rules, index, &doc, &scope, &excluded, t as u32, s, e))
+        {
+            holds[alternative] |= 1 << part;
+        }
     }
     let mut found: Vec<usize> = holds
-        .into_iter()
-        .filter(|(_, parts)| parts.iter().all(|&ok| ok))
-        .map(|((sign, _), _)| sign as usize)
+        .iter()
+        .zip(&index.parts)
+        .zip(&sign_of)
+        .filter(|((bits, parts), _)| bits.count_ones() == **parts)
+        .map(|(_, &sign)| sign as usize)
         .collect();
     found.sort_unstable();
     found.dedup();

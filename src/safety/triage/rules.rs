@@ -512,11 +512,11 @@ impl Lexicon {
         }
         if word.len() >= 6 && word.bytes().all(|b| b.is_ascii_lowercase()) && !NOT_SLIPS.contains(&word) {
             let mut found: Vec<u32> = Vec::new();
-            for key in deletions(word) {
-                if let Some(candidates) = self.slips.get(&key) {
+            each_deletion(word, |key| {
+                if let Some(candidates) = self.slips.get(key) {
                     found.extend(candidates.iter().copied());
                 }
-            }
+            });
             found.sort_unstable();
             found.dedup();
             for index in found {
@@ -580,16 +580,21 @@ fn undouble(word: &str) -> String {
 
 /// The word itself and the word with each one letter left out.
 fn deletions(word: &str) -> Vec<String> {
-    let mut keys = vec![word.to_owned()];
-    for i in 0..word.len() {
-        if word.is_char_boundary(i) {
-            let mut key = String::with_capacity(word.len());
-            key.push_str(&word[..i]);
-            key.push_str(&word[word[i..].chars().next().map_or(i, |c| i + c.len_utf8())..]);
-            keys.push(key);
-        }
-    }
+    let mut keys = Vec::new();
+    each_deletion(word, |key| keys.push(key.to_owned()));
     keys
+}
+
+/// Calls `f` with the word and with each form of it with one letter left out, in one buffer.
+fn each_deletion(word: &str, mut f: impl FnMut(&str)) {
+    f(word);
+    let mut key = String::with_capacity(word.len());
+    for (i, c) in word.char_indices() {
+        key.clear();
+        key.push_str(&word[..i]);
+        key.push_str(&word[i + c.len_utf8()..]);
+        f(&key);
+    }
 }
 
 /// One letter added, left out, changed, or two neighbours swapped.
@@ -764,6 +769,9 @@ impl Rules {
         }
         if parts.iter().all(|p| p.context) {
             return Err(format!("'{}' has only context parts", text.trim()));
+        }
+        if parts.len() > 64 {
+            return Err(format!("'{}' has more than 64 parts", text.trim()));
         }
         Ok(Alternative { parts, unless })
     }

@@ -894,6 +894,48 @@ fn the_evaluation_counts_misses_false_alarms_and_categories() {
 
 // ---- Benchmark ----------------------------------------------------------------------------
 
+/// The check stops looking for a phrase once a find of it settles the verdict; explaining looks
+/// for every find. Both must reach the same signs on every comment of the corpus.
+#[test]
+fn the_quick_check_and_the_full_search_agree() {
+    let signs = signs();
+    let corpus = [
+        include_str!("../../../tests/triage/dev.tsv"),
+        include_str!("../../../tests/triage/heldback.tsv"),
+        include_str!("../../../tests/triage/fresh-d.tsv"),
+        include_str!("../../../tests/triage/heldback-e.tsv"),
+        include_str!("../../../tests/triage/heldback-f.tsv"),
+        include_str!("../../../tests/triage/fresh-g.tsv"),
+        include_str!("../../../tests/triage/heldback-h.tsv"),
+        include_str!("../../../tests/triage/fresh-i.tsv"),
+    ];
+    // Finds that do not count come first here, and one that counts later: a part that stopped
+    // at its first find would miss the sign.
+    let made_up = [
+        "I didn't faint yesterday. Today the bleeding is really heavy and I feel faint.",
+        "The bleeding is heavy. Last year I nearly fainted at the dentist but that was nerves. Now I keep nearly fainting when I stand.",
+        "My nose was bleeding heavily after a cold, not a worry. Since lunch I've been bleeding heavily and I feel like I'm going to pass out.",
+        "I was not dizzy this morning. The bleeding is soaking a pad an hour and now I am so dizzy.",
+        "I was bleeding heavily and crying all night. Now the bleeding is heavy again and I feel faint.",
+    ];
+    let (rules, index) = (&signs.inner.rules, &signs.inner.index);
+    let mut compared = 0;
+    let lines = corpus
+        .iter()
+        .flat_map(|c| c.lines())
+        .filter(|l| !l.starts_with('#'));
+    for text in lines
+        .filter_map(|l| l.split_once('\t').map(|(_, text)| text))
+        .chain(made_up)
+    {
+        let quick = matcher::find_signs(rules, index, text);
+        let full = matcher::find_signs_everywhere(rules, index, text);
+        assert_eq!(quick, full, "the two searches disagree on: {text}");
+        compared += 1;
+    }
+    assert!(compared > 2_000, "only {compared} comments compared");
+}
+
 /// `cargo test --release --lib triage::tests::benchmark -- --ignored --nocapture`
 #[test]
 #[ignore = "a benchmark: run it in a release build"]

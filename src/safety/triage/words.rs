@@ -29,10 +29,28 @@ pub(super) struct Token {
 }
 
 /// Words that start a new clause: negation and "if" do not reach past them.
-const CLAUSE_WORDS: &[&str] = &[
-    "and", "but", "because", "though", "although", "however", "then", "while", "whilst", "when", "after",
-    "before", "until", "since", "which", "whereas", "except",
-];
+fn is_clause_word(word: &str) -> bool {
+    matches!(
+        word,
+        "and"
+            | "but"
+            | "because"
+            | "though"
+            | "although"
+            | "however"
+            | "then"
+            | "while"
+            | "whilst"
+            | "when"
+            | "after"
+            | "before"
+            | "until"
+            | "since"
+            | "which"
+            | "whereas"
+            | "except"
+    )
+}
 
 /// Text-speak and contractions, spelled out. Keys have no apostrophes.
 static SPELLED_OUT: LazyLock<Table<&'static str>> = LazyLock::new(|| {
@@ -373,7 +391,11 @@ pub(super) fn stem_and_ending(word: &str) -> (String, bool) {
 
 /// Reads a comment into words (see the module documentation).
 pub(super) fn tokenise(text: &str) -> Vec<Token> {
-    let mut out = Builder::default();
+    let mut out = Builder {
+        // About one word in five or six characters of English.
+        tokens: Vec::with_capacity(text.len() / 5 + 1),
+        ..Builder::default()
+    };
     let lower = text.to_lowercase();
     let mut piece = String::new();
     let mut chars = lower.chars().peekable();
@@ -508,9 +530,13 @@ impl Builder {
         if piece.is_empty() {
             return;
         }
-        let word = squeeze(piece);
+        self.push_piece(&squeeze(piece));
         piece.clear();
-        if let Some(spelled) = SPELLED_OUT.get(word.as_str()) {
+    }
+
+    /// A run of letters and digits, as written.
+    fn push_piece(&mut self, word: &str) {
+        if let Some(spelled) = SPELLED_OUT.get(word) {
             for w in spelled.split(' ') {
                 self.push_word(w);
             }
@@ -533,7 +559,7 @@ impl Builder {
             }
             self.push_run(&run);
         } else {
-            self.push_word(&word);
+            self.push_word(word);
         }
     }
 
@@ -560,16 +586,18 @@ impl Builder {
             } else if self.clause_pending && !self.listing {
                 self.clause += 1;
                 self.segment += 1;
-            } else if CLAUSE_WORDS.contains(&word) && !self.joining {
+            } else if is_clause_word(word) && !self.joining {
                 self.clause += 1;
             }
         }
         self.sentence_pending = false;
         self.clause_pending = false;
-        let number = NUMBER_WORDS
-            .get(word)
-            .copied()
-            .or_else(|| word.parse::<f64>().ok().filter(|n| n.is_finite()));
+        // Only a word that starts with a digit or a point can read as a finite number.
+        let number = NUMBER_WORDS.get(word).copied().or_else(|| {
+            word.starts_with(|c: char| c.is_ascii_digit() || c == '.')
+                .then(|| word.parse::<f64>().ok().filter(|n| n.is_finite()))
+                .flatten()
+        });
         // "38 point 5" is one number.
         let len = self.tokens.len();
         if number.is_some()
@@ -605,10 +633,10 @@ impl Builder {
 }
 
 /// "sooo" → "so", "heavyyy" → "heavy": letters repeated three or more times count once.
-fn squeeze(word: &str) -> String {
+fn squeeze(word: &str) -> std::borrow::Cow<'_, str> {
     let b = word.as_bytes();
     if !b.windows(3).any(|w| w[0] == w[1] && w[1] == w[2]) {
-        return word.to_owned();
+        return word.into();
     }
     let mut out = String::with_capacity(word.len());
     let chars: Vec<char> = word.chars().collect();
@@ -622,7 +650,7 @@ fn squeeze(word: &str) -> String {
             out.push(c);
         }
     }
-    out
+    out.into()
 }
 
 #[cfg(test)]
