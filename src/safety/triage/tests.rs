@@ -866,6 +866,17 @@ fn the_held_back_part_h_meets_the_targets() {
     );
 }
 
+/// Part I was evaluated once, unseen, before any rule was changed because of it; since then it
+/// guards against regressions like the other parts.
+#[test]
+fn the_fresh_part_i_meets_the_targets() {
+    meets_targets_with_at_least(
+        "tests/triage/fresh-i.tsv",
+        include_str!("../../../tests/triage/fresh-i.tsv"),
+        110,
+    );
+}
+
 #[test]
 fn a_corpus_with_a_bad_label_is_refused() {
     assert!(
@@ -908,6 +919,7 @@ fn the_quick_check_and_the_full_search_agree() {
         include_str!("../../../tests/triage/fresh-g.tsv"),
         include_str!("../../../tests/triage/heldback-h.tsv"),
         include_str!("../../../tests/triage/fresh-i.tsv"),
+        include_str!("../../../tests/triage/heldback-j.tsv"),
     ];
     // Finds that do not count come first here, and one that counts later: a part that stopped
     // at its first find would miss the sign.
