@@ -61,8 +61,9 @@ pub(super) struct Index {
     /// For each target, sets of words such that every match contains a word of each set, the
     /// rarest set first: a sentence that lacks every word of one set is not searched for it.
     anchors: Vec<Vec<WordSet>>,
-    /// For each target, what it may start with.
+    /// For each target, what it may start with, and its first words as a set.
     firsts: Vec<First>,
+    first_sets: Vec<WordSet>,
     /// For each target of a sign, its alternative, numbered across the list.
     alternative: Vec<u32>,
     /// How many alternatives the list has, and how many parts each.
@@ -101,6 +102,20 @@ impl WordSet {
     /// Whether `present` (a bit for each of the list's words) has a word of the set.
     fn meets(&self, present: &[u64]) -> bool {
         self.0.iter().any(|&(b, bits)| present[b as usize] & bits != 0)
+    }
+
+    /// The words of the set that `present` has, in order.
+    fn common<'a>(&'a self, present: &'a [u64]) -> impl Iterator<Item = WordId> + 'a {
+        self.0.iter().flat_map(move |&(b, bits)| {
+            let mut both = present[b as usize] & bits;
+            std::iter::from_fn(move || {
+                (both != 0).then(|| {
+                    let w = b * 64 + both.trailing_zeros();
+                    both &= both - 1;
+                    w
+                })
+            })
+        })
     }
 }
 
@@ -274,6 +289,7 @@ impl Index {
         }
         first.words.sort_unstable();
         first.words.dedup();
+        self.first_sets.push(WordSet::new(&first.words));
         self.firsts.push(first);
         self.alternative.push(match target {
             Target::Scope(_) => u32::MAX,
@@ -415,11 +431,6 @@ pub(super) struct Doc {
 }
 
 impl Doc {
-    /// Whether sentence `sentence` has list word `w`.
-    fn has(&self, sentence: usize, w: WordId) -> bool {
-        self.present[sentence][w as usize / 64] & (1 << (w % 64)) != 0
-    }
-
     /// Whether sentence `sentence` has a word of each set.
     fn has_all(&self, sentence: usize, sets: &[WordSet]) -> bool {
         sets.iter().all(|set| set.meets(&self.present[sentence]))
@@ -810,16 +821,15 @@ impl Matcher<'_> {
                 if first.always {
                     at.extend(start..end);
                 } else {
-                    for &w in &first.words {
-                        if doc.has(sentence, w) {
-                            let from = occurs.partition_point(|&o| o >> 32 < u64::from(w));
-                            at.extend(
-                                occurs[from..]
-                                    .iter()
-                                    .take_while(|&&o| o >> 32 == u64::from(w))
-                                    .map(|&o| (o & u64::from(u32::MAX)) as usize),
-                            );
-                        }
+                    let present = &doc.present[sentence];
+                    for w in index.first_sets[t as usize].common(present) {
+                        let from = occurs.partition_point(|&o| o >> 32 < u64::from(w));
+                        at.extend(
+                            occurs[from..]
+                                .iter()
+                                .take_while(|&&o| o >> 32 == u64::from(w))
+                                .map(|&o| (o & u64::from(u32::MAX)) as usize),
+                        );
                     }
                     if first.number {
                         at.extend_from_slice(&numbers);
