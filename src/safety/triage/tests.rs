@@ -877,6 +877,18 @@ fn the_fresh_part_i_meets_the_targets() {
     );
 }
 
+/// Held-back part J was evaluated once, unseen, at the end of the round that part I led to
+/// (docs/safety.md has its figures); after the changes its failures led to, it guards against
+/// regressions like the other parts.
+#[test]
+fn the_held_back_part_j_meets_the_targets() {
+    meets_targets_with_at_least(
+        "tests/triage/heldback-j.tsv",
+        include_str!("../../../tests/triage/heldback-j.tsv"),
+        80,
+    );
+}
+
 #[test]
 fn a_corpus_with_a_bad_label_is_refused() {
     assert!(
