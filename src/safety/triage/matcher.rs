@@ -61,9 +61,8 @@ pub(super) struct Index {
     /// For each target, sets of words such that every match contains a word of each set, the
     /// rarest set first: a sentence that lacks every word of one set is not searched for it.
     anchors: Vec<Vec<WordSet>>,
-    /// For each target, what it may start with, and its first words as a set.
-    firsts: Vec<First>,
-    first_sets: Vec<WordSet>,
+    /// For each target, what it may start with.
+    starts: Vec<Start>,
     /// For each target of a sign, its alternative, numbered across the list.
     alternative: Vec<u32>,
     /// How many alternatives the list has, and how many parts each.
@@ -117,6 +116,14 @@ impl WordSet {
             })
         })
     }
+}
+
+/// What a top-level phrase may start with: one of its first words, any number, or anything.
+#[derive(Debug, Clone, Default)]
+struct Start {
+    words: WordSet,
+    number: bool,
+    always: bool,
 }
 
 /// Top-level phrases by the rarest of the word sets they need (see `Index::anchors`): a sentence
@@ -287,10 +294,11 @@ impl Index {
         if first_of(rules, &phrase.steps, &mut first, 0) {
             first.always = true;
         }
-        first.words.sort_unstable();
-        first.words.dedup();
-        self.first_sets.push(WordSet::new(&first.words));
-        self.firsts.push(first);
+        self.starts.push(Start {
+            words: WordSet::new(&first.words),
+            number: first.number,
+            always: first.always,
+        });
         self.alternative.push(match target {
             Target::Scope(_) => u32::MAX,
             Target::Part { .. } | Target::Unless { .. } => self.parts.len() as u32 - 1,
@@ -515,8 +523,19 @@ fn unless_sentences(index: &Index, doc: &Doc, hits: &Hits) -> Excluded {
     excluded
 }
 
-/// Whether a find (first word `s`, end `e`) of part `t` counts: not in a sentence where its
-/// alternative has an `unless`, and, unless the part is context only, in scope.
+/// Whether a find (first word `s`, end `e`) of part `t` is in scope, or needs not be (a part
+/// that is context only).
+fn in_scope(rules: &Rules, index: &Index, doc: &Doc, scope: &Scope, t: u32, s: usize, e: usize) -> bool {
+    let Target::Part { sign, alt, part } = index.targets[t as usize].0 else {
+        return false;
+    };
+    let rule_sign = &rules.signs[sign as usize];
+    rule_sign.alternatives[alt as usize].parts[part as usize].context
+        || scope.counts(&doc.tokens, s, e, rule_sign.category)
+}
+
+/// Whether a find of part `t` counts: in scope, and not in a sentence where its alternative has
+/// an `unless`.
 #[allow(clippy::too_many_arguments)]
 fn part_counts(
     rules: &Rules,
@@ -528,13 +547,8 @@ fn part_counts(
     s: usize,
     e: usize,
 ) -> bool {
-    let Target::Part { sign, alt, part } = index.targets[t as usize].0 else {
-        return false;
-    };
-    let rule_sign = &rules.signs[sign as usize];
-    let context = rule_sign.alternatives[alt as usize].parts[part as usize].context;
     !excluded[index.alternative[t as usize] as usize].contains(&doc.tokens[s].sentence)
-        && (context || scope.counts(&doc.tokens, s, e, rule_sign.category))
+        && in_scope(rules, index, doc, scope, t, s, e)
 }
 
 /// A quick hash for the memo's small integer keys (the default hasher is built to resist attack,
@@ -816,13 +830,13 @@ impl Matcher<'_> {
             }
             occurs.sort_unstable();
             for &t in &live {
-                let first = &index.firsts[t as usize];
+                let first = &index.starts[t as usize];
                 at.clear();
                 if first.always {
                     at.extend(start..end);
                 } else {
                     let present = &doc.present[sentence];
-                    for w in index.first_sets[t as usize].common(present) {
+                    for w in first.words.common(present) {
                         let from = occurs.partition_point(|&o| o >> 32 < u64::from(w));
                         at.extend(
                             occurs[from..]
@@ -1147,20 +1161,15 @@ fn find_signs_explained(
         .collect();
     let everything = explain.is_some();
     // One find in scope is enough to start an alternative.
-    let in_scope = |t: u32, s: usize, e: usize| match index.targets[t as usize].0 {
-        Target::Part { sign, alt, part } => {
-            let sign = &rules.signs[sign as usize];
-            sign.alternatives[alt as usize].parts[part as usize].context
-                || scope.counts(&doc.tokens, s, e, sign.category)
-        }
-        _ => false,
-    };
+    let in_scope = |t: u32, s: usize, e: usize| in_scope(rules, index, &doc, &scope, t, s, e);
     signs.find_all(
         &index.signs,
         (!everything).then_some(&mut first[..]),
         &in_scope,
         &mut hits,
     );
+    // The sentences each alternative's `unless` rules out; the quick search needs them midway.
+    let mut excluded = None;
     if !everything {
         let mut started = vec![false; index.parts.len()];
         for (t, ((target, _), found)) in index.targets.iter().zip(&hits).enumerate() {
@@ -1182,8 +1191,9 @@ fn find_signs_explained(
         if unless.iter().any(|&u| u) {
             signs.find_all(&index.signs, Some(&mut unless), &never, &mut hits);
         }
-        let excluded = unless_sentences(index, &doc, &hits);
-        let counts = |t: u32, s: usize, e: usize| part_counts(rules, index, &doc, &scope, &excluded, t, s, e);
+        let found_excluded = unless_sentences(index, &doc, &hits);
+        let counts =
+            |t: u32, s: usize, e: usize| part_counts(rules, index, &doc, &scope, &found_excluded, t, s, e);
         // A first part whose find fell in a sentence its `unless` rules out is looked for again,
         // this time until a find counts.
         let mut again: Vec<bool> = index
@@ -1212,6 +1222,7 @@ fn find_signs_explained(
         if rest.iter().any(|&r| r) {
             signs.find_all(&index.signs, Some(&mut rest), &counts, &mut hits);
         }
+        excluded = Some(found_excluded);
     }
 
     if let Some(out) = explain {
@@ -1253,7 +1264,7 @@ fn find_signs_explained(
         }
     }
     // Which parts of which alternatives hold.
-    let excluded = unless_sentences(index, &doc, &hits);
+    let excluded = excluded.unwrap_or_else(|| unless_sentences(index, &doc, &hits));
     // For each alternative, a bit for each part that holds.
     let mut holds = vec![0u64; index.parts.len()];
     let mut sign_of = vec![0u32; index.parts.len()];
