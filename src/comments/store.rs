@@ -250,17 +250,15 @@ pub async fn post_guest_comment(tx: &mut PgConnection, post: &Posting<'_>) -> sq
                FROM checks
            ), comment AS (
              INSERT INTO comments (article_id, parent_id, author_kind, author_name, author_email, body, status,
-                                   spam_reason, urgent, urgent_signs, client_hash, submission_key, stamp_hash)
+                                   spam_reason, urgent, urgent_signs, client_hash, submission_key, stamp_hash,
+                                   status_token_hash, status_link_expires_at)
              SELECT $1, $9, 'guest', $15, $16, $3,
                     CASE WHEN spam_reason IS NULL THEN 'pending' ELSE 'spam' END::comment_status,
-                    spam_reason, $17, $18, $2, $8, $7
+                    spam_reason, $17, $18, $2, $8, $7, $21, $22
                FROM decided
               WHERE NOT repeat AND by_client < $19 AND on_article < $20 AND parent_ok
              ON CONFLICT (submission_key) WHERE submission_key IS NOT NULL DO NOTHING
              RETURNING id
-           ), link AS (
-             INSERT INTO status_links (comment_id, token_hash, expires_at)
-             SELECT id, $21, $22 FROM comment
            )
            SELECT repeat AS "repeat!", by_client AS "by_client!", on_article AS "on_article!",
                   parent_ok AS "parent_ok!", spam_reason, (SELECT id FROM comment) AS id
@@ -398,8 +396,8 @@ pub async fn find_by_status_link(
         OwnComment,
         r#"SELECT c.id, c.parent_id, c.author_name, c.body, c.status AS "status: super::CommentStatus",
                   c.created_at AS "created_at: DateTime<Utc>", a.slug AS article_slug, a.title AS article_title
-             FROM status_links l JOIN comments c ON c.id = l.comment_id JOIN articles a ON a.id = c.article_id
-            WHERE l.token_hash = $1 AND l.expires_at > now()"#,
+             FROM comments c JOIN articles a ON a.id = c.article_id
+            WHERE c.status_token_hash = $1 AND c.status_link_expires_at > now()"#,
         token_hash
     )
     .fetch_optional(db)

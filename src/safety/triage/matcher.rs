@@ -880,6 +880,8 @@ impl Matcher<'_> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Mark {
     LongAgo,
+    /// Long ago for a symptom, not for abuse ("last month").
+    Recent,
     Settled,
     Now,
 }
@@ -896,8 +898,9 @@ struct Scope {
     now_sentence: Vec<bool>,
     /// The sentence says something has come back ("I've started again").
     again_sentence: Vec<bool>,
-    /// The story so far, before this sentence, is set long ago.
-    carried_past: Vec<bool>,
+    /// The story so far, before this sentence, is set long ago (`LongAgo`), or last month
+    /// (`Recent`).
+    carried_past: Vec<Option<Mark>>,
 }
 
 impl Scope {
@@ -962,6 +965,9 @@ impl Scope {
         for (s, e) in of(ScopeKind::LongAgo) {
             spans.push((s, e, Mark::LongAgo));
         }
+        for (s, e) in of(ScopeKind::Recent) {
+            spans.push((s, e, Mark::Recent));
+        }
         // "it had almost stopped" has not settled, nor has "she stopped breathing".
         let nearly = |s: usize| {
             (s > 0 && matches!(tokens[s - 1].word.as_str(), "almost" | "nearly" | "not"))
@@ -1019,13 +1025,13 @@ impl Scope {
                 again_sentence[tokens[s].sentence as usize] = true;
             }
         }
-        let mut carried_past = vec![false; sentences];
-        let mut story_long_ago = false;
+        let mut carried_past = vec![None; sentences];
+        let mut story = None;
         for s in 0..sentences {
-            carried_past[s] = story_long_ago;
+            carried_past[s] = story;
             match marks[s].iter().rev().find(|&&(_, k)| k != Mark::Settled) {
-                Some(&(_, k)) => story_long_ago = k == Mark::LongAgo,
-                None if present_sentence[s] => story_long_ago = false,
+                Some(&(_, k)) => story = (k != Mark::Now).then_some(k),
+                None if present_sentence[s] => story = None,
                 None => {}
             }
         }
@@ -1047,43 +1053,42 @@ impl Scope {
         let mild_applies = !matches!(category, Some(Category::MentalHealth | Category::DomesticAbuse));
         let negated = looks_back(tokens, &self.negation, start, NEGATION_REACH);
         let mild = mild_applies && looks_back(tokens, &self.mild, start, MILD_REACH);
-        !(negated || mild || self.hypothetical[start] || self.settled(tokens, start, end))
+        // Abuse last month is not over: a recent marker does not settle it.
+        let recent_counts = category == Some(Category::DomesticAbuse);
+        !(negated || mild || self.hypothetical[start] || self.settled(tokens, start, end, recent_counts))
     }
 
-    fn settled(&self, tokens: &[Token], start: usize, end: usize) -> bool {
+    fn settled(&self, tokens: &[Token], start: usize, end: usize, recent_counts: bool) -> bool {
         let sentence = tokens[start].sentence as usize;
         let (c0, c1) = (tokens[start].clause, tokens[end - 1].clause);
         if self.again_sentence[sentence] {
             return false;
         }
-        let marks = &self.marks[sentence];
+        let heeded = |k: Mark| !(recent_counts && k == Mark::Recent);
+        let marks = || self.marks[sentence].iter().copied().filter(|&(_, k)| heeded(k));
         let in_clauses = |p: usize| (c0..=c1).contains(&tokens[p].clause);
-        if marks.iter().any(|&(p, k)| k == Mark::Now && in_clauses(p)) {
+        if marks().any(|(p, k)| k == Mark::Now && in_clauses(p)) {
             return false;
         }
-        if marks.iter().any(|&(p, k)| k != Mark::Now && in_clauses(p)) {
+        if marks().any(|(p, k)| k != Mark::Now && in_clauses(p)) {
             return true;
         }
-        if let Some(&(_, k)) = marks
-            .iter()
-            .rev()
-            .find(|&&(p, k)| p < start && k != Mark::Settled)
-        {
-            return k == Mark::LongAgo;
+        if let Some((_, k)) = marks().rev().find(|&(p, k)| p < start && k != Mark::Settled) {
+            return matches!(k, Mark::LongAgo | Mark::Recent);
         }
         let present = (c0..=c1).any(|c| self.present_clause[c as usize]);
-        if !present && let Some(&(_, k)) = marks.iter().find(|&&(p, _)| p >= end) {
+        if !present && let Some((_, k)) = marks().find(|&(p, _)| p >= end) {
             return k != Mark::Now;
         }
         if present || self.now_sentence[sentence] || !self.past_sentence[sentence] {
             return false;
         }
-        if self.carried_past[sentence] {
+        if self.carried_past[sentence].is_some_and(heeded) {
             return true;
         }
         self.marks
             .get(sentence + 1)
-            .and_then(|m| m.first())
+            .and_then(|m| m.iter().find(|&&(_, k)| heeded(k)))
             .is_some_and(|&(_, k)| k != Mark::Now)
     }
 }

@@ -115,6 +115,9 @@ pub(super) enum ScopeKind {
     NotHypothetical,
     /// Long ago: "years ago", "when I was a teenager", "at the time".
     LongAgo,
+    /// A while ago, but too recent for abuse to be over: "last month", "a few weeks ago". Long
+    /// ago for every other sign.
+    Recent,
     /// Over and done: "it has settled", "it stopped", "I'm fine now".
     Settled,
     /// Happening now: "now", "tonight", "still", "again".
@@ -128,7 +131,7 @@ pub(super) enum ScopeKind {
 }
 
 impl ScopeKind {
-    pub const ALL: [ScopeKind; 13] = [
+    pub const ALL: [ScopeKind; 14] = [
         ScopeKind::Negation,
         ScopeKind::NotNegation,
         ScopeKind::Mild,
@@ -137,6 +140,7 @@ impl ScopeKind {
         ScopeKind::GeneralQuestion,
         ScopeKind::NotHypothetical,
         ScopeKind::LongAgo,
+        ScopeKind::Recent,
         ScopeKind::Settled,
         ScopeKind::Now,
         ScopeKind::Again,
@@ -154,6 +158,7 @@ impl ScopeKind {
             ScopeKind::GeneralQuestion => "general-question",
             ScopeKind::NotHypothetical => "not-hypothetical",
             ScopeKind::LongAgo => "long-ago",
+            ScopeKind::Recent => "recent",
             ScopeKind::Settled => "settled",
             ScopeKind::Now => "now",
             ScopeKind::Again => "again",

@@ -889,6 +889,17 @@ fn the_held_back_part_j_meets_the_targets() {
     );
 }
 
+/// Part K was a blind development batch: measured once before the rules changed for it
+/// (docs/safety.md has its figures), then used to fix its kinds.
+#[test]
+fn part_k_meets_the_targets() {
+    meets_targets_with_at_least(
+        "tests/triage/fresh-k.tsv",
+        include_str!("../../../tests/triage/fresh-k.tsv"),
+        110,
+    );
+}
+
 #[test]
 fn a_corpus_with_a_bad_label_is_refused() {
     assert!(
@@ -915,6 +926,22 @@ fn the_evaluation_counts_misses_false_alarms_and_categories() {
     assert!(e.to_string().contains("false alarms: 1/2"));
 }
 
+/// "Last month" settles a symptom, but abuse is seldom over a month later.
+#[test]
+fn abuse_last_month_still_counts_but_a_symptom_last_month_has_passed() {
+    flagged(
+        Category::DomesticAbuse,
+        &[
+            "He shoved me into the door last month and said next time it will be worse.",
+            "Last month he had his hands round my throat. I still jump when his key is in the door.",
+        ],
+    );
+    ordinary(&[
+        "Last month I bled really heavily for a week.",
+        "My ex hit me years ago. I left and I'm safe now.",
+    ]);
+}
+
 // ---- Benchmark ----------------------------------------------------------------------------
 
 /// The check stops looking for a phrase once a find of it settles the verdict; explaining looks
@@ -932,6 +959,7 @@ fn the_quick_check_and_the_full_search_agree() {
         include_str!("../../../tests/triage/heldback-h.tsv"),
         include_str!("../../../tests/triage/fresh-i.tsv"),
         include_str!("../../../tests/triage/heldback-j.tsv"),
+        include_str!("../../../tests/triage/fresh-k.tsv"),
     ];
     // Finds that do not count come first here, and one that counts later: a part that stopped
     // at its first find would miss the sign.
