@@ -78,6 +78,9 @@ pub(super) struct Index {
     group_words: Vec<Option<Vec<WordId>>>,
     /// Groups used in more than one place: only their ends are worth remembering.
     group_shared: Vec<bool>,
+    /// For each group that always starts with a word, the words it may start with: a sentence
+    /// without any of them cannot hold it.
+    group_first: Vec<Option<WordSet>>,
 }
 
 /// A set of the list's words as bits, kept by 64-word block: (block, bits) pairs.
@@ -101,6 +104,15 @@ impl WordSet {
     /// Whether `present` (a bit for each of the list's words) has a word of the set.
     fn meets(&self, present: &[u64]) -> bool {
         self.0.iter().any(|&(b, bits)| present[b as usize] & bits != 0)
+    }
+
+    /// Whether the set has one of `ids`.
+    fn has_any(&self, ids: &[WordId]) -> bool {
+        ids.iter().any(|&id| {
+            self.0
+                .iter()
+                .any(|&(b, bits)| b == id / 64 && bits & (1 << (id % 64)) != 0)
+        })
     }
 
     /// The words of the set that `present` has, in order.
@@ -229,6 +241,14 @@ impl Index {
                         .all(|s| !matches!(s.elem, Elem::Group(_)) && !s.optional)
                 });
             index.group_plain.push(plain);
+            let mut first = First::default();
+            let mut empty = false;
+            for phrase in &group.phrases {
+                empty |= first_of(rules, &phrase.steps, &mut first, 0);
+            }
+            index
+                .group_first
+                .push((!empty && !first.number).then(|| WordSet::new(&first.words)));
             let words: Option<Vec<WordId>> = group
                 .phrases
                 .iter()
@@ -636,6 +656,9 @@ impl Matcher<'_> {
         } else {
             usize::from(step.gap)
         };
+        if max_skip > 0 && !self.in_sentence(&step.elem, at) {
+            return;
+        }
         for skip in 0..=max_skip {
             let p = at + skip;
             if skip > 0 && (p > limit || self.guard.is_some_and(|g| g[p - 1])) {
@@ -670,7 +693,12 @@ impl Matcher<'_> {
                     }
                 }
                 Elem::Group(g) if self.index.group_plain[*g as usize] => {
-                    // A few plain words: match each choice straight away, without remembering.
+                    // A few plain words: match each choice straight away, without remembering,
+                    // where one may start.
+                    let first = &self.index.group_first[*g as usize];
+                    if p < limit && first.as_ref().is_some_and(|words| !words.has_any(doc.ids(p))) {
+                        continue;
+                    }
                     for phrase in &self.rules.group(*g).phrases {
                         if let Some(e) = self.plain_end(&phrase.steps, p, limit) {
                             self.steps(rest, e, limit, false, ends);
@@ -683,6 +711,22 @@ impl Matcher<'_> {
                     }
                 }
             }
+        }
+    }
+
+    /// Whether the sentence of word `at` may hold `elem` at all: a gap need not be searched
+    /// word by word for a word the sentence does not have.
+    fn in_sentence(&self, elem: &Elem, at: usize) -> bool {
+        let Some(token) = self.doc.tokens.get(at) else {
+            return true;
+        };
+        let present = &self.doc.present[token.sentence as usize];
+        match elem {
+            Elem::Word(id) => present[*id as usize / 64] & (1 << (id % 64)) != 0,
+            Elem::Group(g) => self.index.group_first[*g as usize]
+                .as_ref()
+                .is_none_or(|words| words.meets(present)),
+            Elem::Number { .. } | Elem::Rise | Elem::ClauseEnd => true,
         }
     }
 
