@@ -153,21 +153,6 @@ pub async fn find_reportable(
     .await
 }
 
-/// The statement that opens a guest's post: `BEGIN`, then the advisory locks that make the post
-/// one step (the checks and the insert of one address and of one article never interleave with
-/// another post's), sent as one message so they cost one round trip. Keys are taken in one
-/// order, so two posts cannot wait for each other. They are numbers, never text from a request.
-pub fn begin_posting(keys: &[i64]) -> String {
-    let mut keys = keys.to_vec();
-    keys.sort_unstable();
-    keys.dedup();
-    let mut statement = String::from("BEGIN");
-    for key in keys {
-        statement.push_str(&format!("; SELECT pg_advisory_xact_lock({key})"));
-    }
-    statement
-}
-
 /// A guest's post as the database checks and files it.
 pub struct Posting<'a> {
     pub article_id: i64,
@@ -222,47 +207,27 @@ pub struct Posted {
     pub id: Option<i64>,
 }
 
-/// Checks a guest's post and, when it passes, stores it (pending, or spam) with its status link:
-/// one statement, so posting waits for the database once. Call it after `begin_posting`.
-pub async fn post_guest_comment(tx: &mut PgConnection, post: &Posting<'_>) -> sqlx::Result<Posted> {
+/// Checks a guest's post and, when it passes, stores it (pending, or spam) with its status link,
+/// by the `post_guest_comment` function (migration `20261202000025`): it takes the advisory
+/// locks on `lock_keys` (the poster's address and the article), so the checks and the insert of
+/// one address and of one article never interleave with another post's, then checks and stores
+/// in one statement. On the pool it is its own transaction (one round trip); inside a
+/// transaction the locks are held until that commits. Keys are numbers, never text from a
+/// request.
+pub async fn post_guest_comment(
+    db: impl PgExecutor<'_>,
+    lock_keys: &[i64],
+    post: &Posting<'_>,
+) -> sqlx::Result<Posted> {
     let (link_hash, link_expires) = post.status_link;
     let limits = post.limits;
     sqlx::query_as!(
         Posted,
-        r#"WITH checks AS (
-             SELECT
-               EXISTS (SELECT 1 FROM comments WHERE client_hash = $2 AND created_at > $4
-                          AND article_id = $1 AND body = $3) AS repeat,
-               (SELECT count(*) FROM comments WHERE client_hash = $2 AND created_at > $5) AS by_client,
-               (SELECT count(*) FROM comments WHERE article_id = $1 AND created_at > $5
-                          AND status <> 'spam') AS on_article,
-               EXISTS (SELECT 1 FROM comments WHERE md5(body) = md5($3) AND created_at > $6 AND body = $3
-                          AND import_source IS NULL) AS seen,
-               (SELECT count(*) FROM comments WHERE stamp_hash = $7 AND status <> 'spam'
-                          AND submission_key IS DISTINCT FROM $8) AS form_uses,
-               ($9::bigint IS NULL OR EXISTS (
-                  SELECT 1 FROM comments WHERE id = $9 AND article_id = $1 AND status = 'published'
-                     FOR SHARE)) AS parent_ok
-           ), decided AS (
-             SELECT checks.*,
-                    coalesce($10::text, CASE WHEN form_uses >= $11 THEN $12::text END, $13::text,
-                             CASE WHEN seen THEN $14::text END) AS spam_reason
-               FROM checks
-           ), comment AS (
-             INSERT INTO comments (article_id, parent_id, author_kind, author_name, author_email, body, status,
-                                   spam_reason, urgent, urgent_signs, client_hash, submission_key, stamp_hash,
-                                   status_token_hash, status_link_expires_at)
-             SELECT $1, $9, 'guest', $15, $16, $3,
-                    CASE WHEN spam_reason IS NULL THEN 'pending' ELSE 'spam' END::comment_status,
-                    spam_reason, $17, $18, $2, $8, $7, $21, $22
-               FROM decided
-              WHERE NOT repeat AND by_client < $19 AND on_article < $20 AND parent_ok
-             ON CONFLICT (submission_key) WHERE submission_key IS NOT NULL DO NOTHING
-             RETURNING id
-           )
-           SELECT repeat AS "repeat!", by_client AS "by_client!", on_article AS "on_article!",
-                  parent_ok AS "parent_ok!", spam_reason, (SELECT id FROM comment) AS id
-             FROM decided"#,
+        r#"SELECT repeat AS "repeat!", by_client AS "by_client!", on_article AS "on_article!",
+                  parent_ok AS "parent_ok!", spam_reason, id
+             FROM post_guest_comment($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
+                                     $15, $16, $17, $18, $19, $20, $21, $22, $23)"#,
+        lock_keys,
         post.article_id,
         post.client_hash,
         post.comment.body,
@@ -286,7 +251,7 @@ pub async fn post_guest_comment(tx: &mut PgConnection, post: &Posting<'_>) -> sq
         link_hash,
         link_expires as _
     )
-    .fetch_one(&mut *tx)
+    .fetch_one(db)
     .await
 }
 

@@ -1,8 +1,9 @@
 //! Posting a guest's comment: every rule between a submitted form and a stored comment.
 //!
-//! The rate checks and the insert are one step: a transaction holds advisory locks on the poster's
-//! address and the article (see `store::begin_posting`), so forty posts sent at once from one
-//! address store exactly as many as the limit allows, and one form stores at most one comment per
+//! The rate checks and the insert are one step: the database function that stores a post holds
+//! advisory locks on the poster's address and the article until it commits (see
+//! `store::post_guest_comment`), so forty posts sent at once from one address store exactly as
+//! many as the limit allows, and one form stores at most one comment per
 //! address and reply target however often it is sent again (see `safety::spam::FormUse`).
 //!
 //! Forms are shared: every reader shown a thread within one window gets the same form (so a
@@ -101,32 +102,35 @@ pub async fn submit(
         lock_key(b"address", submission.client_hash),
         lock_key(b"article", &article.id.to_be_bytes()),
     ];
-    let mut tx = db.begin_with(store::begin_posting(&keys)).await?;
-    let posted = store::post_guest_comment(
-        &mut tx,
-        &Posting {
-            article_id: article.id,
-            comment: &comment,
-            urgent_signs: &triage.signs,
-            client_hash: submission.client_hash,
-            submission_key: submission_key.as_deref(),
-            stamp_hash: stamp_hash.as_deref(),
-            status_link: (&link.hash, now + config.mail.status_link_lifetime),
-            spam_first: spam_first(input, stamp),
-            spam_words: spam_words.as_deref(),
-            limits: &PostingLimits {
-                per_address: config.rate_per_address,
-                per_article: config.rate_per_article,
-                per_form: config.comments_per_form,
-                repeat_since: now - chrono::Duration::hours(1),
-                rate_since: now - config.rate_window,
-                seen_since: now - chrono::Duration::days(7),
-                form_reused: FORM_REUSED,
-                seen_before: SEEN_BEFORE,
-            },
+    let posting = Posting {
+        article_id: article.id,
+        comment: &comment,
+        urgent_signs: &triage.signs,
+        client_hash: submission.client_hash,
+        submission_key: submission_key.as_deref(),
+        stamp_hash: stamp_hash.as_deref(),
+        status_link: (&link.hash, now + config.mail.status_link_lifetime),
+        spam_first: spam_first(input, stamp),
+        spam_words: spam_words.as_deref(),
+        limits: &PostingLimits {
+            per_address: config.rate_per_address,
+            per_article: config.rate_per_article,
+            per_form: config.comments_per_form,
+            repeat_since: now - chrono::Duration::hours(1),
+            rate_since: now - config.rate_window,
+            seen_since: now - chrono::Duration::days(7),
+            form_reused: FORM_REUSED,
+            seen_before: SEEN_BEFORE,
         },
-    )
-    .await?;
+    };
+    // A post that needs more in its transaction (a reply-mail request, an urgent alert) opens one;
+    // any other is stored by one call that is its own transaction.
+    let follow_up = triage.urgent || (comment.notify && comment.author_email.is_some());
+    let mut tx = if follow_up { Some(db.begin().await?) } else { None };
+    let posted = match tx.as_mut() {
+        Some(tx) => store::post_guest_comment(&mut **tx, &keys, &posting).await?,
+        None => store::post_guest_comment(db, &keys, &posting).await?,
+    };
     let Posted {
         repeat,
         by_client,
@@ -168,10 +172,12 @@ pub async fn submit(
         });
     };
     let spam = spam_reason.is_some();
-    if !spam {
-        after_storing(&mut tx, (config, mail_key), id, &comment, triage.urgent).await?;
+    if let Some(mut tx) = tx {
+        if !spam {
+            after_storing(&mut tx, (config, mail_key), id, &comment, triage.urgent).await?;
+        }
+        tx.commit().await?;
     }
-    tx.commit().await?;
     tracing::info!(
         comment.id = id,
         article.id = article.id,

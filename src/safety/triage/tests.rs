@@ -912,6 +912,36 @@ fn the_held_back_part_l_meets_the_targets() {
     );
 }
 
+/// Part M was a blind development batch: measured once before the rules changed for it
+/// (docs/safety.md has its figures), then used to fix its kinds.
+#[test]
+fn part_m_meets_the_targets() {
+    meets_targets_with_at_least(
+        "tests/triage/fresh-m.tsv",
+        include_str!("../../../tests/triage/fresh-m.tsv"),
+        110,
+    );
+}
+
+/// Words of a contraction or a number are read as written: "I'll" is not "ill" and "we're" is not
+/// "were", "thirty-eight point six" is 38.6, and "w/o" is "without".
+#[test]
+fn contractions_and_numbers_in_words_are_read_as_meant() {
+    flagged(
+        Category::UrgentCare,
+        &[
+            "Four days after the ERPC and the thermometer said thirty-eight point six this morning.",
+            "my temp is thirty nine point two and I'm shivering",
+        ],
+    );
+    flagged(Category::MentalHealth, &["evry1 wud b better off w/o me tbh"]);
+    ordinary(&[
+        "I'm scared that next time I'll have the same heavy bleeding I had after my first.",
+        "nt bleedin heavily or anythin, just spotting",
+        "I'm thirty-eight and this was our first pregnancy.",
+    ]);
+}
+
 #[test]
 fn a_corpus_with_a_bad_label_is_refused() {
     assert!(
@@ -973,6 +1003,7 @@ fn the_quick_check_and_the_full_search_agree() {
         include_str!("../../../tests/triage/heldback-j.tsv"),
         include_str!("../../../tests/triage/fresh-k.tsv"),
         include_str!("../../../tests/triage/heldback-l.tsv"),
+        include_str!("../../../tests/triage/fresh-m.tsv"),
     ];
     // Finds that do not count come first here, and one that counts later: a part that stopped
     // at its first find would miss the sign.

@@ -28,6 +28,11 @@ pub(super) struct Token {
     pub segment: u32,
 }
 
+/// Number words that a digit word adds to: "thirty eight".
+const TENS: &[&str] = &[
+    "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety",
+];
+
 /// Words that start a new clause: negation and "if" do not reach past them.
 fn is_clause_word(word: &str) -> bool {
     matches!(
@@ -51,6 +56,17 @@ fn is_clause_word(word: &str) -> bool {
             | "except"
     )
 }
+
+/// Contractions that, without their apostrophe, are other words: "I'll" is not "ill", "we're"
+/// is not "were" and "we'll" is not "well". Read so only when written with the apostrophe.
+const CONTRACTED: &[(&str, &str)] = &[
+    ("ill", "i will"),
+    ("well", "we will"),
+    ("were", "we are"),
+    ("wed", "we would"),
+    ("hell", "he will"),
+    ("shell", "she will"),
+];
 
 /// Text-speak and contractions, spelled out. Keys have no apostrophes.
 static SPELLED_OUT: LazyLock<Table<&'static str>> = LazyLock::new(|| {
@@ -143,10 +159,15 @@ static SPELLED_OUT: LazyLock<Table<&'static str>> = LazyLock::new(|| {
         ("abt", "about"),
         ("n", "and"),
         ("w", "with"),
+        ("wo", "without"),
+        ("wout", "without"),
+        ("nt", "not"),
         ("wiv", "with"),
         ("v", "very"),
         ("rly", "really"),
         ("rlly", "really"),
+        ("wk", "week"),
+        ("wks", "weeks"),
         ("hr", "hour"),
         ("hrs", "hours"),
         ("h", "hour"),
@@ -405,9 +426,13 @@ pub(super) fn tokenise(text: &str) -> Vec<Token> {
         let digit_either_side =
             prev.is_some_and(|p| p.is_ascii_digit()) && next.is_some_and(|n| n.is_ascii_digit());
         match c {
-            '\'' | '\u{2019}' | '\u{2018}' | '`' | '\u{2bc}' => {}
+            '\'' | '\u{2019}' | '\u{2018}' | '`' | '\u{2bc}' => {
+                out.apostrophe |= !piece.is_empty() && next.is_some_and(char::is_alphabetic);
+            }
             c if c.is_alphanumeric() => piece.push(c),
             '.' | ',' if digit_either_side => piece.push('.'),
+            // "w/o", "w/out": without.
+            '/' if piece == "w" && next == Some('o') => {}
             '/' if digit_either_side => {
                 out.flush(&mut piece);
                 out.push_word("outof");
@@ -476,7 +501,9 @@ fn spell_out_in_context(tokens: &mut [Token]) {
             && tokens[i + 1].sentence == tokens[i].sentence
             && {
                 let next = tokens[i + 1].word.as_str();
-                PARTICIPLES.contains(&next) || (next.len() > 4 && next.ends_with("ed"))
+                // "bleed" and "need" are not past forms.
+                PARTICIPLES.contains(&next)
+                    || (next.len() > 4 && next.ends_with("ed") && !next.ends_with("eed"))
             }
         {
             tokens[i].word = "had".to_owned();
@@ -512,6 +539,8 @@ struct Builder {
     /// A list of examples is running ("signs such as fever, chills or a smell"): its commas
     /// start no clause, until the sentence ends.
     listing: bool,
+    /// The word being read had an apostrophe inside it ("I'll", "we're").
+    apostrophe: bool,
 }
 
 /// Words that carry a clause on past a comma: "signs to look out for, like a fever".
@@ -527,10 +556,21 @@ impl Builder {
     }
 
     fn flush(&mut self, piece: &mut String) {
+        let apostrophe = std::mem::take(&mut self.apostrophe);
         if piece.is_empty() {
             return;
         }
-        self.push_piece(&squeeze(piece));
+        match CONTRACTED
+            .iter()
+            .find(|(written, _)| apostrophe && piece == written)
+        {
+            Some((_, spelled)) => {
+                for w in spelled.split(' ') {
+                    self.push_word(w);
+                }
+            }
+            None => self.push_piece(&squeeze(piece)),
+        }
         piece.clear();
     }
 
@@ -598,15 +638,31 @@ impl Builder {
                 .then(|| word.parse::<f64>().ok().filter(|n| n.is_finite()))
                 .flatten()
         });
-        // "38 point 5" is one number.
         let len = self.tokens.len();
-        if number.is_some()
-            && word.bytes().all(|b| b.is_ascii_digit())
+        // "thirty eight" is one number: a tens word and a digit word.
+        if let Some(unit) = number.filter(|n| (1.0..=9.0).contains(n) && n.fract() == 0.0)
+            && !word.starts_with(|c: char| c.is_ascii_digit())
+            && let Some(last) = self.tokens.last_mut()
+            && last.sentence == self.sentence
+            && TENS.contains(&last.word.as_str())
+            && let Some(tens) = last.number
+        {
+            last.number = Some(tens + unit);
+            last.word = format!("{}", tens + unit);
+            return;
+        }
+        // "38 point 5" and "thirty eight point six" are one number.
+        let fraction = match number {
+            Some(_) if word.bytes().all(|b| b.is_ascii_digit()) => Some(word.to_owned()),
+            Some(n) if (0.0..=9.0).contains(&n) && n.fract() == 0.0 => Some(format!("{n}")),
+            _ => None,
+        };
+        if let Some(fraction) = fraction
             && len >= 2
             && self.tokens[len - 1].word == "point"
             && self.tokens[len - 1].sentence == self.sentence
             && let Some(whole) = self.tokens[len - 2].number
-            && let Ok(merged) = format!("{whole}.{word}").parse::<f64>()
+            && let Ok(merged) = format!("{whole}.{fraction}").parse::<f64>()
         {
             self.tokens.truncate(len - 1);
             let last = self.tokens.last_mut().expect("two tokens were there");
@@ -691,6 +747,21 @@ mod tests {
             ["i", "am", "so", "dizzy", "right", "now"]
         );
         assert_eq!(words("Don’t"), ["do", "not"]);
+        assert_eq!(words("better off w/o me"), ["better", "off", "without", "me"]);
+        assert_eq!(words("thirty-eight point six"), ["38.6"]);
+        assert_eq!(words("thirty eight, then forty"), ["38", "then", "forty"]);
+    }
+
+    #[test]
+    fn contractions_that_spell_other_words_are_read_by_their_apostrophe() {
+        assert_eq!(words("I'll be ill"), ["i", "will", "be", "ill"]);
+        assert_eq!(words("we’re well"), ["we", "are", "well"]);
+        assert_eq!(
+            words("we'll see, they were kind"),
+            ["we", "will", "see", "they", "were", "kind"]
+        );
+        // A closing quote is not an apostrophe.
+        assert_eq!(words("'well' she said"), ["well", "she", "said"]);
     }
 
     #[test]
@@ -701,6 +772,7 @@ mod tests {
         assert_eq!(words("plan b"), ["plan", "b"]);
         assert_eq!(words("I'd gone"), ["i", "had", "gone"]);
         assert_eq!(words("I'd go"), ["i", "would", "go"]);
+        assert_eq!(words("I'd bleed"), ["i", "would", "bleed"]);
     }
 
     #[test]
