@@ -58,14 +58,13 @@ fn is_clause_word(word: &str) -> bool {
 }
 
 /// Contractions that, without their apostrophe, are other words: "I'll" is not "ill", "we're"
-/// is not "were" and "we'll" is not "well". Read so only when written with the apostrophe.
+/// is not "were" and "we'll" is not "well". Read so only when written with the apostrophe
+/// ("he'll" and "she'll" are in `SPELLED_OUT`, with or without it).
 const CONTRACTED: &[(&str, &str)] = &[
     ("ill", "i will"),
     ("well", "we will"),
     ("were", "we are"),
     ("wed", "we would"),
-    ("hell", "he will"),
-    ("shell", "she will"),
 ];
 
 /// Text-speak and contractions, spelled out. Keys have no apostrophes.
@@ -611,22 +610,23 @@ impl Builder {
             .iter()
             .find(|(written, _)| apostrophe && piece == written)
         {
-            Some((_, spelled)) => {
-                for w in spelled.split(' ') {
-                    self.push_word(w);
-                }
-            }
+            Some((_, spelled)) => self.push_spelled(spelled),
             None => self.push_piece(&squeeze(piece)),
         }
         piece.clear();
     }
 
+    /// Words spelled out from one written word ("do not" from "dont").
+    fn push_spelled(&mut self, spelled: &str) {
+        for w in spelled.split(' ') {
+            self.push_word(w);
+        }
+    }
+
     /// A run of letters and digits, as written.
     fn push_piece(&mut self, word: &str) {
         if let Some(spelled) = SPELLED_OUT.get(word) {
-            for w in spelled.split(' ') {
-                self.push_word(w);
-            }
+            self.push_spelled(spelled);
             return;
         }
         // "38c", "50p", "3cm", "2pads": a number and a word.
@@ -699,15 +699,15 @@ impl Builder {
             return;
         }
         // "38 point 5" and "thirty eight point six" are one number.
+        let after_point = len >= 2
+            && self.tokens[len - 1].word == "point"
+            && self.tokens[len - 1].sentence == self.sentence;
         let fraction = match number {
-            Some(_) if word.bytes().all(|b| b.is_ascii_digit()) => Some(word.to_owned()),
-            Some(n) if (0.0..=9.0).contains(&n) && n.fract() == 0.0 => Some(format!("{n}")),
+            Some(_) if after_point && word.bytes().all(|b| b.is_ascii_digit()) => Some(word.to_owned()),
+            Some(n) if after_point && (0.0..=9.0).contains(&n) && n.fract() == 0.0 => Some(format!("{n}")),
             _ => None,
         };
         if let Some(fraction) = fraction
-            && len >= 2
-            && self.tokens[len - 1].word == "point"
-            && self.tokens[len - 1].sentence == self.sentence
             && let Some(whole) = self.tokens[len - 2].number
             && let Ok(merged) = format!("{whole}.{fraction}").parse::<f64>()
         {
